@@ -1,0 +1,402 @@
+// DynamoDBFlagStore against DynamoDB Local: LaunchDarkly's store-suite cases, our write rules, bad input,
+// oversize items and injected throttling. Each case runs without and with a key prefix.
+import { randomBytes } from 'node:crypto';
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DynamoDBFlagStore,
+  ItemTooLargeError,
+  ItemValidationError,
+  PartialInitError,
+  WriteFailedError,
+  type Flag,
+  type FullDataSet,
+  type Segment,
+} from '../../lib/store/index.js';
+import { freshTable, localClient } from '../support/tables.js';
+
+const flag = (key: string, version: number, extra: Partial<Flag> = {}): Flag => ({ key, version, on: true, variations: [true, false], fallthrough: { variation: 0 }, offVariation: 1, salt: 's', ...extra });
+const segment = (key: string, version: number, extra: Partial<Segment> = {}): Segment => ({ key, version, included: [], excluded: [], rules: [], salt: 's', ...extra });
+const dataSet = (flags: Flag[], segments: Segment[] = []): FullDataSet => ({
+  flags: Object.fromEntries(flags.map((f) => [f.key, f])),
+  segments: Object.fromEntries(segments.map((s) => [s.key, s])),
+});
+
+let client: DynamoDBClient;
+beforeAll(() => {
+  client = localClient();
+});
+afterAll(() => client.destroy());
+
+/** Records the DynamoDB operations a store sends, in order, with the keys they touch. */
+function recordWrites(c: DynamoDBClient): { op: string; keys: string[] }[] {
+  const log: { op: string; keys: string[] }[] = [];
+  c.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as Record<string, any>;
+      const op = context.commandName.replace(/Command$/, '');
+      const keyOf = (x: any) => x?.Item?.key?.S ?? x?.Key?.key?.S;
+      if (op === 'TransactWriteItems') log.push({ op, keys: input.TransactItems.map((t: any) => keyOf(t.Put ?? t.Delete)) });
+      else if (op === 'PutItem' || op === 'DeleteItem') log.push({ op, keys: [keyOf(input)] });
+      return next(args);
+    },
+    { step: 'initialize', name: `record-${Math.random()}` },
+  );
+  return log;
+}
+
+for (const prefix of [undefined, 'env1']) {
+  describe(`DynamoDBFlagStore ${prefix ? `with prefix "${prefix}"` : 'without a prefix'}`, () => {
+    let tableName: string;
+    let store: DynamoDBFlagStore;
+    const makeStore = (c = client, extra: Record<string, unknown> = {}) => new DynamoDBFlagStore({ tableName, prefix, client: c, consistentReads: true, ...extra });
+
+    beforeAll(async () => {
+      tableName = await freshTable(client, 'store');
+    });
+
+    describe('LaunchDarkly store-suite cases', () => {
+      it('init replaces previous data, and get/all read it', async () => {
+        store = makeStore();
+        await store.init(dataSet([flag('a', 1), flag('b', 1)], [segment('s1', 1)]));
+        const summary = await store.init(dataSet([flag('a', 2), flag('c', 1)], [segment('s2', 1)]));
+        expect(summary).toMatchObject({ written: 3, deleted: 2, unchanged: 0, stale: 0 });
+        expect(Object.keys(await store.all('features')).sort()).toEqual(['a', 'c']);
+        expect(Object.keys(await store.all('segments'))).toEqual(['s2']);
+        expect(await store.get('features', 'a')).toMatchObject({ key: 'a', version: 2, on: true });
+        expect(await store.get('features', 'b')).toBeNull();
+        expect(await store.get('features', 'nope')).toBeNull();
+      });
+
+      it('upsert: a newer version is stored, the same or an older one is not', async () => {
+        await store.init(dataSet([flag('u', 10)]));
+        expect(await store.upsert('features', flag('u', 11, { on: false }))).toBe(true);
+        expect(await store.get('features', 'u')).toMatchObject({ version: 11, on: false });
+        expect(await store.upsert('features', flag('u', 11, { on: true }))).toBe(false);
+        expect(await store.upsert('features', flag('u', 5, { on: true }))).toBe(false);
+        expect(await store.get('features', 'u')).toMatchObject({ version: 11, on: false });
+        expect(await store.upsert('features', flag('brand-new', 1))).toBe(true);
+        expect(await store.get('features', 'brand-new')).toMatchObject({ version: 1 });
+      });
+
+      it('delete: a newer version stores a tombstone; same, older and unknown keys follow the same rule', async () => {
+        await store.init(dataSet([flag('d', 10)], [segment('ds', 3)]));
+        expect(await store.delete('features', 'd', 9)).toBe(false);
+        expect(await store.delete('features', 'd', 10)).toBe(false);
+        expect(await store.get('features', 'd')).toMatchObject({ version: 10 });
+        expect(await store.delete('features', 'd', 11)).toBe(true);
+        expect(await store.get('features', 'd')).toBeNull();
+        expect(await store.all('features')).not.toHaveProperty('d');
+        expect(await store.getIncludingDeleted('features', 'd')).toEqual({ key: 'd', version: 11, deleted: true });
+        expect(await store.delete('features', 'unknown', 1)).toBe(true);
+        expect(await store.getIncludingDeleted('features', 'unknown')).toEqual({ key: 'unknown', version: 1, deleted: true });
+        expect(await store.delete('segments', 'ds', 4)).toBe(true);
+        expect(await store.get('segments', 'ds')).toBeNull();
+        // the tombstone is LaunchDarkly's exact JSON
+        const ns = prefix ? `${prefix}:features` : 'features';
+        const raw = await client.send(new GetItemCommand({ TableName: tableName, Key: { namespace: { S: ns }, key: { S: 'd' } } }));
+        expect(raw.Item).toEqual({ namespace: { S: ns }, key: { S: 'd' }, version: { N: '11' }, item: { S: '{"key":"d","version":11,"deleted":true}' } });
+      });
+
+      it('an older upsert after a delete does not resurrect the item', async () => {
+        await store.init(dataSet([flag('r', 5)]));
+        expect(await store.delete('features', 'r', 6)).toBe(true);
+        expect(await store.upsert('features', flag('r', 5))).toBe(false);
+        expect(await store.upsert('features', flag('r', 6))).toBe(false);
+        expect(await store.get('features', 'r')).toBeNull();
+        expect(await store.upsert('features', flag('r', 7))).toBe(true);
+        expect(await store.get('features', 'r')).toMatchObject({ version: 7 });
+      });
+
+      it('a concurrent writer with a higher version wins; with a lower version loses', async () => {
+        const other = makeStore();
+        await store.init(dataSet([flag('c1', 1), flag('c2', 1)]));
+        // other process writes between our read of versions and our write
+        const hooked = localClient();
+        let fired = false;
+        hooked.middlewareStack.add(
+          (next, context) => async (args) => {
+            if (!fired && (context.commandName === 'PutItemCommand' || context.commandName === 'TransactWriteItemsCommand')) {
+              fired = true;
+              await other.upsert('features', flag('c1', 10));
+              await other.upsert('features', flag('c2', 2));
+            }
+            return next(args);
+          },
+          { step: 'initialize', name: 'concurrent-writer' },
+        );
+        const racing = makeStore(hooked);
+        const summary = await racing.init(dataSet([flag('c1', 5), flag('c2', 5)]));
+        expect(fired).toBe(true);
+        expect(await store.get('features', 'c1')).toMatchObject({ version: 10 });
+        expect(await store.get('features', 'c2')).toMatchObject({ version: 5 });
+        expect(summary).toMatchObject({ written: 1, stale: 1 });
+        hooked.destroy();
+      });
+
+      it('one instance sees another instance’s init', async () => {
+        const t = await freshTable(client, 'inited');
+        const a = new DynamoDBFlagStore({ tableName: t, prefix, client });
+        const b = new DynamoDBFlagStore({ tableName: t, prefix, client });
+        expect(await b.initialized()).toBe(false);
+        await a.init(dataSet([]));
+        expect(await b.initialized()).toBe(true);
+        const marker = prefix ? `${prefix}:$inited` : '$inited';
+        const raw = await client.send(new GetItemCommand({ TableName: t, Key: { namespace: { S: marker }, key: { S: marker } } }));
+        expect(raw.Item).toEqual({ namespace: { S: marker }, key: { S: marker } });
+      });
+    });
+
+    describe('diff-based init', () => {
+      it('a re-sync with nothing changed writes nothing; with changes writes exactly those', async () => {
+        const t = await freshTable(client, 'diff');
+        const s = new DynamoDBFlagStore({ tableName: t, prefix, client });
+        const flags = Array.from({ length: 300 }, (_, i) => flag(`f${i}`, 1, { description: 'x'.repeat(1200) }));
+        const first = await s.init(dataSet(flags, [segment('s', 1)]));
+        expect(first).toMatchObject({ written: 301, unchanged: 0 });
+        const again = await s.init(dataSet(flags, [segment('s', 1)]));
+        expect(again).toMatchObject({ written: 0, unchanged: 301, deleted: 0 });
+        expect(again.writeCapacityUnits).toBe(0);
+        expect(again.requests.PutItem ?? 0).toBe(0);
+        expect(again.requests.TransactWriteItems ?? 0).toBe(0);
+        const changed = flags.map((f, i) => (i % 100 === 0 ? { ...f, version: 2, on: false } : f));
+        const third = await s.init(dataSet(changed, [segment('s', 1)]));
+        expect(third).toMatchObject({ written: 3, unchanged: 298 });
+        expect(third.requests.PutItem).toBe(3); // the marker is already there
+        expect(await s.get('features', 'f100')).toMatchObject({ version: 2, on: false });
+      });
+
+      it('writes segments, then flags after their prerequisites, then deletions, then the marker', async () => {
+        const t = await freshTable(client, 'order');
+        const c = localClient();
+        const s = new DynamoDBFlagStore({ tableName: t, prefix, client: c });
+        await s.init(dataSet([flag('gone', 1)], [segment('old-seg', 1)]));
+        // Remove the marker so this init has to write it again: it must come last.
+        const marker = prefix ? `${prefix}:$inited` : '$inited';
+        await client.send(new DeleteItemCommand({ TableName: t, Key: { namespace: { S: marker }, key: { S: marker } } }));
+        const log = recordWrites(c);
+        await s.init(
+          dataSet(
+            [
+              flag('top', 1, { prerequisites: [{ key: 'mid', variation: 0 }] }),
+              flag('mid', 1, { prerequisites: [{ key: 'base', variation: 0 }] }),
+              flag('base', 1),
+              flag('free', 1),
+            ],
+            [segment('seg', 1)],
+          ),
+        );
+        const order = log.flatMap((e) => e.keys);
+        const at = (k: string) => order.indexOf(k);
+        expect(at('seg')).toBeLessThan(at('base'));
+        expect(at('base')).toBeLessThan(at('mid'));
+        expect(at('mid')).toBeLessThan(at('top'));
+        expect(at('top')).toBeLessThan(at('gone'));
+        expect(at('gone')).toBeLessThan(at('old-seg'));
+        expect(order.at(-1)).toBe(marker);
+        c.destroy();
+      });
+
+      it('bulk loads go through conditional transactions and still never roll back', async () => {
+        const t = await freshTable(client, 'bulk');
+        const s = new DynamoDBFlagStore({ tableName: t, prefix, client, transactionThreshold: 50 });
+        await s.upsert('features', flag('f7', 9));
+        const summary = await s.init(dataSet(Array.from({ length: 250 }, (_, i) => flag(`f${i}`, 3))));
+        expect(summary.requests.TransactWriteItems).toBeGreaterThanOrEqual(3);
+        expect(summary).toMatchObject({ written: 249, stale: 1 });
+        expect(await s.get('features', 'f7')).toMatchObject({ version: 9 });
+        expect(Object.keys(await s.all('features'))).toHaveLength(250);
+      });
+
+      it('an older full data set arriving after a newer one rolls nothing back and deletes nothing', async () => {
+        const t = await freshTable(client, 'stale');
+        const s = new DynamoDBFlagStore({ tableName: t, prefix, client });
+        const older = dataSet([flag('x', 1), flag('y', 1)]);
+        const newer = dataSet([flag('x', 2), flag('y', 1), flag('z', 1)]);
+        await s.init(newer);
+        const summary = await s.init(older);
+        expect(summary).toMatchObject({ written: 0, stale: 1, deleted: 0, deletesSkipped: 1 });
+        expect(await s.get('features', 'x')).toMatchObject({ version: 2 });
+        expect(await s.get('features', 'z')).toMatchObject({ version: 1 });
+      });
+    });
+
+    describe('bad input', () => {
+      it('rejects bad items by name and writes every good one; a bad item’s stored row is kept', async () => {
+        const t = await freshTable(client, 'bad');
+        const s = new DynamoDBFlagStore({ tableName: t, prefix, client });
+        await s.init(dataSet([flag('keep', 1), flag('bad-version', 1)]));
+        const data: any = dataSet([flag('keep', 2), flag('good', 1)], [segment('seg', 1)]);
+        data.flags['bad-version'] = flag('bad-version', 1.5);
+        data.flags['no-key'] = { version: 1 };
+        data.flags['mismatch'] = flag('other', 1);
+        data.flags['negative'] = flag('negative', -1);
+        data.segments['str-version'] = segment('str-version', '3' as any);
+        data.flags['not-object'] = 'hello';
+        const err = await s.init(data).then(() => undefined, (e) => e);
+        expect(err).toBeInstanceOf(PartialInitError);
+        expect(err.problems).toHaveLength(6);
+        expect(err.problems.every((p: unknown) => p instanceof ItemValidationError)).toBe(true);
+        expect(err.message).toContain('"bad-version": "version" must be a non-negative integer, got number 1.5');
+        expect(err.problems.map((p: ItemValidationError) => p.message).join('\n')).toContain('segment "str-version": "version" must be a non-negative integer, got "3"');
+        expect(err.summary).toMatchObject({ written: 3, rejected: 6, deleted: 0 });
+        expect(await s.get('features', 'keep')).toMatchObject({ version: 2 });
+        expect(await s.get('features', 'good')).toMatchObject({ version: 1 });
+        expect(await s.get('features', 'bad-version')).toMatchObject({ version: 1 });
+        expect(await s.initialized()).toBe(true);
+      });
+
+      it('upsert and delete reject a missing key, a bad version or an unknown kind without writing', async () => {
+        const t = await freshTable(client, 'badup');
+        const s = new DynamoDBFlagStore({ tableName: t, prefix, client });
+        await expect(s.upsert('features', { version: 1 } as any)).rejects.toThrow(/Invalid flag \(no key\): "key" must be a non-empty string, got nothing/);
+        await expect(s.upsert('features', flag('k', Number.NaN))).rejects.toThrow(/flag "k": "version" must be a non-negative integer/);
+        await expect(s.upsert('flags' as any, flag('k', 1))).rejects.toThrow(/unknown kind "flags"; expected "features" or "segments"/);
+        await expect(s.delete('segments', '', 1)).rejects.toBeInstanceOf(ItemValidationError);
+        await expect(s.delete('segments', 'k', 2.5)).rejects.toThrow(/segment "k": "version" must be a non-negative integer, got number 2.5/);
+        await expect(s.init({ flags: true } as any)).rejects.toThrow(/"flags" to be an object keyed by flag key, got boolean/);
+        const rows = await client.send(new QueryCommand({ TableName: t, KeyConditionExpression: '#n = :n', ExpressionAttributeNames: { '#n': 'namespace' }, ExpressionAttributeValues: { ':n': { S: prefix ? `${prefix}:features` : 'features' } } }));
+        expect(rows.Count).toBe(0);
+        expect(() => new DynamoDBFlagStore({ tableName: t, client, colour: 'red' } as any)).toThrow("Unknown option 'colour'");
+      });
+    });
+
+    describe('items over 400 KB', () => {
+      it('stores a large compressible item compressed and reads it back; rejects only an item that cannot fit', async () => {
+        const t = await freshTable(client, 'big');
+        const s = new DynamoDBFlagStore({ tableName: t, prefix, client });
+        const targets = [{ variation: 0, values: Array.from({ length: 40_000 }, (_, i) => `user-${i}@example.com`) }];
+        const big = flag('big', 1, { targets });
+        const huge = flag('huge', 1, { blob: randomBytes(450_000).toString('base64') });
+        const err = await s.init(dataSet([big, huge, flag('small', 1)])).then(() => undefined, (e) => e);
+        expect(err).toBeInstanceOf(PartialInitError);
+        expect(err.problems).toHaveLength(1);
+        expect(err.problems[0]).toBeInstanceOf(ItemTooLargeError);
+        expect(err.problems[0]).toMatchObject({ kind: 'features', key: 'huge' });
+        expect(err.problems[0].message).toMatch(/flag "huge" is \d+ bytes even gzip-compressed; a DynamoDB item holds at most 400000 bytes/);
+        expect(err.summary).toMatchObject({ written: 2, compressed: 1 });
+        expect(await s.get('features', 'big')).toEqual(big);
+        expect((await s.all('features')).big).toEqual(big);
+        expect(await s.get('features', 'small')).toMatchObject({ version: 1 });
+        await expect(s.upsert('features', { ...huge, version: 2 })).rejects.toBeInstanceOf(ItemTooLargeError);
+      });
+    });
+
+    describe('faults', () => {
+      it('throttling and cancelled transactions mid-init are retried until every item arrives', async () => {
+        const t = await freshTable(client, 'faults');
+        const c = localClient();
+        let injected = 0;
+        let n = 0;
+        c.middlewareStack.add(
+          (next, context) => async (args) => {
+            n++;
+            const name = context.commandName;
+            if ((name === 'PutItemCommand' || name === 'TransactWriteItemsCommand' || name === 'QueryCommand') && n % 3 === 0) {
+              injected++;
+              const kind = n % 2 === 0 ? 'ProvisionedThroughputExceededException' : 'ThrottlingException';
+              if (name === 'TransactWriteItemsCommand' && n % 2 === 1) {
+                const items = (args.input as any).TransactItems as unknown[];
+                throw Object.assign(new Error('Transaction cancelled'), {
+                  name: 'TransactionCanceledException',
+                  $metadata: { httpStatusCode: 400 },
+                  CancellationReasons: items.map((_, i) => ({ Code: i === 0 ? 'ThrottlingError' : 'None' })),
+                });
+              }
+              throw Object.assign(new Error('Rate exceeded'), { name: kind, $metadata: { httpStatusCode: 400 } });
+            }
+            return next(args);
+          },
+          { step: 'initialize', name: 'throttle' },
+        );
+        const s = new DynamoDBFlagStore({ tableName: t, prefix, client: c, transactionThreshold: 40, retry: { baseDelayMs: 1, maxDelayMs: 5 } });
+        const flags = Array.from({ length: 200 }, (_, i) => flag(`f${i}`, 1));
+        const segs = Array.from({ length: 20 }, (_, i) => segment(`s${i}`, 1));
+        const summary = await s.init(dataSet(flags, segs));
+        expect(injected).toBeGreaterThan(0);
+        expect(summary.retries).toBeGreaterThan(0);
+        const check = new DynamoDBFlagStore({ tableName: t, prefix, client, consistentReads: true });
+        expect(Object.keys(await check.all('features'))).toHaveLength(200);
+        expect(Object.keys(await check.all('segments'))).toHaveLength(20);
+        expect(await check.initialized()).toBe(true);
+        // and small diffs through single puts
+        const bumped = flags.map((f, i) => (i < 10 ? { ...f, version: 2 } : f));
+        expect(await s.init(dataSet(bumped, segs))).toMatchObject({ written: 10, unchanged: 210 });
+        for (let i = 0; i < 10; i++) expect(await check.get('features', `f${i}`)).toMatchObject({ version: 2 });
+        c.destroy();
+      });
+
+      it('a write that keeps failing rejects with the keys not written, and the marker is not set', async () => {
+        const t = await freshTable(client, 'fail');
+        const c = localClient();
+        c.middlewareStack.add(
+          (next, context) => async (args) => {
+            const key = (args.input as any).Item?.key?.S;
+            if (context.commandName === 'PutItemCommand' && key === 'mid') {
+              throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+            }
+            return next(args);
+          },
+          { step: 'initialize', name: 'always-fail' },
+        );
+        const s = new DynamoDBFlagStore({ tableName: t, prefix, client: c, retry: { maxAttempts: 3, baseDelayMs: 1 } });
+        const err = await s
+          .init(dataSet([flag('base', 1), flag('mid', 1, { prerequisites: [{ key: 'base', variation: 0 }] }), flag('top', 1, { prerequisites: [{ key: 'mid', variation: 0 }] })]))
+          .then(() => undefined, (e) => e);
+        expect(err).toBeInstanceOf(WriteFailedError);
+        expect(err.unwritten.map((u: { key: string }) => u.key)).toEqual(['mid', 'top', prefix ? `${prefix}:$inited` : '$inited']);
+        expect(err.message).toMatch(/3 item\(s\) could not be written to DynamoDB after retries: features\/mid, features\/top/);
+        expect(err.cause.name).toBe('ThrottlingException');
+        const check = new DynamoDBFlagStore({ tableName: t, prefix, client });
+        expect(await check.get('features', 'base')).toMatchObject({ version: 1 });
+        expect(await check.get('features', 'top')).toBeNull();
+        expect(await check.initialized()).toBe(false);
+        await expect(s.upsert('features', flag('mid', 2))).rejects.toThrow(/1 item\(s\) could not be written.*features\/mid/);
+        c.destroy();
+      });
+
+      it('a DynamoDB that cannot be reached rejects instead of hanging', async () => {
+        const s = new DynamoDBFlagStore({
+          tableName: 'unreachable',
+          prefix,
+          clientConfig: { endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 },
+          retry: { maxAttempts: 2, baseDelayMs: 1 },
+        });
+        await expect(s.init(dataSet([flag('a', 1)]))).rejects.toThrow();
+        await expect(s.get('features', 'a')).rejects.toThrow();
+        s.close();
+      });
+    });
+  });
+}
+
+describe('prefixes', () => {
+  it('two prefixes in one table stay independent', async () => {
+    const t = await freshTable(client, 'prefixes');
+    const a = new DynamoDBFlagStore({ tableName: t, prefix: 'a', client });
+    const b = new DynamoDBFlagStore({ tableName: t, prefix: 'b', client });
+    const none = new DynamoDBFlagStore({ tableName: t, client });
+    await a.init(dataSet([flag('shared', 1), flag('only-a', 1)]));
+    await b.init(dataSet([flag('shared', 7)]));
+    expect(await b.initialized()).toBe(true);
+    expect(await none.initialized()).toBe(false);
+    expect(Object.keys(await a.all('features')).sort()).toEqual(['only-a', 'shared']);
+    expect(await a.get('features', 'shared')).toMatchObject({ version: 1 });
+    expect(await b.get('features', 'shared')).toMatchObject({ version: 7 });
+    await b.init(dataSet([]));
+    expect(Object.keys(await a.all('features'))).toHaveLength(2);
+    const raw = await client.send(new GetItemCommand({ TableName: t, Key: { namespace: { S: 'a:features' }, key: { S: 'only-a' } } }));
+    expect(raw.Item?.version).toEqual({ N: '1' });
+  });
+
+  it('records the freshness of the last sync outside LaunchDarkly’s namespaces, never moving it backwards', async () => {
+    const t = await freshTable(client, 'status');
+    const s = new DynamoDBFlagStore({ tableName: t, prefix: 'p', client });
+    expect(await s.syncStatus()).toBeNull();
+    await s.recordSync({ source: 'stream', at: new Date(2_000_000), summary: { written: 3 } });
+    await s.recordSync({ source: 'poll', at: new Date(1_000_000) });
+    expect(await s.syncStatus()).toEqual({ syncedAt: new Date(2_000_000), source: 'stream', summary: { written: 3 } });
+    await client.send(new PutItemCommand({ TableName: t, Item: { namespace: { S: 'x' }, key: { S: 'y' } } }));
+    expect(Object.keys(await s.all('features'))).toHaveLength(0);
+  });
+});
