@@ -34,7 +34,7 @@ function recordWrites(c: DynamoDBClient): { op: string; keys: string[] }[] {
   c.middlewareStack.add(
     (next, context) => async (args) => {
       const input = args.input as Record<string, any>;
-      const op = context.commandName.replace(/Command$/, '');
+      const op = (context.commandName ?? '').replace(/Command$/, '');
       const keyOf = (x: any) => x?.Item?.key?.S ?? x?.Key?.key?.S;
       if (op === 'TransactWriteItems') log.push({ op, keys: input.TransactItems.map((t: any) => keyOf(t.Put ?? t.Delete)) });
       else if (op === 'PutItem' || op === 'DeleteItem') log.push({ op, keys: [keyOf(input)] });

@@ -1,0 +1,344 @@
+// The streaming client: holds LaunchDarkly's server-side stream (`GET {streamUri}/all`, SSE) for one session
+// and hands each put/patch/delete to the caller, strictly one at a time and in the order received.
+//
+// It follows LaunchDarkly's SDKs: their headers, their reconnect rules (1 s doubling to 30 s, jitter 0.5,
+// backoff reset after 60 s of good stream, 5 min read timeout), their error rule (4xx other than 400/408/429
+// is final: a 401 ends the session at once instead of hammering LaunchDarkly with a rejected key), and the
+// contract tests' rule for bad data (a malformed or ill-shaped event drops the connection and reconnects, so
+// the next `put` brings a consistent state; unknown events are ignored).
+//
+// A session ends when `signal` aborts (the Lambda deadline), when `durationMs` elapses, on a final HTTP error,
+// or when applying an event fails (a store write that could not be made: carrying on would leave the table
+// behind the stream without anyone knowing). Ending stops reading and closes the connection, then waits for
+// the event being applied and those already received, so nothing received is half-applied when it resolves.
+//
+// This is the only module that imports launchdarkly-eventsource; the session logic sees it only through the
+// small SseConnection interface below.
+import { EventSource } from 'launchdarkly-eventsource';
+import type { StoreLogger } from '../store/types.js';
+import { HttpStatusError, LaunchDarklyError, isHttpRecoverable, redactUrl } from './errors.js';
+import { RetryDelay } from './backoff.js';
+import { STREAM_EVENT_NAMES, parseStreamEvent, type StreamEvent } from './parse.js';
+import { checkClientOptions, checkPositive, endpointUrl, ldHeaders } from './request.js';
+
+/** debug/info/warn/error taking a message: LaunchDarkly's LDLogger and Powertools' Logger both fit. */
+export type SourceLogger = StoreLogger;
+
+export interface StreamRetryOptions {
+  /** First reconnect delay. Default 1000 ms. */
+  initialDelayMs: number;
+  /** Cap on the doubling delay. Default 30000 ms. */
+  maxDelayMs: number;
+  /** Share of a delay jitter may subtract. Default 0.5. */
+  jitterRatio: number;
+  /** After this long receiving data, the next failure starts the backoff over. Default 60000 ms. */
+  resetIntervalMs: number;
+  /** Reconnect when nothing (not even a heartbeat comment) arrives for this long. Default 300000 ms. */
+  readTimeoutMs: number;
+}
+
+export const DEFAULT_STREAM_RETRY: Readonly<StreamRetryOptions> = Object.freeze({
+  initialDelayMs: 1000,
+  maxDelayMs: 30_000,
+  jitterRatio: 0.5,
+  resetIntervalMs: 60_000,
+  readTimeoutMs: 300_000,
+});
+
+export interface StreamSessionOptions {
+  /** The environment's server-side SDK key, sent raw in the Authorization header; never logged. */
+  sdkKey: string;
+  /** Default for LaunchDarkly: https://stream.launchdarkly.com (or a Relay Proxy's URL). */
+  streamUri: string;
+  /** Applies one event; the next is not handed over until it settles. A rejection ends the session. */
+  onEvent: (event: StreamEvent) => Promise<void>;
+  /** Ends the session (e.g. shortly before the Lambda deadline). */
+  signal?: AbortSignal;
+  /** Ends the session after this long. */
+  durationMs?: number;
+  logger?: SourceLogger;
+  retry?: Partial<StreamRetryOptions>;
+  /** A payload filter key, sent as `?filter=`. */
+  filter?: string;
+  userAgent?: string;
+}
+
+export interface StreamSessionResult {
+  /** Events applied (onEvent resolved). */
+  events: number;
+  /** Reconnections after a dropped or failed connection, a read timeout or a bad event. */
+  reconnects: number;
+  endedBy: 'signal' | 'duration' | 'error';
+  /** Why the session ended, when endedBy is 'error': an HttpStatusError, or the error onEvent rejected with. */
+  error?: Error;
+}
+
+const KNOWN_OPTIONS = ['sdkKey', 'streamUri', 'onEvent', 'signal', 'durationMs', 'logger', 'retry', 'filter', 'userAgent'] as const;
+const silent: SourceLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Holds one stream session; see the module comment. Never rejects: failures end the session with endedBy 'error'. */
+export function runStreamSession(options: StreamSessionOptions): Promise<StreamSessionResult> {
+  const retry = checkOptions(options);
+  return new Promise((resolve) => new StreamSession(options, retry, resolve).start());
+}
+
+function checkOptions(options: StreamSessionOptions): StreamRetryOptions {
+  const where = 'runStreamSession';
+  checkClientOptions(where, options as unknown as Record<string, unknown>, KNOWN_OPTIONS, 'streamUri');
+  if (typeof options.onEvent !== 'function') throw new LaunchDarklyError(`${where}: "onEvent" must be a function`);
+  if (options.durationMs !== undefined) checkPositive(where, 'durationMs', options.durationMs);
+  const retry = { ...DEFAULT_STREAM_RETRY };
+  for (const [name, value] of Object.entries(options.retry ?? {})) {
+    if (!(name in DEFAULT_STREAM_RETRY)) {
+      throw new LaunchDarklyError(`${where}: Unknown option 'retry.${name}'; expected one of ${Object.keys(DEFAULT_STREAM_RETRY).join(', ')}`);
+    }
+    if (value === undefined) continue;
+    if (name === 'jitterRatio') {
+      if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+        throw new LaunchDarklyError(`${where}: "retry.jitterRatio" must be a number from 0 to 1, got ${JSON.stringify(value)}`);
+      }
+    } else {
+      checkPositive(where, `retry.${name}`, value);
+    }
+    retry[name as keyof StreamRetryOptions] = value;
+  }
+  return retry;
+}
+
+// ---- The SSE client, behind the one interface the session uses ----
+
+interface SseFailure {
+  /** The HTTP status of a failed connection attempt; undefined for I/O errors, timeouts and a stream the server ended. */
+  status?: number;
+  message: string;
+}
+
+interface SseHandlers {
+  onOpen(headers: Record<string, string | string[] | undefined>): void;
+  onMessage(eventName: string, data: string): void;
+  /** Return true to reconnect with backoff, false to give up (the connection is then closed). */
+  onFailure(failure: SseFailure): boolean;
+  onRetrying(delayMs: number): void;
+}
+
+interface SseConnection {
+  close(): void;
+}
+
+function openEventSource(
+  url: string,
+  headers: Record<string, string>,
+  retry: StreamRetryOptions,
+  eventNames: readonly string[],
+  handlers: SseHandlers,
+): SseConnection {
+  const es = new EventSource(url, {
+    headers,
+    initialRetryDelayMillis: retry.initialDelayMs,
+    maxBackoffMillis: retry.maxDelayMs,
+    jitterRatio: retry.jitterRatio,
+    retryResetIntervalMillis: retry.resetIntervalMs,
+    readTimeoutMillis: retry.readTimeoutMs,
+    // Without an errorFilter the library retries only 500/502/503/504; LaunchDarkly's rule is wider.
+    errorFilter: (failure) =>
+      handlers.onFailure({
+        status: failure.status,
+        message: failure.type === 'end' ? 'the server ended the stream' : (failure.message ?? 'connection failed'),
+      }),
+  });
+  es.addEventListener('open', (event) => handlers.onOpen(event.headers));
+  es.addEventListener('retrying', (event) => handlers.onRetrying(event.delayMillis));
+  // The library emits 'error' through an EventEmitter, which throws when nobody listens; errorFilter decides.
+  es.addEventListener('error', () => {});
+  for (const name of eventNames) es.addEventListener(name, (message) => handlers.onMessage(name, message.data));
+  return { close: () => es.close() };
+}
+
+// ---- The session ----
+
+class StreamSession {
+  private state: 'running' | 'stopping' | 'done' = 'running';
+  private endedBy: StreamSessionResult['endedBy'] = 'signal';
+  private error: Error | undefined;
+  private readonly queue: StreamEvent[] = [];
+  private applying = false;
+  private applied = 0;
+  private reconnects = 0;
+  /** Bumped whenever a connection is dropped, so late callbacks from it are ignored. */
+  private generation = 0;
+  private connection: SseConnection | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private durationTimer: NodeJS.Timeout | undefined;
+  private readonly url: string;
+  private readonly headers: Record<string, string>;
+  private readonly logger: SourceLogger;
+  /** Backoff for reconnects this session makes itself (after a bad event); the library has its own for failures. */
+  private readonly badDataRetry: RetryDelay;
+  private readonly onAbort = () => this.finish('signal');
+
+  constructor(
+    private readonly options: StreamSessionOptions,
+    private readonly retry: StreamRetryOptions,
+    private readonly resolve: (result: StreamSessionResult) => void,
+  ) {
+    this.url = endpointUrl(options.streamUri, '/all', options.filter);
+    this.headers = ldHeaders(options.sdkKey, options.userAgent);
+    this.logger = options.logger ?? silent;
+    this.badDataRetry = new RetryDelay({
+      initialDelayMs: retry.initialDelayMs,
+      maxDelayMs: retry.maxDelayMs,
+      jitterRatio: retry.jitterRatio,
+      resetIntervalMs: retry.resetIntervalMs,
+    });
+  }
+
+  start(): void {
+    const { signal, durationMs } = this.options;
+    if (signal?.aborted) return this.finish('signal');
+    signal?.addEventListener('abort', this.onAbort, { once: true });
+    if (durationMs !== undefined) this.durationTimer = setTimeout(() => this.finish('duration'), durationMs);
+    this.connect();
+  }
+
+  private connect(): void {
+    const generation = ++this.generation;
+    const live = () => generation === this.generation && this.state === 'running';
+    const shownUrl = redactUrl(this.url);
+    this.logger.debug(`stream: connecting to ${shownUrl}`);
+    this.connection = openEventSource(this.url, this.headers, this.retry, STREAM_EVENT_NAMES, {
+      onOpen: (headers) => {
+        if (!live()) return;
+        const env = headers['x-ld-envid'];
+        this.logger.info(`stream: connected to ${shownUrl}${typeof env === 'string' ? ` (environment ${env})` : ''}`);
+      },
+      onMessage: (eventName, data) => {
+        if (live()) this.receive(eventName, data);
+      },
+      onFailure: (failure) => (live() ? this.connectionFailed(failure) : false),
+      onRetrying: (delayMs) => {
+        if (!live()) return;
+        this.reconnects++;
+        this.logger.info(`stream: reconnecting in ${delayMs} ms`);
+      },
+    });
+  }
+
+  private receive(eventName: string, data: string): void {
+    let event: StreamEvent | undefined;
+    try {
+      event = parseStreamEvent(eventName, data);
+    } catch (err) {
+      // A bad event means this connection's state can no longer be trusted: start over with a fresh put.
+      this.logger.warn(`stream: ${(err as Error).message}; dropping the connection and reconnecting`);
+      this.reconnectAfterBadData();
+      return;
+    }
+    if (event === undefined) {
+      this.logger.debug(`stream: ignored a ${eventName} event for a path this store does not keep`);
+      return;
+    }
+    this.badDataRetry.markGood();
+    this.logger.debug(`stream: received ${describeEvent(event)}`);
+    this.queue.push(event);
+    void this.applyQueued();
+  }
+
+  private reconnectAfterBadData(): void {
+    this.dropConnection();
+    const delay = this.badDataRetry.next();
+    this.reconnects++;
+    this.logger.info(`stream: reconnecting in ${delay} ms`);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (this.state === 'running') this.connect();
+    }, delay);
+  }
+
+  private connectionFailed(failure: SseFailure): boolean {
+    if (failure.status === undefined) {
+      this.logger.warn(`stream: ${failure.message}; will reconnect`);
+      return true;
+    }
+    const recoverable = isHttpRecoverable(failure.status);
+    const err = new HttpStatusError(failure.status, recoverable, this.url);
+    if (recoverable) {
+      this.logger.warn(`stream: ${err.message}; will reconnect`);
+      return true;
+    }
+    this.logger.error(`stream: ${err.message}; ending the session`);
+    this.finish('error', err);
+    return false;
+  }
+
+  /** Applies queued events one at a time, in order. Only one loop runs at a time. */
+  private async applyQueued(): Promise<void> {
+    if (this.applying) return;
+    this.applying = true;
+    while (this.queue.length > 0) {
+      const event = this.queue.shift()!;
+      try {
+        await this.options.onEvent(event);
+        this.applied++;
+      } catch (err) {
+        const error = err instanceof Error ? err : new LaunchDarklyError(`applying a stream event failed: ${String(err)}`, { cause: err });
+        this.logger.error(`stream: applying ${describeEvent(event)} failed (${error.name}: ${error.message}); ending the session`);
+        this.finish('error', error, { dropQueued: true });
+        break;
+      }
+    }
+    this.applying = false;
+    if (this.state === 'stopping') this.settle();
+  }
+
+  private finish(endedBy: StreamSessionResult['endedBy'], error?: Error, opts: { dropQueued?: boolean } = {}): void {
+    if (this.state === 'done') return;
+    if (opts.dropQueued) this.queue.length = 0;
+    if (this.state === 'stopping') {
+      // Already ending (e.g. on the signal) when a write failed: the failure must not be reported as a clean end.
+      if (error && !this.error) {
+        this.endedBy = 'error';
+        this.error = error;
+      }
+      return;
+    }
+    this.state = 'stopping';
+    this.endedBy = endedBy;
+    this.error = error;
+    clearTimeout(this.durationTimer);
+    clearTimeout(this.reconnectTimer);
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    this.dropConnection();
+    if (this.queue.length > 0 || this.applying) {
+      this.logger.debug(`stream: session ending (${endedBy}); finishing the event being applied and ${this.queue.length} queued`);
+    }
+    if (!this.applying) this.settle();
+  }
+
+  private dropConnection(): void {
+    this.generation++;
+    const connection = this.connection;
+    this.connection = undefined;
+    connection?.close();
+  }
+
+  private settle(): void {
+    if (this.state === 'done') return;
+    this.state = 'done';
+    const result: StreamSessionResult = { events: this.applied, reconnects: this.reconnects, endedBy: this.endedBy };
+    if (this.error) result.error = this.error;
+    this.logger.info(`stream: session ended (${this.endedBy}) after ${this.applied} event(s) applied and ${this.reconnects} reconnect(s)`);
+    this.resolve(result);
+  }
+}
+
+function describeEvent(event: StreamEvent): string {
+  const noun = (kind: string) => (kind === 'features' ? 'flag' : 'segment');
+  switch (event.type) {
+    case 'put':
+      return `put of ${Object.keys(event.data.flags).length} flag(s) and ${Object.keys(event.data.segments).length} segment(s)`;
+    case 'patch':
+      return `patch of ${noun(event.kind)} ${JSON.stringify(event.item.key)} version ${event.item.version}`;
+    case 'delete':
+      return `delete of ${noun(event.kind)} ${JSON.stringify(event.key)} version ${event.version}`;
+  }
+}
