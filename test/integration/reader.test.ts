@@ -1,0 +1,473 @@
+// ReadOnlyFeatureStore under the real @launchdarkly/node-server-sdk v9 in daemon mode, reading DynamoDB
+// Local: evaluations equal those of an SDK fed the same data in memory, cold starts take few requests,
+// the cache and its TTL, tombstones, compressed rows, read-only writes and an unreachable endpoint.
+// Requests are counted with a client middleware (counting, not mocking). Each case runs with and without
+// a key prefix, with a decoy environment under the other prefix in the same table.
+import { createServer } from 'node:net';
+import { gzipSync } from 'node:zlib';
+import { PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { init, integrations, type LDClient, type LDClientContext, type LDContext, type LDFeatureStore, type LDFlagsState } from '@launchdarkly/node-server-sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDBFlagStore, type Flag, type FullDataSet, type Segment } from '../../lib/store/index.js';
+import { COMPRESSED_ATTRIBUTE, namespaceFor } from '../../lib/store/layout.js';
+import { ReadOnlyFeatureStore, ReadOnlyStoreError, ReaderOptionsError, type ReadOnlyFeatureStoreOptions } from '../../lib/store/reader.js';
+import { generateContexts, generateEnvironment } from '../support/generate-environment.js';
+import { freshTable, localClient, localClientConfig } from '../support/tables.js';
+
+// Request counts measured here, printed at the end for the record.
+const measured: Record<string, number | string> = {};
+
+interface CapturingLogger {
+  error(...a: unknown[]): void;
+  warn(...a: unknown[]): void;
+  info(...a: unknown[]): void;
+  debug(...a: unknown[]): void;
+  errors: string[];
+  warnings: string[];
+}
+function capturingLogger(): CapturingLogger {
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  return {
+    errors,
+    warnings,
+    error: (...a) => errors.push(a.join(' ')),
+    warn: (...a) => warnings.push(a.join(' ')),
+    info() {},
+    debug() {},
+  };
+}
+
+/** Counts every HTTP request the client sends (retries included), by operation. */
+function countRequests(client: DynamoDBClient) {
+  const byOp: Record<string, number> = {};
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const op = String(context.commandName).replace(/Command$/, '');
+      byOp[op] = (byOp[op] ?? 0) + 1;
+      return next(args);
+    },
+    // Inside the retry middleware (finalizeRequest, high priority), so each attempt counts.
+    { step: 'finalizeRequest', priority: 'low', name: 'countRequests' },
+  );
+  return { byOp, total: () => Object.values(byOp).reduce((a, b) => a + b, 0) };
+}
+
+const flag = (key: string, version: number, extra: Partial<Flag> = {}): Flag => ({
+  key,
+  version,
+  on: true,
+  prerequisites: [],
+  targets: [],
+  contextTargets: [],
+  rules: [],
+  fallthrough: { variation: 1 },
+  offVariation: 1,
+  variations: [true, false],
+  salt: `salt-${key}`,
+  ...extra,
+});
+const segment = (key: string, version: number, extra: Partial<Segment> = {}): Segment => ({
+  key,
+  version,
+  included: [],
+  excluded: [],
+  includedContexts: [],
+  excludedContexts: [],
+  rules: [],
+  salt: `salt-${key}`,
+  ...extra,
+});
+const segmentRule = (id: string, segmentKey: string, variation = 0) => ({
+  id,
+  clauses: [{ contextKind: 'user', attribute: '', op: 'segmentMatch', values: [segmentKey], negate: false }],
+  variation,
+});
+
+/**
+ * The five flags of FIVE: `checkout` needs `payments` (not among the five) to serve variation 0, `beta`
+ * matches the `testers` segment; the other three are plain. Besides: `internal-tools` matches `insiders`,
+ * a segment that itself matches `staff` (two levels of segments).
+ */
+function smallEnvironment(): FullDataSet {
+  const flags = [
+    flag('payments', 3, { targets: [{ values: ['blocked'], variation: 1 }], contextTargets: [{ contextKind: 'user', values: [], variation: 1 }], fallthrough: { variation: 0 } }),
+    flag('checkout', 7, { prerequisites: [{ key: 'payments', variation: 0 }], fallthrough: { variation: 0 } }),
+    flag('beta', 2, { rules: [segmentRule('r1', 'testers')] }),
+    flag('internal-tools', 6, { rules: [segmentRule('r2', 'insiders')] }),
+    flag('banner', 1, { variations: ['red', 'blue'], fallthrough: { variation: 1 } }),
+    flag('limit', 4, { variations: [10, 100], fallthrough: { variation: 0 } }),
+    flag('search-v2', 9, {
+      targets: [{ values: ['u-target'], variation: 0 }],
+      contextTargets: [{ contextKind: 'user', values: [], variation: 0 }],
+      fallthrough: { rollout: { variations: [{ variation: 0, weight: 50_000 }, { variation: 1, weight: 50_000 }] } },
+    }),
+  ];
+  const segments = [
+    segment('testers', 5, { included: ['u-tester'], rules: [{ id: 's1', clauses: [{ contextKind: 'user', attribute: 'email', op: 'endsWith', values: ['@testers.test'], negate: false }] }] }),
+    segment('insiders', 2, { rules: [{ id: 's2', clauses: [{ contextKind: 'user', attribute: '', op: 'segmentMatch', values: ['staff'], negate: false }] }] }),
+    segment('staff', 1, { rules: [{ id: 's3', clauses: [{ contextKind: 'user', attribute: 'email', op: 'endsWith', values: ['@staff.test'], negate: false }] }] }),
+  ];
+  return { flags: Object.fromEntries(flags.map((f) => [f.key, f])), segments: Object.fromEntries(segments.map((s) => [s.key, s])) };
+}
+const FIVE = ['checkout', 'beta', 'banner', 'limit', 'search-v2'];
+
+/** The same data with every variation served swapped, written under the other prefix: a reader must never see it. */
+function decoyOf(env: FullDataSet): FullDataSet {
+  const flags: Record<string, Flag> = {};
+  for (const [k, f] of Object.entries(env.flags)) flags[k] = { ...f, on: false, offVariation: 0, variations: [...(f.variations as unknown[])].reverse() };
+  return { flags, segments: {} };
+}
+
+const user = (key: string, extra: Record<string, unknown> = {}): LDContext => ({ kind: 'user', key, ...extra });
+
+async function memorySdk(env: FullDataSet): Promise<LDClient> {
+  const td = new integrations.TestData();
+  for (const s of Object.values(env.segments)) await td.usePreconfiguredSegment(s);
+  for (const f of Object.values(env.flags)) await td.usePreconfiguredFlag(f);
+  const client = init('sdk-memory', { updateProcessor: td.getFactory(), sendEvents: false, diagnosticOptOut: true, logger: capturingLogger() });
+  await client.waitForInitialization({ timeout: 10 });
+  return client;
+}
+
+async function readerSdk(tableName: string, options: ReadOnlyFeatureStoreOptions, logger = capturingLogger()): Promise<LDClient> {
+  const client = init('sdk-reader', { useLdd: true, featureStore: ReadOnlyFeatureStore(tableName, options), sendEvents: false, diagnosticOptOut: true, logger });
+  await client.waitForInitialization({ timeout: 10 });
+  return client;
+}
+
+function storeFor(tableName: string, options: ReadOnlyFeatureStoreOptions, logger = capturingLogger()): LDFeatureStore {
+  const context = { basicConfiguration: { sdkKey: 'unused', serviceEndpoints: {}, logger }, platform: {} } as unknown as LDClientContext;
+  return ReadOnlyFeatureStore(tableName, options)(context);
+}
+
+const comparable = (state: LDFlagsState) => state.toJSON();
+
+let admin: DynamoDBClient;
+beforeAll(() => {
+  admin = localClient();
+});
+afterAll(() => {
+  admin.destroy();
+  console.log('reader request counts:', JSON.stringify(measured, null, 1));
+});
+
+for (const prefix of [undefined, 'env-a']) {
+  const decoyPrefix = prefix ? undefined : 'decoy';
+  describe(`ReadOnlyFeatureStore ${prefix ? `with prefix "${prefix}"` : 'without a prefix'}`, () => {
+    const label = prefix ? 'prefixed' : 'unprefixed';
+    let tableName: string;
+    let writer: DynamoDBFlagStore;
+    const small = smallEnvironment();
+
+    /** A reader SDK on its own counted client, so each case sees a cold start. */
+    async function coldReader(extra: Omit<ReadOnlyFeatureStoreOptions, 'client' | 'clientConfig'> = {}, logger = capturingLogger(), table = tableName) {
+      const client = localClient();
+      const requests = countRequests(client);
+      const sdk = await readerSdk(table, { prefix, client, ...extra }, logger);
+      return {
+        sdk,
+        requests,
+        logger,
+        close: () => {
+          sdk.close();
+          client.destroy();
+        },
+      };
+    }
+
+    beforeAll(async () => {
+      tableName = await freshTable(admin, 'reader');
+      writer = new DynamoDBFlagStore({ tableName, prefix, client: admin });
+      await writer.init(small);
+      await new DynamoDBFlagStore({ tableName, prefix: decoyPrefix, client: admin }).init(decoyOf(small));
+    });
+
+    it('evaluates generated flags (targets, rules, rollouts, prerequisites, segments) exactly as an SDK holding the same data in memory', async () => {
+      const table = await freshTable(admin, 'reader-eq');
+      const env = generateEnvironment({ flags: 300, seed: prefix ? 11 : 12 });
+      await new DynamoDBFlagStore({ tableName: table, prefix, client: admin }).init(env);
+      const memory = await memorySdk(env);
+      const logger = capturingLogger();
+      const reader = await readerSdk(table, { prefix, clientConfig: localClientConfig() }, logger);
+      const contexts = generateContexts(60, 5);
+      const reasons = new Map<string, number>();
+      let segmentRuleMatches = 0;
+      let prerequisitesPassed = 0;
+      for (const context of contexts) {
+        const keys = Object.keys(env.flags);
+        const [fromTable, fromMemory] = await Promise.all([
+          Promise.all(keys.map((k) => reader.variationDetail(k, context, 'default'))),
+          Promise.all(keys.map((k) => memory.variationDetail(k, context, 'default'))),
+        ]);
+        expect(fromTable).toEqual(fromMemory);
+        fromTable.forEach((detail, i) => {
+          const f = env.flags[keys[i]!]!;
+          reasons.set(detail.reason.kind, (reasons.get(detail.reason.kind) ?? 0) + 1);
+          if (detail.reason.kind === 'RULE_MATCH') {
+            const rule = (f.rules as { clauses: { op: string }[] }[])[detail.reason.ruleIndex!]!;
+            if (rule.clauses.some((c) => c.op === 'segmentMatch')) segmentRuleMatches++;
+          }
+          if ((f.prerequisites?.length ?? 0) > 0 && !['OFF', 'PREREQUISITE_FAILED', 'ERROR'].includes(detail.reason.kind)) prerequisitesPassed++;
+        });
+      }
+      // The data really exercised every path, and the store never reported a problem.
+      expect([...reasons.keys()].sort()).toEqual(['FALLTHROUGH', 'OFF', 'PREREQUISITE_FAILED', 'RULE_MATCH', 'TARGET_MATCH']);
+      expect(segmentRuleMatches).toBeGreaterThan(0);
+      expect(prerequisitesPassed).toBeGreaterThan(0);
+      expect(logger.errors).toEqual([]);
+
+      for (const context of contexts.slice(0, 10)) {
+        expect(comparable(await reader.allFlagsState(context, { withReasons: true }))).toEqual(comparable(await memory.allFlagsState(context, { withReasons: true })));
+      }
+      reader.close();
+      memory.close();
+    });
+
+    it('serves a cold start of five flags evaluated together, with a prerequisite and a segment, in at most 2 requests, and none more within the TTL', async () => {
+      const { sdk, requests, close } = await coldReader();
+      expect(requests.total()).toBe(0); // daemon mode: initialisation reads nothing
+      const contexts = [user('u-tester'), user('blocked'), user('x', { email: 'a@testers.test' }), user('u-target')];
+      const first = await Promise.all(FIVE.map((k) => sdk.variation(k, contexts[0]!, 'default')));
+      expect(first).toEqual([true, true, 'blue', 10, expect.any(Boolean)]);
+      measured[`${label}: 5 flags concurrently, cold`] = requests.total();
+      expect(requests.total()).toBeLessThanOrEqual(2);
+      expect(Object.keys(requests.byOp)).toEqual(['BatchGetItem']);
+
+      const before = requests.total();
+      for (const context of contexts) {
+        await Promise.all(FIVE.map((k) => sdk.variation(k, context, 'default')));
+        for (const k of FIVE) await sdk.variation(k, context, 'default');
+      }
+      expect(await sdk.variation('checkout', user('blocked'), 'default')).toBe(false); // prerequisite fails
+      expect(await sdk.variation('beta', user('x', { email: 'a@testers.test' }), 'default')).toBe(true); // via the segment's rule
+      expect(await sdk.variation('beta', user('y', { email: 'y@example.com' }), 'default')).toBe(false);
+      expect(requests.total() - before).toBe(0);
+      close();
+    });
+
+    it('counts the requests of one flag, and of five flags evaluated one after another, on a cold start', async () => {
+      const one = await coldReader();
+      expect(await one.sdk.variation('checkout', user('someone'), 'default')).toBe(true);
+      measured[`${label}: 1 flag with a prerequisite, cold`] = one.requests.total();
+      expect(one.requests.total()).toBe(2); // the flag (and the marker), then its prerequisite
+      one.close();
+
+      const nested = await coldReader();
+      expect(await nested.sdk.variation('internal-tools', user('x', { email: 'x@staff.test' }), 'default')).toBe(true);
+      measured[`${label}: 1 flag matching a segment that matches a segment, cold`] = nested.requests.total();
+      expect(nested.requests.total()).toBe(3); // one level per request: the flag, its segment, that segment's segment
+      nested.close();
+
+      const seq = await coldReader();
+      for (const k of FIVE) await seq.sdk.variation(k, user('u-tester'), 'default');
+      measured[`${label}: 5 flags sequentially, cold`] = seq.requests.total();
+      // One request per flag asked for in turn, plus one for the prerequisite and one for the segment.
+      expect(seq.requests.total()).toBeLessThanOrEqual(FIVE.length + 2);
+      const before = seq.requests.total();
+      for (const k of FIVE) await seq.sdk.variation(k, user('u-tester'), 'default');
+      expect(seq.requests.total()).toBe(before);
+      seq.close();
+    });
+
+    it('answers initialized() from the marker carried by the first batch, without a request of its own', async () => {
+      const client = localClient();
+      const requests = countRequests(client);
+      const store = storeFor(tableName, { prefix, client });
+      const item = await new Promise((resolve) => store.get({ namespace: 'features' }, 'banner', resolve));
+      expect(item).toMatchObject({ key: 'banner', version: 1 });
+      const afterGet = requests.total();
+      expect(await new Promise((resolve) => store.initialized(resolve))).toBe(true);
+      expect(requests.total()).toBe(afterGet);
+      store.close();
+
+      // A prefix nobody initialised: not initialised.
+      const other = storeFor(tableName, { prefix: 'never-written', client });
+      expect(await new Promise((resolve) => other.initialized(resolve))).toBe(false);
+      other.close();
+      client.destroy();
+    });
+
+    it('with cacheTTL 0 reads the table on every evaluation and sees changes at once; with a TTL it keeps serving the cached value', async () => {
+      const table = await freshTable(admin, 'reader-ttl');
+      const w = new DynamoDBFlagStore({ tableName: table, prefix, client: admin });
+      await w.init(small);
+      const client = localClient();
+      const requests = countRequests(client);
+      const uncached = await readerSdk(table, { prefix, client, cacheTTL: 0 });
+      const cachedClient = localClient();
+      const cached = await readerSdk(table, { prefix, client: cachedClient, cacheTTL: 600 });
+
+      expect(await uncached.variation('banner', user('a'), 'default')).toBe('blue');
+      expect(await cached.variation('banner', user('a'), 'default')).toBe('blue');
+      const afterFirst = requests.total();
+      expect(await uncached.variation('banner', user('a'), 'default')).toBe('blue');
+      measured[`${label}: cacheTTL 0, second evaluation of 1 flag`] = requests.total() - afterFirst;
+      expect(requests.total()).toBeGreaterThan(afterFirst);
+      const afterSecond = requests.total();
+      expect(await uncached.variation('checkout', user('a'), 'default')).toBe(true);
+      expect(await uncached.variation('checkout', user('a'), 'default')).toBe(true);
+      measured[`${label}: cacheTTL 0, two evaluations of a flag with a prerequisite`] = requests.total() - afterSecond;
+      const all = await uncached.allFlagsState(user('a'));
+      expect(all.getFlagValue('banner')).toBe('blue');
+
+      await w.upsert('features', { ...small.flags.banner!, version: 2, fallthrough: { variation: 0 } });
+      await w.upsert('features', { ...small.flags.payments!, version: 4, on: false });
+      expect(await uncached.variation('banner', user('a'), 'default')).toBe('red');
+      expect(await uncached.variation('checkout', user('a'), 'default')).toBe(false); // its prerequisite is now off
+      expect((await uncached.allFlagsState(user('a'))).getFlagValue('banner')).toBe('red');
+      expect(await cached.variation('banner', user('a'), 'default')).toBe('blue');
+
+      uncached.close();
+      cached.close();
+      client.destroy();
+      cachedClient.destroy();
+    });
+
+    it('gives the default value for missing, deleted and unreadable items, and leaves them out of allFlagsState', async () => {
+      const table = await freshTable(admin, 'reader-del');
+      const w = new DynamoDBFlagStore({ tableName: table, prefix, client: admin });
+      await w.init(small);
+      const ns = namespaceFor(prefix, 'features');
+      await w.delete('features', 'banner', 2); // tombstone JSON {"key","version","deleted":true}
+      await w.delete('segments', 'testers', 6); // `beta` no longer matches anyone through it
+      await admin.send(new PutItemCommand({ TableName: table, Item: { namespace: { S: ns }, key: { S: 'limit' }, version: { N: '5' } } })); // no item
+      await admin.send(new PutItemCommand({ TableName: table, Item: { namespace: { S: ns }, key: { S: 'broken' }, version: { N: '1' }, item: { S: '{"key":"broken",' } } }));
+      await admin.send(new PutItemCommand({ TableName: table, Item: { namespace: { S: ns }, key: { S: 'malformed' }, version: { N: '1' }, item: { S: JSON.stringify({ ...flag('malformed', 1), rules: 'none' }) } } }));
+      await admin.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: { namespace: { S: ns }, key: { S: 'go-tombstone' }, version: { N: '3' }, item: { S: JSON.stringify({ ...flag('$deleted', 3), deleted: true }) } },
+        }),
+      );
+
+      for (const cacheTTL of [15, 0]) {
+        const logger = capturingLogger();
+        const { sdk, close } = await coldReader({ cacheTTL }, logger, table);
+        const ctx = user('u-tester');
+        const values = await Promise.all(['banner', 'limit', 'broken', 'malformed', 'go-tombstone', 'nope', 'beta', 'checkout'].map((k) => sdk.variation(k, ctx, 'default')));
+        expect(values).toEqual(['default', 'default', 'default', 'default', 'default', 'default', false, true]);
+        const state = await sdk.allFlagsState(ctx);
+        expect(Object.keys(state.allValues()).sort()).toEqual(['beta', 'checkout', 'internal-tools', 'payments', 'search-v2']);
+        expect(logger.warnings.some((w) => w.includes('"broken"') && w.includes('invalid JSON'))).toBe(true);
+        expect(logger.warnings.some((w) => w.includes('"malformed"') && w.includes('malformed'))).toBe(true);
+        close();
+      }
+    });
+
+    it('reads items stored gzip-compressed in itemGzip, without an item attribute', async () => {
+      const table = await freshTable(admin, 'reader-gz');
+      const many = Array.from({ length: 40_000 }, (_, i) => `member-${i}`);
+      const bigFlag = flag('huge', 4, { targets: [{ values: many, variation: 0 }], contextTargets: [{ contextKind: 'user', values: [], variation: 0 }], rules: [segmentRule('r', 'crowd')] });
+      const bigSegment = segment('crowd', 2, { included: many.map((m) => `crowd-${m}`) });
+      expect(JSON.stringify(bigFlag).length).toBeGreaterThan(400_000);
+      const put = (kind: 'features' | 'segments', item: Flag | Segment) =>
+        admin.send(
+          new PutItemCommand({
+            TableName: table,
+            Item: {
+              namespace: { S: namespaceFor(prefix, kind) },
+              key: { S: item.key },
+              version: { N: String(item.version) },
+              [COMPRESSED_ATTRIBUTE]: { B: gzipSync(JSON.stringify(item)) },
+            },
+          }),
+        );
+      await put('features', bigFlag);
+      await put('segments', bigSegment);
+      const { sdk, close } = await coldReader({}, capturingLogger(), table);
+      expect(await sdk.variation('huge', user('member-39999'), 'default')).toBe(true);
+      expect(await sdk.variation('huge', user('crowd-member-7'), 'default')).toBe(true);
+      expect(await sdk.variation('huge', user('stranger'), 'default')).toBe(false);
+      expect((await sdk.allFlagsState(user('member-1'))).getFlagValue('huge')).toBe(true);
+      close();
+    });
+
+    it('refuses writes: init, upsert and delete throw ReadOnlyStoreError naming the method and the table, and log it', async () => {
+      const logger = capturingLogger();
+      const store = storeFor(tableName, { prefix, clientConfig: localClientConfig() }, logger);
+      const calls: [string, () => void][] = [
+        ['init', () => store.init({ features: {}, segments: {} }, () => {})],
+        ['upsert', () => store.upsert({ namespace: 'features' }, { key: 'banner', version: 99 }, () => {})],
+        ['delete', () => store.delete({ namespace: 'features' }, 'banner', 99, () => {})],
+      ];
+      for (const [method, call] of calls) {
+        let thrown: unknown;
+        try {
+          call();
+        } catch (err) {
+          thrown = err;
+        }
+        expect(thrown).toBeInstanceOf(ReadOnlyStoreError);
+        expect((thrown as Error).name).toBe('ReadOnlyStoreError');
+        expect((thrown as Error).message).toContain(`.${method}()`);
+        expect((thrown as Error).message).toContain(tableName);
+        expect((thrown as Error).message).toMatch(/read-only/);
+      }
+      expect(logger.errors).toHaveLength(3);
+      expect(store.getDescription?.()).toBe('DynamoDB (read-only)');
+      store.close();
+      // Nothing was written: the table still has the original flag.
+      expect((await writer.get('features', 'banner'))?.version).toBe(1);
+    });
+
+    it('returns the default value without hanging when DynamoDB is unreachable', async () => {
+      const port = await closedPort();
+      const logger = capturingLogger();
+      const sdk = await readerSdk(
+        tableName,
+        { prefix, clientConfig: { ...localClientConfig(`http://127.0.0.1:${port}`), maxAttempts: 2 }, cacheTTL: 0 },
+        logger,
+      );
+      expect(await Promise.all(FIVE.map((k) => sdk.variation(k, user('u'), 'default')))).toEqual(FIVE.map(() => 'default'));
+      expect(await sdk.variation('checkout', user('u'), 'default')).toBe('default');
+      const state = await sdk.allFlagsState(user('u'));
+      expect(state.allValues()).toEqual({});
+      expect(logger.errors.some((e) => e.includes('could not read') && e.includes(tableName))).toBe(true);
+      sdk.close();
+    });
+  });
+}
+
+describe('ReadOnlyFeatureStore at scale', () => {
+  it('answers a cold allFlagsState for 10,000 flags like the in-memory SDK, in a handful of queries', async () => {
+    const table = await freshTable(admin, 'reader-10k');
+    const env = generateEnvironment({ flags: 10_000, seed: 3 });
+    await new DynamoDBFlagStore({ tableName: table, client: admin }).init(env);
+    const client = localClient();
+    const requests = countRequests(client);
+    const reader = await readerSdk(table, { client });
+    const memory = await memorySdk(env);
+    const [context] = generateContexts(1, 9);
+    const started = performance.now();
+    const state = await reader.allFlagsState(context!);
+    measured['10,000 flags: cold allFlagsState ms'] = Math.round(performance.now() - started);
+    measured['10,000 flags: cold allFlagsState requests'] = JSON.stringify(requests.byOp);
+    expect(Object.keys(state.allValues())).toHaveLength(10_000);
+    expect(comparable(state)).toEqual(comparable(await memory.allFlagsState(context!)));
+    // Only paginated queries of the two namespaces: no per-item reads for prerequisites or segments.
+    expect(Object.keys(requests.byOp)).toEqual(['Query']);
+    const before = requests.total();
+    await reader.allFlagsState(context!);
+    expect(requests.total()).toBe(before);
+    reader.close();
+    memory.close();
+    client.destroy();
+  });
+
+  it('rejects bad options when the factory is called', () => {
+    expect(() => ReadOnlyFeatureStore('t', {})).toThrow(ReaderOptionsError);
+    expect(() => ReadOnlyFeatureStore('flags', { cacheTTL: -1 })).toThrow(/cacheTTL/);
+    expect(() => ReadOnlyFeatureStore('flags', { ttl: 5 } as never)).toThrow("Unknown option 'ttl'");
+    expect(() => ReadOnlyFeatureStore('flags', { client: admin, clientConfig: {} } as never)).toThrow(/either 'client' or 'clientConfig'/);
+  });
+});
+
+/** A loopback port with nothing listening: connections are refused at once. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
