@@ -1,0 +1,32 @@
+// Wraps a handler with middy: Powertools' Lambda-context logging and metrics flushing, and the abort signal
+// middy fires shortly before the deadline. The signal is the only way a handler is told to stop: middy's own
+// early response would return while a write is still under way (and the function would be frozen mid-write),
+// so it is replaced by one that never settles, and the invocation ends when the handler has wound down.
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { Context } from 'aws-lambda';
+import { logger, metrics, resetMetricsEnvironment } from './observability.js';
+
+export type SignalledHandler<TEvent, TResult> = (event: TEvent, context: Context, options: { signal: AbortSignal }) => Promise<TResult>;
+
+export interface WrapOptions {
+  /** How long before the Lambda deadline the signal fires: time for the write under way and the freshness record. */
+  stopBeforeDeadlineMs: number;
+}
+
+export function wrapHandler<TEvent, TResult>(handler: SignalledHandler<TEvent, TResult>, options: WrapOptions) {
+  return middy<TEvent, TResult>(
+    async (event: TEvent, context: Context, opts: { signal: AbortSignal }) => {
+      resetMetricsEnvironment();
+      return handler(event, context, opts);
+    },
+    {
+      timeoutEarlyInMillis: options.stopBeforeDeadlineMs,
+      timeoutEarlyResponse: () => new Promise<never>(() => {}),
+    },
+  )
+    // Events are never logged: a webhook's is an audit-log entry with people's names and emails in it.
+    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }));
+}

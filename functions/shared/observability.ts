@@ -1,0 +1,62 @@
+// Structured logs and CloudWatch metrics for the handlers (Powertools Logger and Metrics, one instance each
+// per function, built at cold start). Metrics carry the dimension "environment"; the names are the
+// deployment's contract (dashboards and alarms use them).
+import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import type { StoreLogger } from '../../lib/store/types.js';
+import type { SyncReport } from '../../lib/sync/index.js';
+import { redact } from './secrets.js';
+
+export const logger = new Logger();
+// Its own warnings (e.g. an invocation with no metrics) go through the logger, as structured lines.
+export const metrics = new Metrics({ logger });
+
+/**
+ * The logger handed to the sync core, the sources and the store: messages go to Powertools with the
+ * environment as a key, and pass through `redact` first.
+ */
+export function coreLogger(environment: string): StoreLogger {
+  const forward = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => {
+    const text = args.map((a) => (a instanceof Error ? `${a.name}: ${a.message}` : typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
+    logger[level]({ message: redact(text), environment });
+  };
+  return { debug: forward('debug'), info: forward('info'), warn: forward('warn'), error: forward('error') };
+}
+
+export interface SyncOutcome {
+  /** Counts so far; for a failed stream session, what it applied before failing. */
+  report?: Partial<Pick<SyncReport, 'written' | 'unchanged' | 'deleted' | 'durationMs'>> & { reconnects?: number };
+  failed: boolean;
+}
+
+let metricsEnvironment: string | undefined;
+
+/**
+ * Adds one environment's metrics. EMF gives a blob one value per dimension, so when a second environment
+ * starts, the first one's metrics are published; the last environment's are left for logMetrics to flush.
+ */
+export function recordSyncMetrics(environment: string, outcome: SyncOutcome): void {
+  if (metricsEnvironment !== environment && metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  metricsEnvironment = environment;
+  metrics.addDimension('environment', environment);
+  metrics.addMetric(outcome.failed ? 'SyncFailed' : 'SyncSucceeded', MetricUnit.Count, 1);
+  const r = outcome.report;
+  if (!r) return;
+  if (r.written !== undefined) metrics.addMetric('ItemsWritten', MetricUnit.Count, r.written);
+  if (r.unchanged !== undefined) metrics.addMetric('ItemsUnchanged', MetricUnit.Count, r.unchanged);
+  if (r.deleted !== undefined) metrics.addMetric('ItemsDeleted', MetricUnit.Count, r.deleted);
+  if (r.durationMs !== undefined) metrics.addMetric('SyncDuration', MetricUnit.Milliseconds, r.durationMs);
+  if (r.reconnects !== undefined) metrics.addMetric('StreamReconnects', MetricUnit.Count, r.reconnects);
+}
+
+/** A metric without the environment dimension (e.g. a rejected webhook call, which names no environment we trust). */
+export function recordFunctionMetric(name: string, value = 1): void {
+  if (metricsEnvironment !== undefined && metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  metricsEnvironment = undefined;
+  metrics.addMetric(name, MetricUnit.Count, value);
+}
+
+/** Called at the start of each invocation: the previous invocation's metrics were flushed by logMetrics. */
+export function resetMetricsEnvironment(): void {
+  metricsEnvironment = undefined;
+}

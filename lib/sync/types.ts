@@ -1,0 +1,62 @@
+// The shapes the sync core shares with its callers (the Lambda handlers and the CLI): the report of a sync,
+// progress updates, and the two narrow interfaces it needs from the store and the polling client, so tests
+// can put a fault between them when a real component cannot produce the fault on demand.
+import type { PollResult } from '../launchdarkly/polling.js';
+import type { InitSummary } from '../store/writer.js';
+import type { DataKindName, FullDataSet, StoreLogger, VersionedItem } from '../store/types.js';
+
+export type SyncSource = 'poll' | 'stream' | 'file' | 'webhook';
+
+/** What one sync did. Counts are items (flags and segments together). */
+export interface SyncReport {
+  source: SyncSource;
+  /** LaunchDarkly answered 304: the data was confirmed current and nothing was written. */
+  notModified: boolean;
+  /** Items stored because they were new or had a higher version (tombstones of stream deletes excluded). */
+  written: number;
+  /** Items the table already had at that version. */
+  unchanged: number;
+  /** Items removed: rows a full data set no longer has, and tombstones written for stream deletes. */
+  deleted: number;
+  /** Items not written because the table had a newer version. */
+  stale: number;
+  durationMs: number;
+}
+
+export interface StreamSyncReport extends SyncReport {
+  /** Stream events applied (put, patch, delete). */
+  events: number;
+  /** Reconnections after a dropped connection, a failed attempt or a bad event. */
+  reconnects: number;
+  /** Why the session ended: the caller's signal, the duration elapsing, or an error (then it rejects). */
+  endedBy: 'signal' | 'duration' | 'error';
+}
+
+/** A running total, reported as a sync goes, for progress lines. */
+export interface SyncProgress {
+  phase: 'fetching' | 'writing' | 'streaming' | 'done';
+  events: number;
+  /** Stream reconnections; known once the session has ended (phase 'done'). */
+  reconnects?: number;
+  written: number;
+  unchanged: number;
+  deleted: number;
+  stale: number;
+}
+
+/** What the sync core needs of a store; DynamoDBFlagStore provides it. */
+export interface SyncStore {
+  init(data: FullDataSet): Promise<InitSummary>;
+  upsert(kind: DataKindName, item: VersionedItem): Promise<boolean>;
+  delete(kind: DataKindName, key: string, version: number): Promise<boolean>;
+  recordSync(record: { source: string; at?: Date; summary?: object }): Promise<void>;
+}
+
+/** What the sync core needs of a polling client; PollingClient provides it. */
+export interface Poller {
+  fetchAll(options?: { signal?: AbortSignal }): Promise<PollResult>;
+  /** Makes the next fetch return the full body even if unchanged (after a failed apply). */
+  forgetEtag?(): void;
+}
+
+export type SyncLogger = StoreLogger;

@@ -1,0 +1,233 @@
+// functions/poll.ts called as Lambda calls it (scheduled event + context), on DynamoDB Local, with two
+// loopback LaunchDarkly environments and a loopback Secrets Manager: each environment synced into its own
+// prefix, 304s on a warm run, one environment's failure not stopping the other but failing the invocation
+// by name, a rotated SDK key picked up, per-environment metrics, and no secret ever in the output.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Handler } from 'aws-lambda';
+import { DynamoDBFlagStore } from '../../lib/store/index.js';
+import { generateEnvironment } from '../support/generate-environment.js';
+import { startLaunchDarklyServer, type LaunchDarklyServer } from '../support/ld-server.js';
+import { startSecretsManagerServer, type SecretsManagerServer } from '../support/secrets-manager-server.js';
+import { dynamoEndpoint, freshTable, localClient } from '../support/tables.js';
+import {
+  baseEnv,
+  captureOutput,
+  coldStart,
+  lambdaContext,
+  metricValue,
+  scheduledEvent,
+  setEnv,
+  startKeyRouter,
+} from './handlers-support.js';
+
+const PROD_KEY = 'sdk-11111111-aaaa-4bbb-8ccc-prod00000001';
+const STAGING_KEY = 'sdk-22222222-aaaa-4bbb-8ccc-stag00000002';
+const prodData = generateEnvironment({ flags: 12, seed: 1 });
+const stagingData = generateEnvironment({ flags: 5, seed: 2 });
+const PROD_ITEMS = Object.keys(prodData.flags).length + Object.keys(prodData.segments).length;
+const STAGING_ITEMS = Object.keys(stagingData.flags).length + Object.keys(stagingData.segments).length;
+
+type PollHandler = Handler<Record<string, unknown>, { environments: { environment: string; written: number; notModified: boolean }[] }>;
+
+describe('poll handler', () => {
+  const client = localClient();
+  let secrets: SecretsManagerServer;
+  let prod: LaunchDarklyServer;
+  let staging: LaunchDarklyServer;
+  let routed: LaunchDarklyServer[];
+  let router: Awaited<ReturnType<typeof startKeyRouter>>;
+  let tableName: string;
+  let restoreEnv: () => void;
+  let output: ReturnType<typeof captureOutput>;
+  let n = 0;
+  let secretIds: { prod: string; staging: string };
+
+  beforeAll(async () => {
+    secrets = await startSecretsManagerServer();
+  });
+  beforeEach(async () => {
+    // Distinct secret names per test: Powertools' cache lives as long as the process, as in a warm Lambda.
+    n++;
+    secretIds = { prod: `ld/prod-${n}/sdk-key`, staging: `ld/staging-${n}/sdk-key` };
+    secrets.setSecret(secretIds.prod, PROD_KEY);
+    secrets.setSecret(secretIds.staging, `${STAGING_KEY}\n`); // a trailing newline, as pasted keys often have
+    prod = await startLaunchDarklyServer({ sdkKey: PROD_KEY, data: prodData });
+    staging = await startLaunchDarklyServer({ sdkKey: STAGING_KEY, data: stagingData });
+    routed = [prod, staging];
+    router = await startKeyRouter(routed);
+    tableName = await freshTable(client, 'poll-fn');
+    restoreEnv = setEnv(
+      baseEnv({
+        tableName,
+        environments: [
+          { name: 'production', sdkKeySecretId: secretIds.prod },
+          { name: 'staging', prefix: 'stg', sdkKeySecretId: secrets.arnOf(secretIds.staging) },
+        ],
+        ldUri: router.uri,
+        dynamodbEndpoint: dynamoEndpoint(),
+        secretsEndpoint: secrets.endpoint,
+      }),
+    );
+    output = captureOutput();
+  });
+  afterEach(async () => {
+    output.restore();
+    // The secrets must not appear in anything the function wrote, whatever the test did.
+    for (const key of [PROD_KEY, STAGING_KEY]) expect(output.text()).not.toContain(key);
+    restoreEnv();
+    await router.close();
+    await prod.close();
+    await staging.close();
+  });
+  afterAll(async () => {
+    await secrets.close();
+    client.destroy();
+  });
+
+  const stores = () => ({
+    prod: new DynamoDBFlagStore({ tableName, client }),
+    staging: new DynamoDBFlagStore({ tableName, prefix: 'stg', client }),
+  });
+
+  it('syncs every environment into its own prefix, emits per-environment metrics, and is a 304 with no writes when warm', async () => {
+    const { handler } = await coldStart<{ handler: PollHandler }>('../../functions/poll.js');
+    const first = await handler(scheduledEvent(), lambdaContext('ld-sync-poll'), () => {});
+
+    expect(first!.environments.map((e) => [e.environment, e.notModified, e.written])).toEqual([
+      ['production', false, PROD_ITEMS],
+      ['staging', false, STAGING_ITEMS],
+    ]);
+    const { prod: prodStore, staging: stagingStore } = stores();
+    expect(Object.keys(await prodStore.all('features')).sort()).toEqual(Object.keys(prodData.flags).sort());
+    expect(Object.keys(await stagingStore.all('features')).sort()).toEqual(Object.keys(stagingData.flags).sort());
+    expect((await prodStore.syncStatus())?.source).toBe('poll');
+    expect((await stagingStore.syncStatus())?.source).toBe('poll');
+
+    const blobs = output.metrics();
+    expect(blobs.every((b) => b._aws.CloudWatchMetrics[0]!.Namespace === 'LdDynamoDBSync')).toBe(true);
+    expect(metricValue(blobs, 'SyncSucceeded', 'production')).toBe(1);
+    expect(metricValue(blobs, 'ItemsWritten', 'production')).toBe(PROD_ITEMS);
+    expect(metricValue(blobs, 'ItemsWritten', 'staging')).toBe(STAGING_ITEMS);
+    expect(metricValue(blobs, 'SyncDuration', 'staging')).toBeGreaterThanOrEqual(0);
+    expect(metricValue(blobs, 'SyncFailed', 'staging')).toBeUndefined();
+    const prodBlob = blobs.find((b) => b.environment === 'production')!;
+    expect(prodBlob._aws.CloudWatchMetrics[0]!.Dimensions[0]).toEqual(expect.arrayContaining(['service', 'environment']));
+    expect(prodBlob._aws.CloudWatchMetrics[0]!.Metrics).toContainEqual({ Name: 'SyncDuration', Unit: 'Milliseconds' });
+    expect(metricValue(blobs, 'ColdStart')).toBe(1);
+    const logs = output.logs();
+    expect(logs.some((l) => l.message === 'poll sync succeeded' && l.environment === 'staging' && l.function_name === 'ld-sync-poll')).toBe(true);
+
+    // Warm: same module, same polling clients (ETags kept), secrets from the cache.
+    const second = await handler(scheduledEvent(), lambdaContext('ld-sync-poll'), () => {});
+    expect(second!.environments.map((e) => [e.environment, e.notModified, e.written])).toEqual([
+      ['production', true, 0],
+      ['staging', true, 0],
+    ]);
+    expect(prod.requestsTo('/sdk/latest-all').map((r) => r.status)).toEqual([200, 304]);
+    expect(secrets.fetchesOf(secretIds.prod)).toBe(1);
+    expect(secrets.fetchesOf(secretIds.staging)).toBe(1);
+  });
+
+  it('syncs only the environment the event names', async () => {
+    const { handler } = await coldStart<{ handler: PollHandler }>('../../functions/poll.js');
+    const result = await handler(scheduledEvent({ environment: 'staging' }), lambdaContext('ld-sync-poll'), () => {});
+    expect(result!.environments.map((e) => e.environment)).toEqual(['staging']);
+    expect(prod.requests).toHaveLength(0);
+    expect(await stores().prod.initialized()).toBe(false);
+
+    await expect(handler(scheduledEvent({ environment: 'prod' }), lambdaContext('ld-sync-poll'), () => {})).rejects.toThrow(
+      'poll event: unknown environment "prod"; configured: "production", "staging"',
+    );
+  });
+
+  it('an environment that fails does not stop the others; the invocation then fails naming it', async () => {
+    secrets.setSecret(secretIds.staging, 'sdk-99999999-aaaa-4bbb-8ccc-revoked00009');
+    const { handler } = await coldStart<{ handler: PollHandler }>('../../functions/poll.js');
+    const err = (await Promise.resolve(handler(scheduledEvent(), lambdaContext('ld-sync-poll'), () => {})).catch((e: unknown) => e)) as Error & {
+      environments?: string[];
+    };
+
+    expect(err.name).toBe('EnvironmentsFailedError');
+    expect(err.environments).toEqual(['staging']);
+    expect(err.message).toMatch(/^Poll sync failed for 1 of 2 environment\(s\): staging \(HttpStatusError: LaunchDarkly rejected the SDK key \(HTTP 401\)/);
+    expect(err.message).not.toContain('revoked00009');
+    expect(err.stack).not.toContain('revoked00009');
+    expect(err.cause).toBeUndefined();
+    // Production was synced all the same.
+    expect(Object.keys(await stores().prod.all('features'))).toHaveLength(Object.keys(prodData.flags).length);
+    expect(await stores().staging.syncStatus()).toBeNull();
+
+    const blobs = output.metrics();
+    expect(metricValue(blobs, 'SyncSucceeded', 'production')).toBe(1);
+    expect(metricValue(blobs, 'SyncFailed', 'staging')).toBe(1);
+    expect(output.text()).not.toContain('revoked00009');
+    expect(output.logs().some((l) => l.level === 'ERROR' && l.environment === 'staging' && /poll sync failed: HttpStatusError/.test(String(l.message)))).toBe(true);
+  });
+
+  it('after LaunchDarkly rejects a cached SDK key, reads the secret again and uses the rotated key', async () => {
+    const { handler } = await coldStart<{ handler: PollHandler }>('../../functions/poll.js');
+    await handler(scheduledEvent({ environment: 'production' }), lambdaContext('ld-sync-poll'), () => {});
+    expect(secrets.fetchesOf(secretIds.prod)).toBe(1);
+
+    // The key is rotated: LaunchDarkly accepts only the new one, and the secret holds it; the warm function's
+    // cache still has the old one.
+    const rotated = 'sdk-33333333-aaaa-4bbb-8ccc-rotated00003';
+    const rotatedProd = await startLaunchDarklyServer({ sdkKey: rotated, data: prodData });
+    routed.splice(routed.indexOf(prod), 1, rotatedProd);
+    secrets.setSecret(secretIds.prod, rotated);
+    try {
+      const result = await handler(scheduledEvent({ environment: 'production' }), lambdaContext('ld-sync-poll'), () => {});
+      expect(result!.environments[0]).toMatchObject({ environment: 'production', notModified: false, written: 0 });
+      expect(rotatedProd.requestsTo('/sdk/latest-all').map((r) => r.status)).toEqual([200]);
+      expect(secrets.fetchesOf(secretIds.prod)).toBe(2);
+      expect(output.logs().some((l) => /the secret has changed since, retrying with the new key/.test(String(l.message)))).toBe(true);
+      expect(output.text()).not.toContain(rotated);
+    } finally {
+      await rotatedProd.close();
+    }
+  });
+
+  it('names the secret (never a value) when the SDK key cannot be read', async () => {
+    secrets.deleteSecret(secretIds.prod);
+    const { handler } = await coldStart<{ handler: PollHandler }>('../../functions/poll.js');
+    const err = (await Promise.resolve(handler(scheduledEvent(), lambdaContext('ld-sync-poll'), () => {})).catch((e: unknown) => e)) as Error;
+    expect(err.message).toContain(
+      `production (SecretError: Could not read the SDK key of environment "production" from Secrets Manager secret "${secretIds.prod}": ResourceNotFoundException`,
+    );
+    // Staging still synced.
+    expect(await stores().staging.initialized()).toBe(true);
+  });
+
+  it('rejects a secret holding key/value JSON instead of the key, without echoing it', async () => {
+    secrets.setSecret(secretIds.prod, JSON.stringify({ sdkKey: PROD_KEY }));
+    const { handler } = await coldStart<{ handler: PollHandler }>('../../functions/poll.js');
+    const err = (await Promise.resolve(handler(scheduledEvent({ environment: 'production' }), lambdaContext('ld-sync-poll'), () => {})).catch((e: unknown) => e)) as Error;
+    expect(err.message).toContain(
+      `SecretError: Secrets Manager secret "${secretIds.prod}" holds a JSON object; it must hold the SDK key of environment "production" as plain text`,
+    );
+    expect(prod.requests).toHaveLength(0);
+  });
+});
+
+describe('poll handler configuration', () => {
+  let restoreEnv: (() => void) | undefined;
+  afterEach(() => restoreEnv?.());
+
+  it('fails at cold start naming a missing or invalid environment variable', async () => {
+    const good = baseEnv({ tableName: 't-x', environments: [{ name: 'p', sdkKeySecretId: 's' }], ldUri: 'http://127.0.0.1:9', dynamodbEndpoint: 'http://127.0.0.1:9', secretsEndpoint: 'http://127.0.0.1:9' });
+    restoreEnv = setEnv({ ...good, TABLE_NAME: undefined });
+    await expect(coldStart('../../functions/poll.js')).rejects.toThrow('Environment variable TABLE_NAME is required: the DynamoDB table the flags are kept in');
+    restoreEnv();
+
+    restoreEnv = setEnv({ ...good, LD_ENVIRONMENTS: undefined });
+    await expect(coldStart('../../functions/poll.js')).rejects.toThrow(/^Environment variable LD_ENVIRONMENTS is required: a JSON array/);
+    restoreEnv();
+
+    restoreEnv = setEnv({ ...good, LD_ENVIRONMENTS: '[{"name":"p","prefix":"a:b","sdkKeySecretId":"s"}]' });
+    await expect(coldStart('../../functions/poll.js')).rejects.toThrow(/^Environment variable LD_ENVIRONMENTS\[0\] \("p"\): "prefix" must be/);
+    restoreEnv();
+
+    restoreEnv = setEnv({ ...good, LD_BASE_URI: 'sdk.launchdarkly.com' });
+    await expect(coldStart('../../functions/poll.js')).rejects.toThrow('Environment variable LD_BASE_URI must be an http(s) URL, got "sdk.launchdarkly.com"');
+  });
+});
