@@ -1,0 +1,83 @@
+// Command-line parsing on node:util parseArgs (strict), with the messages rewritten into our own one-line
+// form ("Unknown option '--x'", "Option '--table' needs a value") and small validators for option values.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from './errors.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+export interface Parsed<T> {
+  values: T;
+  positionals: string[];
+}
+
+/**
+ * Parses `argv` against `options` in strict mode. Errors become UsageErrors naming the option as typed.
+ * `allowPositionals` is for the top level (the command name); commands take none.
+ */
+export function parse<T>(argv: string[], options: Options, command: string | undefined, allowPositionals = false): Parsed<T> {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options, strict: true, allowPositionals, allowNegative: true });
+    return { values: values as T, positionals };
+  } catch (err) {
+    throw new UsageError(rewrite(err as Error & { code?: string }, options), command);
+  }
+}
+
+function rewrite(err: Error & { code?: string }, options: Options): string {
+  const msg = err.message;
+  switch (err.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
+      const name = /Unknown option '([^']+)'/.exec(msg)?.[1] ?? '?';
+      return `Unknown option '${name}'`;
+    }
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+      const name = /Option '(-[\w-]+)/.exec(msg)?.[1] ?? '?';
+      if (options[name.replace(/^--/, '')]?.type === 'boolean') return `Option '${name}' takes no value`;
+      if (/ambiguous/.test(msg)) return `Option '${name}' needs a value (to pass a value starting with '-', write ${name}=VALUE)`;
+      return `Option '${name}' needs a value`;
+    }
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL': {
+      const arg = /'([^']*)'/.exec(msg)?.[1] ?? '?';
+      return `Unexpected argument '${arg}'`;
+    }
+    default:
+      return msg.split('\n')[0] ?? msg;
+  }
+}
+
+/** A required string option. */
+export function required(value: string | undefined, name: string, what: string, command?: string): string {
+  if (value === undefined || value === '') throw new UsageError(`Option '--${name}' is required: ${what}`, command);
+  return value;
+}
+
+/** A positive number of seconds, as given to --duration or --progress. */
+export function seconds(value: string | undefined, name: string, command?: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`Option '--${name}' must be a positive number of seconds, got '${value}'`, command);
+  return n;
+}
+
+/** An http(s) URL, returned without a trailing slash. */
+export function url(value: string | undefined, name: string, command?: string): string | undefined {
+  if (value === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new UsageError(`Option '--${name}' must be an http(s) URL, got '${value}'`, command);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new UsageError(`Option '--${name}' must be an http(s) URL, got '${value}'`, command);
+  }
+  return value.replace(/\/+$/, '');
+}
+
+/** One of a fixed set of words. */
+export function oneOf<T extends string>(value: string, name: string, allowed: readonly T[], command?: string): T {
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new UsageError(`Option '--${name}' must be one of ${allowed.join(', ')}, got '${value}'`, command);
+  }
+  return value as T;
+}
