@@ -1,0 +1,44 @@
+// The app builder behind bin/app.ts, also used in-process by the tests: reads the configuration from context,
+// creates the stack and registers cdk-nag (AWS Solutions and Serverless packs), so every `cdk synth` is checked
+// and fails on an unacknowledged error.
+import { App, Validations, type AppProps, type Environment } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { ConfigError, configFromContext } from './config.js';
+import { LdDynamoDBSyncStack } from './stack.js';
+
+export const DEFAULT_STACK_NAME = 'LdDynamoDBSync';
+const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+
+export interface CreateAppOptions {
+  /** Passed to `new App` (context, outdir, ...). */
+  readonly appProps?: AppProps;
+  /** Account and region; undefined leaves the stack environment-agnostic. */
+  readonly env?: Environment;
+  /** Register the cdk-nag packs. @default true */
+  readonly nag?: boolean;
+  /** Show the rules' explanations in cdk-nag's findings. @default false */
+  readonly verboseNag?: boolean;
+}
+
+export function createApp(options: CreateAppOptions = {}): { app: App; stack: LdDynamoDBSyncStack } {
+  const app = new App(options.appProps);
+  const contextKeys = Object.keys(app.node.getAllContext());
+  const config = configFromContext((key) => app.node.tryGetContext(key), contextKeys);
+  const stackName = app.node.tryGetContext('stackName') ?? DEFAULT_STACK_NAME;
+  if (typeof stackName !== 'string' || !STACK_NAME.test(stackName)) {
+    throw new ConfigError(
+      `Invalid configuration: context "stackName" must start with a letter and hold up to 128 letters, digits and '-', got ${JSON.stringify(stackName)}`,
+    );
+  }
+  const stack = new LdDynamoDBSyncStack(app, stackName, {
+    config,
+    ...(options.env && { env: options.env }),
+    description: 'ld-dynamodb-sync: LaunchDarkly flags kept in DynamoDB for Lambda functions to evaluate without calling LaunchDarkly',
+  });
+  if (options.nag ?? true) {
+    const props = { verbose: options.verboseNag ?? false };
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app, props), new ServerlessChecks(app, props));
+  }
+  return { app, stack };
+}
+

@@ -1,0 +1,346 @@
+// The stack as `cdk synth` builds it: one full synthesis (handlers bundled by esbuild, cdk-nag's AWS Solutions
+// and Serverless packs registered, CloudFormation's own validation on), shared by every test in this file.
+// Two environments (one with a secret created by the stack, one imported by ARN), streaming, the example
+// consumer and an alarm topic, so every part of the stack is present.
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import type { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { LdDynamoDBSyncStack } from '../../lib/infra/stack.js';
+import {
+  actionsOf,
+  buildApp,
+  functionDescribed,
+  IMPORTED_SDK_KEY_ARN,
+  joined,
+  onlyId,
+  resourcesOf,
+  roleOfFunction,
+  statementsOfRole,
+  TOPIC_ARN,
+} from './support.js';
+
+const execFileAsync = promisify(execFile);
+
+let app: App;
+let stack: LdDynamoDBSyncStack;
+let template: Template;
+let assemblyDir: string;
+let tableId: string;
+
+beforeAll(() => {
+  ({ app, stack } = buildApp({
+    full: true,
+    context: {
+      environments: [
+        { name: 'production', prefix: 'prod' },
+        { name: 'staging', prefix: 'stg', sdkKeySecretArn: IMPORTED_SDK_KEY_ARN },
+      ],
+      streaming: true,
+      pollRateMinutes: 2,
+      stalenessMinutes: 10,
+      consumerExample: { flagKey: 'new-checkout', environment: 'staging' },
+      alarmTopicArn: TOPIC_ARN,
+    },
+  }));
+  // Throws if a cdk-nag error is left unacknowledged (the validation report is printed in the message).
+  assemblyDir = app.synth().directory;
+  template = Template.fromStack(stack);
+  tableId = onlyId(template, 'AWS::DynamoDB::GlobalTable');
+}, 300_000);
+
+const tableArn = () => ({ 'Fn::GetAtt': [tableId, 'Arn'] });
+
+describe('the flag table', () => {
+  it("has LaunchDarkly's key schema: partition key namespace, sort key key, both strings", () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [
+        { AttributeName: 'namespace', KeyType: 'HASH' },
+        { AttributeName: 'key', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: Match.arrayEquals([
+        { AttributeName: 'namespace', AttributeType: 'S' },
+        { AttributeName: 'key', AttributeType: 'S' },
+      ]),
+    });
+  });
+
+  it('is on-demand, encrypted with KMS, with point-in-time recovery and deletion protection', () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      BillingMode: 'PAY_PER_REQUEST',
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+      Replicas: [
+        Match.objectLike({
+          Region: 'us-east-1',
+          DeletionProtectionEnabled: true,
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        }),
+      ],
+    });
+  });
+
+  it('is retained when the stack is deleted or the table replaced', () => {
+    template.hasResource('AWS::DynamoDB::GlobalTable', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
+  it('publishes its name in an SSM parameter and a stack export for consumer stacks', () => {
+    template.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/LdDynamoDBSync/flag-table-name',
+      Type: 'String',
+      Value: { Ref: tableId },
+    });
+    const outputs = Object.values(template.findOutputs('*', { Export: { Name: 'LdDynamoDBSync-FlagTableName' } }));
+    expect(outputs).toEqual([expect.objectContaining({ Value: { Ref: tableId } })]);
+  });
+});
+
+describe('least-privilege IAM', () => {
+  const syncFunctions = ['polls LaunchDarkly', 'verifies LaunchDarkly webhook', 'stream for environment "production"', 'stream for environment "staging"'];
+
+  it.each(syncFunctions)('the sync role of the function that %s has exactly the writer’s DynamoDB actions, on this table only', (what) => {
+    const statements = statementsOfRole(template, roleOfFunction(template, what));
+    expect(actionsOf(statements, 'dynamodb')).toEqual(
+      ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:TransactWriteItems'].sort(),
+    );
+    expect(resourcesOf(statements, 'dynamodb')).toEqual([tableArn()]);
+  });
+
+  it('the consumer grant is GetItem, BatchGetItem and Query on this table, nothing else', () => {
+    const statements = statementsOfRole(template, roleOfFunction(template, 'example: evaluates flag'));
+    expect(actionsOf(statements, 'dynamodb')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query']);
+    expect(resourcesOf(statements, 'dynamodb')).toEqual([tableArn()]);
+    expect(actionsOf(statements, 'secretsmanager')).toEqual([]);
+  });
+
+  it('no statement anywhere grants DynamoDB access beyond this table, or the actions nothing here uses', () => {
+    const all = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const dynamo = all.filter((s: { Action: string | string[] }) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
+    expect(dynamo.length).toBeGreaterThan(0);
+    for (const s of dynamo) {
+      expect([s.Resource].flat()).toEqual([tableArn()]);
+      for (const action of [s.Action].flat()) {
+        expect(['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:TransactWriteItems']).toContain(action);
+      }
+    }
+  });
+
+  it('no role has an AWS managed policy (each function writes only to its own log group)', () => {
+    for (const role of Object.values(template.findResources('AWS::IAM::Role'))) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
+      const roleId = (fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
+      const statements = statementsOfRole(template, roleId);
+      expect(resourcesOf(statements, 'logs')).toEqual([{ 'Fn::GetAtt': [fn.Properties.LoggingConfig.LogGroup.Ref, 'Arn'] }]);
+    }
+  });
+
+  it('each function reads its own secrets and no others', () => {
+    const secretIds = Object.keys(template.findResources('AWS::SecretsManager::Secret'));
+    const productionKey = secretIds.find((id) => id.startsWith('Environmentproduction'))!;
+    const webhookSecret = secretIds.find((id) => id.startsWith('WebhookSecret'))!;
+    expect(productionKey && webhookSecret).toBeTruthy();
+    const secretsOf = (what: string) =>
+      resourcesOf(statementsOfRole(template, roleOfFunction(template, what)), 'secretsmanager').sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+
+    expect(secretsOf('polls LaunchDarkly')).toEqual([IMPORTED_SDK_KEY_ARN, { Ref: productionKey }]);
+    expect(secretsOf('stream for environment "production"')).toEqual([{ Ref: productionKey }]);
+    expect(secretsOf('stream for environment "staging"')).toEqual([IMPORTED_SDK_KEY_ARN]);
+    expect(secretsOf('verifies LaunchDarkly webhook')).toEqual([IMPORTED_SDK_KEY_ARN, { Ref: productionKey }, { Ref: webhookSecret }]);
+    const actions = actionsOf(statementsOfRole(template, roleOfFunction(template, 'verifies LaunchDarkly webhook')), 'secretsmanager');
+    expect(new Set(actions)).toEqual(new Set(['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']));
+  });
+});
+
+describe('secrets', () => {
+  it('never appear in the template: created secrets hold a value Secrets Manager generates at deploy time', () => {
+    const text = JSON.stringify(template.toJSON());
+    expect(text).not.toMatch(/sdk-[0-9a-f]{8}-/i);
+    expect(text).not.toMatch(/"SecretString"\s*:/);
+    const secrets = Object.values(template.findResources('AWS::SecretsManager::Secret'));
+    expect(secrets).toHaveLength(2); // production's SDK key and the webhook secret; staging's is imported
+    for (const secret of secrets) {
+      expect(secret.Properties.GenerateSecretString).toMatchObject({ PasswordLength: 64 });
+      expect(Object.keys(secret.Properties).sort()).toEqual(['Description', 'GenerateSecretString']);
+    }
+  });
+
+  it('are named to the handlers by ARN in LD_ENVIRONMENTS and WEBHOOK_SECRET_ID', () => {
+    const poll = functionDescribed(template, 'polls LaunchDarkly');
+    const env = poll.props.Environment as { Variables: Record<string, unknown> };
+    const environments = JSON.parse(joined(env.Variables.LD_ENVIRONMENTS));
+    expect(environments).toEqual([
+      { name: 'production', prefix: 'prod', sdkKeySecretId: expect.stringMatching(/^\{Ref:Environmentproduction/) },
+      { name: 'staging', prefix: 'stg', sdkKeySecretId: IMPORTED_SDK_KEY_ARN },
+    ]);
+    const webhook = functionDescribed(template, 'verifies LaunchDarkly webhook').props.Environment as { Variables: Record<string, unknown> };
+    expect(webhook.Variables.WEBHOOK_SECRET_ID).toEqual({ Ref: expect.stringMatching(/^WebhookSecret/) });
+  });
+});
+
+describe('functions', () => {
+  it('run on Node.js 24 on arm64 with active tracing, from an ESM bundle', () => {
+    const fns = Object.values(template.findResources('AWS::Lambda::Function'));
+    expect(fns).toHaveLength(5);
+    for (const fn of fns) {
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler', TracingConfig: { Mode: 'Active' } });
+      expect(fn.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+    }
+  });
+
+  it('are bundled as minified ESM with source maps and a require shim for CommonJS dependencies', () => {
+    const poll = functionDescribed(template, 'polls LaunchDarkly');
+    // The code's S3 key is the asset's hash; the cloud assembly keeps the bundle in asset.<hash>.
+    const hash = String((poll.props.Code as { S3Key: string }).S3Key).replace(/\.zip$/, '');
+    const assetDir = join(assemblyDir, `asset.${hash}`);
+    const code = readFileSync(join(assetDir, 'index.mjs'), 'utf8');
+    expect(existsSync(join(assetDir, 'index.mjs.map'))).toBe(true);
+    expect(code.startsWith("import { createRequire as __ldCreateRequire } from 'node:module';")).toBe(true);
+    expect(code.length / code.split('\n').length).toBeGreaterThan(1000); // minified: long lines, few of them
+  });
+
+  it('every bundle loads as an ES module on Node.js 22 and exports its handler', async () => {
+    const env = {
+      PATH: process.env.PATH ?? '',
+      AWS_REGION: 'us-east-1',
+      TABLE_NAME: 'flags',
+      LD_ENVIRONMENTS: JSON.stringify([{ name: 'production', sdkKeySecretId: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:x-AbCdEf' }]),
+      WEBHOOK_SECRET_ID: 'webhook',
+      FLAG_KEY: 'new-checkout',
+    };
+    const script = "import(process.argv[1]).then((m) => console.log(typeof m.handler), (e) => { console.error(String(e)); process.exit(1); })";
+    for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
+      const hash = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
+      const bundle = pathToFileURL(join(assemblyDir, `asset.${hash}`, 'index.mjs')).href;
+      const { stdout } = await execFileAsync(process.execPath, ['-e', script, bundle], { env, timeout: 60_000 });
+      expect(stdout.trim(), String(fn.Properties.Description)).toBe('function');
+    }
+  });
+
+  it.each([
+    ['polls LaunchDarkly', 512, 60, 1],
+    ['stream for environment "production"', 512, 900, 1],
+    ['stream for environment "staging"', 512, 900, 1],
+    ['verifies LaunchDarkly webhook', 512, 30, 1],
+  ])('the function that %s has %i MB, a %i s timeout and a reserved concurrency of %i', (what, memory, timeout, reserved) => {
+    expect(functionDescribed(template, what).props).toMatchObject({ MemorySize: memory, Timeout: timeout, ReservedConcurrentExecutions: reserved });
+  });
+
+  it('tell the handlers the table, the metrics namespace and the service name', () => {
+    for (const what of ['polls LaunchDarkly', 'verifies LaunchDarkly webhook', 'stream for environment "staging"']) {
+      expect(functionDescribed(template, what).props.Environment).toMatchObject({
+        Variables: { TABLE_NAME: { Ref: tableId }, POWERTOOLS_METRICS_NAMESPACE: 'LdDynamoDBSync', POWERTOOLS_SERVICE_NAME: 'ld-dynamodb-sync' },
+      });
+    }
+    const stream = functionDescribed(template, 'stream for environment "staging"').props.Environment as { Variables: Record<string, unknown> };
+    expect(JSON.parse(joined(stream.Variables.LD_ENVIRONMENTS))).toEqual([{ name: 'staging', prefix: 'stg', sdkKeySecretId: IMPORTED_SDK_KEY_ARN }]);
+  });
+
+  it('log to their own log group, kept for the configured retention', () => {
+    const groups = template.findResources('AWS::Logs::LogGroup');
+    expect(Object.keys(groups)).toHaveLength(5);
+    for (const group of Object.values(groups)) expect(group.Properties.RetentionInDays).toBe(30);
+    const used = Object.values(template.findResources('AWS::Lambda::Function')).map((f) => f.Properties.LoggingConfig.LogGroup.Ref);
+    expect(new Set(used)).toEqual(new Set(Object.keys(groups)));
+  });
+
+  it('send failed scheduled invocations to an encrypted, TLS-only queue instead of retrying them', () => {
+    const queueId = onlyId(template, 'AWS::SQS::Queue');
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
+    });
+    const configs = Object.values(template.findResources('AWS::Lambda::EventInvokeConfig'));
+    expect(configs).toHaveLength(3); // poll and the two stream functions
+    for (const c of configs) {
+      expect(c.Properties).toMatchObject({ MaximumRetryAttempts: 0, DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } } });
+    }
+  });
+
+  it('the example consumer reads the chosen environment’s prefix and flag', () => {
+    expect(functionDescribed(template, 'example: evaluates flag').props.Environment).toEqual({
+      Variables: { TABLE_NAME: { Ref: tableId }, FLAG_KEY: 'new-checkout', FLAG_PREFIX: 'stg', NODE_OPTIONS: '--enable-source-maps' },
+    });
+  });
+});
+
+describe('triggers', () => {
+  it('polls on the configured rate, with a dead-letter queue for undeliverable events', () => {
+    const poll = functionDescribed(template, 'polls LaunchDarkly');
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(2 minutes)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [poll.id, 'Arn'] }, DeadLetterConfig: Match.anyValue(), Input: Match.absent() })],
+    });
+  });
+
+  it.each(['production', 'staging'])('starts a stream session for %s every 15 minutes, naming the environment', (name) => {
+    const fn = functionDescribed(template, `stream for environment "${name}"`);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(15 minutes)',
+      Targets: [
+        Match.objectLike({ Arn: { 'Fn::GetAtt': [fn.id, 'Arn'] }, Input: JSON.stringify({ environment: name }), DeadLetterConfig: Match.anyValue() }),
+      ],
+    });
+  });
+
+  it('exposes the webhook on a Function URL (the HMAC check authenticates) and outputs the URL', () => {
+    const webhook = functionDescribed(template, 'verifies LaunchDarkly webhook');
+    const urlId = onlyId(template, 'AWS::Lambda::Url');
+    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE', TargetFunctionArn: { 'Fn::GetAtt': [webhook.id, 'Arn'] } });
+    template.hasOutput('WebhookUrl', { Value: { 'Fn::GetAtt': [urlId, 'FunctionUrl'] } });
+    template.hasOutput('WebhookSecretArn', Match.anyValue());
+  });
+});
+
+describe('alarms', () => {
+  it.each(['production', 'staging'])('for %s: repeated SyncFailed, and no SyncSucceeded within the staleness window (missing data breaching)', (name) => {
+    // CloudFormation receives the dimensions sorted by name.
+    const dimensions = [
+      { Name: 'environment', Value: name },
+      { Name: 'service', Value: 'ld-dynamodb-sync' },
+    ];
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'LdDynamoDBSync',
+      MetricName: 'SyncSucceeded',
+      Dimensions: dimensions,
+      Statistic: 'Sum',
+      Period: 600,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+      AlarmActions: [TOPIC_ARN],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'LdDynamoDBSync',
+      MetricName: 'SyncFailed',
+      Dimensions: dimensions,
+      Statistic: 'Sum',
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [TOPIC_ARN],
+    });
+  });
+});
+
+describe('cdk-nag', () => {
+  it('AWS Solutions and Serverless find nothing unacknowledged: no error and no warning in the validation report', () => {
+    const report = JSON.parse(readFileSync(join(assemblyDir, 'validation-report.json'), 'utf8')) as { pluginReports: unknown[] };
+    expect(report.pluginReports).toEqual([]);
+  });
+
+  it.each([
+    ['AwsSolutions', () => new AwsSolutionsChecks()],
+    ['Serverless', () => new ServerlessChecks()],
+  ])('%s checked directly over the whole app reports zero violations', (_name, pack) => {
+    const result = pack().validateScope(app);
+    expect(result.violations).toEqual([]);
+    expect(result.success).toBe(true);
+  });
+});
