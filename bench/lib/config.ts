@@ -1,0 +1,71 @@
+// What a benchmark run measures and how much: sizes, repetitions, patches, warm-loop length. The entry point
+// (bench/run.ts) builds it from BENCH_* environment variables; the test builds a small one directly.
+
+export interface BenchConfig {
+  /** Environment sizes (flags) measured for both stores. */
+  sizes: number[];
+  /** Extra sizes measured for our store only (the peer's figures there are left out). */
+  oursOnlySizes: number[];
+  /** Repetitions of each cheap measurement (medians are reported). */
+  reps: number;
+  /** Patches sent in the stream benchmark. */
+  patches: number;
+  /** Evaluations in the warm loop of the consumer benchmark. */
+  warmEvaluations: number;
+  /** Seed of the generated environment. */
+  seed: number;
+  /** A run longer than this (ms) is not repeated: its median is its single value. */
+  expensiveMs: number;
+}
+
+export const defaultConfig: BenchConfig = {
+  sizes: [1000, 10000],
+  oursOnlySizes: [50000],
+  reps: 3,
+  patches: 1000,
+  warmEvaluations: 50_000,
+  seed: 1,
+  expensiveMs: 8_000,
+};
+
+/** The small configuration `BENCH_QUICK=1` and the test use: every figure, at a size that takes seconds. */
+export const quickConfig: BenchConfig = {
+  sizes: [200],
+  oursOnlySizes: [],
+  reps: 1,
+  patches: 50,
+  warmEvaluations: 2_000,
+  seed: 1,
+  expensiveMs: 8_000,
+};
+
+function list(name: string, value: string): number[] {
+  if (value.trim() === '') return [];
+  return value.split(',').map((part) => {
+    const n = Number(part.trim());
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a comma-separated list of positive integers, got ${JSON.stringify(value)}`);
+    return n;
+  });
+}
+
+function int(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/**
+ * BENCH_QUICK=1 starts from the quick configuration; BENCH_SIZES, BENCH_OURS_ONLY_SIZES, BENCH_REPS,
+ * BENCH_PATCHES, BENCH_WARM_EVALS and BENCH_SEED override single settings.
+ */
+export function configFromEnv(env: NodeJS.ProcessEnv): BenchConfig {
+  const config = { ...(env.BENCH_QUICK === '1' ? quickConfig : defaultConfig) };
+  if (env.BENCH_SIZES !== undefined) config.sizes = list('BENCH_SIZES', env.BENCH_SIZES);
+  if (env.BENCH_OURS_ONLY_SIZES !== undefined) config.oursOnlySizes = list('BENCH_OURS_ONLY_SIZES', env.BENCH_OURS_ONLY_SIZES);
+  if (env.BENCH_REPS !== undefined) config.reps = int('BENCH_REPS', env.BENCH_REPS);
+  if (env.BENCH_PATCHES !== undefined) config.patches = int('BENCH_PATCHES', env.BENCH_PATCHES);
+  if (env.BENCH_WARM_EVALS !== undefined) config.warmEvaluations = int('BENCH_WARM_EVALS', env.BENCH_WARM_EVALS);
+  if (env.BENCH_SEED !== undefined) config.seed = int('BENCH_SEED', env.BENCH_SEED);
+  if (config.sizes.length === 0) throw new Error('BENCH_SIZES must name at least one size');
+  return config;
+}

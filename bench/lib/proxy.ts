@@ -1,0 +1,267 @@
+// A counting proxy between a DynamoDB client and DynamoDB Local, on 127.0.0.1. Both stores under test (ours on
+// AWS SDK v3, LaunchDarkly's on aws-sdk v2) talk to DynamoDB through it, so their requests and capacity are
+// counted the same way, by the same code, whatever each store reports about itself.
+//
+// For every request it reads the operation from X-Amz-Target, adds "ReturnConsumedCapacity":"TOTAL" to the
+// JSON body of operations that accept it (recomputing Content-Length), and sums the ConsumedCapacity of the
+// response. The clients sign the original body; DynamoDB Local does not verify signatures, which
+// `checkUnsignedBodiesAccepted` confirms before a run relies on it. Each exchange is logged with its
+// arrival and completion times (epoch ms, sub-millisecond) and the keys it wrote, so a benchmark can count
+// what a child process sent before a given moment, or see when a patched item became readable.
+//
+// One correction: DynamoDB Local reports a flat 8 write units for any TransactWriteItems, whatever it holds.
+// For those the proxy computes what DynamoDB bills instead: 2 units per started KB of each item written. It
+// reports nothing at all for PartiQL writes (BatchExecuteStatement): 1 unit per started KB of each statement
+// that succeeded, estimated from the statement's attribute names and parameters.
+import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+
+/** Operations whose input takes ReturnConsumedCapacity. */
+const CAPACITY_OPERATIONS = new Set([
+  'GetItem',
+  'BatchGetItem',
+  'Query',
+  'Scan',
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'BatchWriteItem',
+  'TransactWriteItems',
+  'TransactGetItems',
+  'BatchExecuteStatement',
+  'ExecuteStatement',
+]);
+const READ_OPERATIONS = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan', 'TransactGetItems']);
+
+export interface Exchange {
+  operation: string;
+  /** Epoch ms when the request arrived / its response was fully received from DynamoDB. */
+  startedAt: number;
+  endedAt: number;
+  status: number;
+  readCapacityUnits: number;
+  writeCapacityUnits: number;
+  /** Keys (namespace and key) of the items a successful write put, with their version. */
+  written: { namespace: string; key: string; version: number }[];
+}
+
+export interface Counts {
+  requests: Record<string, number>;
+  totalRequests: number;
+  readCapacityUnits: number;
+  writeCapacityUnits: number;
+  /** Requests DynamoDB answered with an error status (e.g. failed conditions). */
+  errors: number;
+}
+
+export interface CountingProxy {
+  /** Endpoint to give the clients. */
+  readonly endpoint: string;
+  /** Every exchange since the last reset. */
+  readonly log: Exchange[];
+  /** Forgets the log. */
+  reset(): void;
+  /** Totals over the log, or over the exchanges that `filter` keeps. */
+  counts(filter?: (e: Exchange) => boolean): Counts;
+  /** Called after each exchange completes (for write hooks). */
+  onExchange: ((e: Exchange) => void) | undefined;
+  close(): Promise<void>;
+}
+
+/** Epoch milliseconds with sub-millisecond resolution, comparable across processes on this machine. */
+export const epochNow = (): number => performance.timeOrigin + performance.now();
+
+export async function startCountingProxy(target: string): Promise<CountingProxy> {
+  const upstream = new URL(target);
+  // No socket limit: a client that fires hundreds of requests at once (LaunchDarkly's init does) must see
+  // the same concurrency as without the proxy.
+  const agent = new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256 });
+  const log: Exchange[] = [];
+
+  const proxy: CountingProxy = {
+    endpoint: '',
+    log,
+    reset: () => {
+      log.length = 0;
+    },
+    counts: (filter) => sum(filter ? log.filter(filter) : log),
+    onExchange: undefined,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      agent.destroy();
+    },
+  };
+
+  const server = createServer((req, res) => {
+    const startedAt = epochNow();
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => forward(req, res, Buffer.concat(chunks), startedAt));
+  });
+  server.keepAliveTimeout = 30_000;
+
+  function forward(req: IncomingMessage, res: ServerResponse, original: Buffer, startedAt: number): void {
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const operation = target.includes('.') ? target.slice(target.indexOf('.') + 1) : target || 'unknown';
+    let body = original;
+    let input: Record<string, unknown> | undefined;
+    if (CAPACITY_OPERATIONS.has(operation) && original.length > 0) {
+      try {
+        input = JSON.parse(original.toString('utf8')) as Record<string, unknown>;
+        if (input.ReturnConsumedCapacity === undefined || input.ReturnConsumedCapacity === 'NONE') {
+          body = Buffer.from(JSON.stringify({ ...input, ReturnConsumedCapacity: 'TOTAL' }), 'utf8');
+        }
+      } catch {
+        input = undefined;
+      }
+    }
+    const headers = { ...req.headers, 'content-length': String(body.length) };
+    const out = httpRequest(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, agent },
+      (up) => {
+        const parts: Buffer[] = [];
+        up.on('data', (c: Buffer) => parts.push(c));
+        up.on('end', () => {
+          const raw = Buffer.concat(parts);
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          res.end(raw);
+          const exchange = record(operation, input, up, raw, startedAt);
+          log.push(exchange);
+          proxy.onExchange?.(exchange);
+        });
+        up.on('error', (err) => res.destroy(err));
+      },
+    );
+    out.on('error', (err) => {
+      res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(`counting proxy: upstream ${target} failed: ${err.message}`);
+    });
+    out.end(body);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  (proxy as { endpoint: string }).endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return proxy;
+}
+
+function record(operation: string, input: Record<string, unknown> | undefined, up: IncomingMessage, raw: Buffer, startedAt: number): Exchange {
+  const status = up.statusCode ?? 0;
+  const exchange: Exchange = { operation, startedAt, endedAt: epochNow(), status, readCapacityUnits: 0, writeCapacityUnits: 0, written: [] };
+  let output: Record<string, unknown> | undefined;
+  try {
+    const text = (up.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
+    output = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+  } catch {
+    output = undefined;
+  }
+  const isRead = READ_OPERATIONS.has(operation);
+  // A failed condition still consumes capacity; DynamoDB reports it on the error for single-item writes.
+  if (operation === 'TransactWriteItems' && input) {
+    if (status === 200) exchange.writeCapacityUnits = transactionWriteUnits(input);
+    return exchange;
+  }
+  if ((operation === 'BatchExecuteStatement' || operation === 'ExecuteStatement') && input && status === 200 && output?.ConsumedCapacity === undefined) {
+    const statements = (operation === 'ExecuteStatement' ? [input] : (input.Statements ?? [])) as { Statement: string; Parameters?: Attr[] }[];
+    const responses = (operation === 'ExecuteStatement' ? [{}] : (output?.Responses ?? [])) as { Error?: unknown }[];
+    statements.forEach((st, i) => {
+      if (responses[i]?.Error || !/^\s*(INSERT|UPDATE|DELETE)/i.test(st.Statement)) return;
+      const names = [...st.Statement.matchAll(/'([^']+)'\s*:|SET\s+"([^"]+)"/gi)].map((m) => m[1] ?? m[2] ?? '');
+      const bytes = names.reduce((n, name) => n + Buffer.byteLength(name), 0) + itemBytes(Object.fromEntries((st.Parameters ?? []).map((p, j) => [`${j}`, p]))) - (st.Parameters ?? []).length;
+      exchange.writeCapacityUnits += Math.max(1, Math.ceil(bytes / 1024));
+    });
+    return exchange;
+  }
+  const capacity = output?.ConsumedCapacity;
+  for (const c of (Array.isArray(capacity) ? capacity : capacity ? [capacity] : []) as Record<string, number | undefined>[]) {
+    const units = c.CapacityUnits ?? 0;
+    if (c.ReadCapacityUnits !== undefined || c.WriteCapacityUnits !== undefined) {
+      exchange.readCapacityUnits += c.ReadCapacityUnits ?? 0;
+      exchange.writeCapacityUnits += c.WriteCapacityUnits ?? 0;
+    } else if (isRead) exchange.readCapacityUnits += units;
+    else exchange.writeCapacityUnits += units;
+  }
+  if (status === 200 && input) exchange.written = writtenItems(operation, input);
+  return exchange;
+}
+
+type Attr = { S?: string; N?: string; B?: string; BOOL?: boolean };
+type AttrMap = Record<string, Attr | undefined>;
+
+function writtenItems(operation: string, input: Record<string, unknown>): Exchange['written'] {
+  const items: AttrMap[] = [];
+  if (operation === 'PutItem') items.push(input.Item as AttrMap);
+  else if (operation === 'TransactWriteItems') {
+    for (const t of (input.TransactItems ?? []) as { Put?: { Item: AttrMap } }[]) if (t.Put) items.push(t.Put.Item);
+  } else if (operation === 'BatchWriteItem') {
+    for (const reqs of Object.values((input.RequestItems ?? {}) as Record<string, { PutRequest?: { Item: AttrMap } }[]>)) {
+      for (const r of reqs) if (r.PutRequest) items.push(r.PutRequest.Item);
+    }
+  }
+  return items
+    .filter((i) => i?.namespace?.S !== undefined && i.key?.S !== undefined)
+    .map((i) => ({ namespace: i.namespace!.S!, key: i.key!.S!, version: Number(i.version?.N ?? 0) }));
+}
+
+/** DynamoDB's size of an item: attribute names plus values (UTF-8 strings, binary, about a byte per two digits). */
+export function itemBytes(item: AttrMap): number {
+  let size = 0;
+  for (const [name, value] of Object.entries(item)) {
+    size += Buffer.byteLength(name);
+    if (!value) continue;
+    if (value.S !== undefined) size += Buffer.byteLength(value.S);
+    else if (value.N !== undefined) size += Math.ceil(value.N.replace(/^-|\.|^0+/g, '').length / 2) + 1;
+    else if (value.B !== undefined) size += Buffer.from(value.B, 'base64').length;
+    else size += 1;
+  }
+  return size;
+}
+
+/** Transactional writes cost two write units per started KB of each item; a delete or check is counted as one KB. */
+function transactionWriteUnits(input: Record<string, unknown>): number {
+  let units = 0;
+  for (const t of (input.TransactItems ?? []) as { Put?: { Item: AttrMap }; Update?: unknown; Delete?: unknown; ConditionCheck?: unknown }[]) {
+    units += 2 * (t.Put ? Math.max(1, Math.ceil(itemBytes(t.Put.Item) / 1024)) : 1);
+  }
+  return units;
+}
+
+function sum(log: Exchange[]): Counts {
+  const counts: Counts = { requests: {}, totalRequests: 0, readCapacityUnits: 0, writeCapacityUnits: 0, errors: 0 };
+  for (const e of log) {
+    counts.requests[e.operation] = (counts.requests[e.operation] ?? 0) + 1;
+    counts.totalRequests++;
+    counts.readCapacityUnits += e.readCapacityUnits;
+    counts.writeCapacityUnits += e.writeCapacityUnits;
+    if (e.status !== 200) counts.errors++;
+  }
+  counts.readCapacityUnits = Math.round(counts.readCapacityUnits * 100) / 100;
+  counts.writeCapacityUnits = Math.round(counts.writeCapacityUnits * 100) / 100;
+  return counts;
+}
+
+/**
+ * Sends a request whose body differs from the one its signature covers, and fails unless DynamoDB accepts
+ * it: the proxy's injected ReturnConsumedCapacity relies on DynamoDB Local not verifying signatures.
+ */
+export async function checkUnsignedBodiesAccepted(endpoint: string): Promise<void> {
+  const res = await fetch(endpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amz-target': 'DynamoDB_20120810.ListTables',
+      // A syntactically valid SigV4 header whose signature cannot match this body.
+      authorization:
+        'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=' + '0'.repeat(64),
+      'x-amz-date': '20200101T000000Z',
+    },
+    body: JSON.stringify({ Limit: 1 }),
+  });
+  if (res.status !== 200) {
+    throw new Error(`DynamoDB at ${endpoint} rejected a request with a non-matching signature (HTTP ${res.status}: ${await res.text()}); the counting proxy cannot rewrite bodies`);
+  }
+}
