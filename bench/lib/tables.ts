@@ -29,13 +29,17 @@ export interface StoredItem {
   item: string | undefined;
 }
 
-/** Every row of a table, by "namespace/key". */
+/** Rows of our own outside LaunchDarkly's layout (read hints, sync status), which LaunchDarkly's readers never see. */
+const OWN_ROWS = /(^|:)\$(readHints|syncStatus)$/;
+
+/** Every row of LaunchDarkly's layout in a table (flags, segments, the marker), by "namespace/key". */
 export async function readTable(admin: DynamoDBClient, name: string): Promise<Map<string, StoredItem>> {
   const rows = new Map<string, StoredItem>();
   let start: Record<string, AttributeValue> | undefined;
   do {
     const out = await admin.send(new ScanCommand({ TableName: name, ExclusiveStartKey: start }));
     for (const row of out.Items ?? []) {
+      if (OWN_ROWS.test(row.namespace?.S ?? '')) continue;
       rows.set(`${row.namespace?.S}/${row.key?.S}`, { version: row.version?.N === undefined ? undefined : Number(row.version.N), item: row.item?.S });
     }
     start = out.LastEvaluatedKey;

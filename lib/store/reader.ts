@@ -40,6 +40,7 @@ import {
   type LDLogger,
 } from '@launchdarkly/node-server-sdk';
 import { COMPRESSED_ATTRIBUTE, initedKey, isDataKind, namespaceFor, prerequisiteKeys, rowJson, segmentKeys, type StoredRow } from './layout.js';
+import { decodeReadHints, parseRefId, readHintsKey, refId, type ReadHints } from './read-hints.js';
 import type { DataKindName } from './types.js';
 
 /** Thrown by the write methods (init, upsert, delete): this store only reads. */
@@ -87,6 +88,11 @@ const UNPROCESSED_RETRIES = 6;
 const UNPROCESSED_BASE_DELAY_MS = 25;
 const UNPROCESSED_MAX_DELAY_MS = 800;
 const MARKER = '$inited';
+const HINTS = '$readHints';
+/** Read hints are a plan, not data: kept this long, then refreshed by riding along with a later batch. */
+const HINTS_TTL_MS = 5 * 60_000;
+/** At most this many dependencies are fetched ahead for one item (a guard against a pathological hint). */
+const MAX_PREFETCH = 500;
 /**
  * Where a large namespace is cut into ranges read in parallel. Flag keys are mostly lower-case words, so the
  * points spread over the alphabet; anything sorting before 'b' (digits, capitals) falls in the first range.
@@ -105,7 +111,7 @@ interface CacheEntry<T> {
 
 interface Request {
   id: string;
-  kind: DataKindName | typeof MARKER;
+  kind: DataKindName | typeof MARKER | typeof HINTS;
   key: string;
   /** Fetched ahead of the evaluator's lookup: with the cache off it is still kept briefly for that lookup. */
   prefetch: boolean;
@@ -149,6 +155,8 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
   private queue: Request[] = [];
   private flushScheduled = false;
   private initedTrue = false;
+  /** The writer's read hints (read-hints.ts); value null when the table has none or they are unusable. */
+  private hints: CacheEntry<ReadHints | null> | undefined;
   private initedFalseUntil = 0;
   private closed = false;
 
@@ -238,7 +246,23 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
     // A query of the whole kind is under way (allFlagsState): it will have this item too.
     const whole = this.allLoading.get(kind);
     if (whole) return whole.then((items) => (items ? (items[key] ?? null) : undefined));
-    return this.enqueue(id, kind, key, false);
+    const promise = this.enqueue(id, kind, key, false);
+    // Hints already at hand: what this item refers to beyond its own references travels in the same batch.
+    if (this.hints?.value) this.prefetchDependencies(kind, undefined, key);
+    return promise;
+  }
+
+  private hintsUnknown(): boolean {
+    return (!this.hints || this.hints.expires <= Date.now()) && !this.loading.has(HINTS);
+  }
+
+  /** The read hints, fetching them first if this store has never had them; stale ones are used while refreshed. */
+  private async loadHints(): Promise<ReadHints | undefined> {
+    if (this.hints) return this.hints.value ?? undefined;
+    await (this.loading.get(HINTS) ?? this.enqueue(HINTS, HINTS, HINTS, false));
+    // Set by settle() while awaiting (TypeScript keeps the narrowing from above).
+    const loaded = this.hints as CacheEntry<ReadHints | null> | undefined;
+    return loaded?.value ?? undefined;
   }
 
   private loadMarker(): Promise<boolean | undefined> {
@@ -269,19 +293,26 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
     this.flushScheduled = false;
     const requests = this.queue;
     this.queue = [];
-    // The marker rides along when there is room: initialized() then costs no request of its own.
-    if (requests.length % BATCH_LIMIT !== 0 && this.markerUnknown()) {
+    // The marker and the read hints ride along when there is room: initialized() then costs no request of
+    // its own, and the hints arrive with the first items, in time to plan the fetch of their dependencies.
+    const extras: (typeof MARKER | typeof HINTS)[] = [];
+    if (this.markerUnknown()) extras.push(MARKER);
+    if (this.hintsUnknown()) extras.push(HINTS);
+    for (const extra of extras) {
+      if (requests.length % BATCH_LIMIT === 0) break;
       let resolve!: (value: Loaded) => void;
-      this.loading.set(MARKER, new Promise<Loaded>((r) => (resolve = r)));
-      requests.push({ id: MARKER, kind: MARKER, key: MARKER, prefetch: false, resolve });
+      this.loading.set(extra, new Promise<Loaded>((r) => (resolve = r)));
+      requests.push({ id: extra, kind: extra, key: extra, prefetch: false, resolve });
     }
     for (let i = 0; i < requests.length; i += BATCH_LIMIT) void this.fetchBatch(requests.slice(i, i + BATCH_LIMIT));
   }
 
   private keyOf(request: Request): Record<string, AttributeValue> {
-    const namespace = request.kind === MARKER ? initedKey(this.prefix) : namespaceFor(this.prefix, request.kind);
-    const key = request.kind === MARKER ? initedKey(this.prefix) : request.key;
-    return { namespace: { S: namespace }, key: { S: key } };
+    if (request.kind === MARKER || request.kind === HINTS) {
+      const id = request.kind === MARKER ? initedKey(this.prefix) : readHintsKey(this.prefix);
+      return { namespace: { S: id }, key: { S: id } };
+    }
+    return { namespace: { S: namespaceFor(this.prefix, request.kind) }, key: { S: request.key } };
   }
 
   private async fetchBatch(requests: Request[]): Promise<void> {
@@ -300,7 +331,10 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
             },
           }),
         );
-        for (const row of out.Responses?.[this.tableName] ?? []) {
+        // The hints first: the items of this batch use them to plan the fetch of their dependencies.
+        const hintsRow = rowId(this.keyOf({ kind: HINTS } as Request));
+        const rows = [...(out.Responses?.[this.tableName] ?? [])].sort((a, b) => Number(rowId(b) === hintsRow) - Number(rowId(a) === hintsRow));
+        for (const row of rows) {
           const id = rowId(row);
           const request = waiting.get(id);
           if (!request) continue;
@@ -322,7 +356,9 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
         await sleep(delay / 2 + Math.random() * (delay / 2));
       }
     } catch (err) {
-      const keys = [...waiting.values()].map((r) => (r.kind === MARKER ? initedKey(this.prefix) : `${r.kind}/${r.key}`));
+      const keys = [...waiting.values()].map((r) =>
+        r.kind === MARKER ? initedKey(this.prefix) : r.kind === HINTS ? readHintsKey(this.prefix) : `${r.kind}/${r.key}`,
+      );
       this.logger.error(
         `ReadOnlyDynamoDBFeatureStore: could not read ${describeKeys(keys)} from DynamoDB table "${this.tableName}"; ` +
           `evaluations get their default value: ${errorText(err)}`,
@@ -333,6 +369,14 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
 
   private settle(request: Request, row: StoredRow | undefined): void {
     this.loading.delete(request.id);
+    if (request.kind === HINTS) {
+      const bytes = (row as Record<string, AttributeValue> | undefined)?.hints?.B;
+      const value = decodeReadHints(bytes) ?? null;
+      if (bytes && !value) this.logger.warn(`ReadOnlyDynamoDBFeatureStore: read hints in table "${this.tableName}" are in a form this version does not know; reading without them`);
+      this.hints = { value, expires: Date.now() + HINTS_TTL_MS };
+      request.resolve(null);
+      return;
+    }
     if (request.kind === MARKER) {
       if (row) this.initedTrue = true;
       else if (this.ttlMs > 0) this.initedFalseUntil = Date.now() + this.ttlMs;
@@ -344,7 +388,7 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
     // fetched with it is evaluated) must find it.
     if (this.ttlMs > 0) this.cache.set(request.id, { value, expires: Date.now() + this.ttlMs });
     else if (request.prefetch) this.cache.set(request.id, { value, expires: Date.now() + HOLD_MS });
-    if (value) this.prefetchDependencies(request.kind, value);
+    if (value) this.prefetchDependencies(request.kind, value, request.key);
     request.resolve(value);
   }
 
@@ -353,18 +397,36 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
     request.resolve(undefined);
   }
 
-  /** Queues the prerequisites and segments an item refers to, unless cached or already on their way. */
-  private prefetchDependencies(kind: DataKindName, item: Item): void {
-    const wanted: [DataKindName, string][] = [];
-    if (kind === 'features') for (const key of prerequisiteKeys(item)) wanted.push(['features', key]);
-    for (const key of segmentKeys(item)) wanted.push(['segments', key]);
-    for (const [k, key] of wanted) {
-      const id = itemId(k, key);
-      if (this.loading.has(id) || this.allLoading.has(k)) continue;
+  /**
+   * Queues the prerequisites and segments an item refers to, and (from the read hints) what those refer to
+   * in turn, unless cached or already on their way: a flag's whole dependency tree in one batch.
+   */
+  private prefetchDependencies(kind: DataKindName, item: Item | undefined, key?: string): void {
+    const wanted = new Map<string, [DataKindName, string]>();
+    const next: string[] = [];
+    const self = key === undefined ? undefined : refId(kind, key);
+    const want = (id: string) => {
+      const parsed = parseRefId(id);
+      if (!parsed || id === self || wanted.has(id) || wanted.size >= MAX_PREFETCH) return;
+      wanted.set(id, parsed);
+      next.push(id);
+    };
+    if (item) {
+      if (kind === 'features') for (const k of prerequisiteKeys(item)) want(refId('features', k));
+      for (const k of segmentKeys(item)) want(refId('segments', k));
+    }
+    const refs = this.hints?.value?.refs;
+    if (refs) {
+      if (self !== undefined) for (const id of refs[self] ?? []) want(id);
+      while (next.length > 0) for (const id of refs[next.shift()!] ?? []) want(id);
+    }
+    for (const [depKind, depKey] of wanted.values()) {
+      const id = itemId(depKind, depKey);
+      if (this.loading.has(id) || this.allLoading.has(depKind)) continue;
       if (this.ttlMs > 0 && this.fresh(id)) continue;
       // With the cache off, an item kept for an earlier evaluation is not reused: this one reads afresh.
       this.cache.delete(id);
-      void this.enqueue(id, k, key, true);
+      void this.enqueue(id, depKind, depKey, true);
     }
   }
 
@@ -394,9 +456,18 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
     };
     try {
       if (this.closed) throw new Error('the store is closed');
-      // One query answers a namespace under 1 MB (a few hundred flags). Beyond that, paging one query
-      // through 1 MB pages is a chain of round trips (10,000 flags take 14), so the rest of the key space
-      // after the first page is split into ranges read in parallel.
+      // The writer's read hints cut a large namespace into ranges of under one 1 MB page each: all of them
+      // are read at once, one round trip in all.
+      const splits = (await this.loadHints())?.ranges[kind] ?? [];
+      if (splits.length > 0) {
+        const bounds: (string | undefined)[] = [undefined, ...splits, undefined];
+        await Promise.all(bounds.slice(1).map((hi, i) => this.queryRange(namespace, bounds[i], hi, take)));
+        return this.finishAll(kind, rows, items);
+      }
+      // Without hints (a table written by LaunchDarkly's store): one query answers a namespace under 1 MB (a
+      // few hundred flags). Beyond that, paging one query through 1 MB pages is a chain of round trips
+      // (10,000 flags take 14), so the rest of the key space after the first page is split into ranges read
+      // in parallel.
       const first = await this.query(namespace);
       const after = first.LastEvaluatedKey?.key?.S;
       const ranges: [string, string | undefined][] = [];
@@ -419,6 +490,10 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
       );
       return undefined;
     }
+    return this.finishAll(kind, rows, items);
+  }
+
+  private finishAll(kind: DataKindName, rows: Map<string, Value>, items: LDFeatureStoreKindData): LDFeatureStoreKindData {
     if (this.ttlMs > 0) {
       const expires = Date.now() + this.ttlMs;
       for (const [key, value] of rows) this.cache.set(itemId(kind, key), { value, expires });
@@ -427,8 +502,8 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
     return items;
   }
 
-  /** Pages through the keys from `lo` to `hi` (both included; no upper bound when hi is undefined). */
-  private async queryRange(namespace: string, lo: string, hi: string | undefined, take: (out: QueryCommandOutput) => void): Promise<void> {
+  /** Pages through the keys from `lo` to `hi` (both included; no bound where one is undefined). */
+  private async queryRange(namespace: string, lo: string | undefined, hi: string | undefined, take: (out: QueryCommandOutput) => void): Promise<void> {
     let page: Promise<QueryCommandOutput> | undefined = this.query(namespace, lo, hi);
     while (page) {
       const out: QueryCommandOutput = await page;
@@ -441,14 +516,11 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
   private query(namespace: string, lo?: string, hi?: string, start?: Record<string, AttributeValue>): Promise<QueryCommandOutput> {
     const values: Record<string, AttributeValue> = { ':ns': { S: namespace } };
     let condition = '#ns = :ns';
-    if (lo !== undefined) {
-      values[':lo'] = { S: lo };
-      if (hi === undefined) condition += ' AND #k >= :lo';
-      else {
-        values[':hi'] = { S: hi };
-        condition += ' AND #k BETWEEN :lo AND :hi';
-      }
-    }
+    if (lo !== undefined) values[':lo'] = { S: lo };
+    if (hi !== undefined) values[':hi'] = { S: hi };
+    if (lo !== undefined && hi !== undefined) condition += ' AND #k BETWEEN :lo AND :hi';
+    else if (lo !== undefined) condition += ' AND #k >= :lo';
+    else if (hi !== undefined) condition += ' AND #k <= :hi';
     return this.client.send(
       new QueryCommand({
         TableName: this.tableName,

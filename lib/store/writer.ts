@@ -20,6 +20,7 @@
 // - Bad items are rejected one by one (ItemValidationError / ItemTooLargeError) while the rest is written,
 //   and a bad item's existing row is kept rather than deleted as "missing".
 // - Items over 400 KB are stored gzip-compressed (see layout.ts) instead of being dropped.
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import {
   DeleteItemCommand,
@@ -44,6 +45,7 @@ import {
   rowVersion,
   type StoredRow,
 } from './layout.js';
+import { computeReadHints, encodeReadHints, readHintsKey, type HintSource } from './read-hints.js';
 import { TableClient, backoffDelay, defaultRetry, emptyUsage, isRetryable, sleep, type RetryOptions, type Usage } from './table-client.js';
 import type { DataKindName, FullDataSet, StoreLogger, VersionedItem } from './types.js';
 import { silentLogger } from './types.js';
@@ -87,6 +89,8 @@ export interface InitSummary {
   deletesSkipped: number;
   /** Items stored in the compressed form because their JSON was over 400 KB. */
   compressed: number;
+  /** Whether the read hints row (see read-hints.ts) was rewritten: only when references or sizes changed. */
+  hintsWritten: boolean;
   durationMs: number;
   requests: Record<string, number>;
   readCapacityUnits: number;
@@ -178,10 +182,11 @@ export class DynamoDBFlagStore {
       }
     }
 
-    const [segmentsNow, featuresNow, markerPresent] = await Promise.all([
+    const [segmentsNow, featuresNow, markerPresent, hintState] = await Promise.all([
       this.readVersions('segments'),
       this.readVersions('features'),
       this.markerExists(false),
+      this.readHintState(),
     ]);
     const existing: Record<DataKindName, Map<string, number>> = { segments: segmentsNow, features: featuresNow };
 
@@ -205,6 +210,7 @@ export class DynamoDBFlagStore {
         }
       }
     }
+    const staleDataSet = stale > 0;
     let deletesSkipped = 0;
     if (stale > 0 && deletions.features.length + deletions.segments.length > 0) {
       deletesSkipped = deletions.features.length + deletions.segments.length;
@@ -244,6 +250,17 @@ export class DynamoDBFlagStore {
       });
     }
 
+    // Read hints are planned from the data set, so an older one (which the table has partly overtaken) skips them.
+    const hintsWritten = staleDataSet
+      ? false
+      : await this.updateReadHints(
+          {
+            features: [...incoming.features.values()].map((enc): HintSource => ({ key: enc.key, bytes: enc.bytes, item: input.flags[enc.key] })),
+            segments: [...incoming.segments.values()].map((enc): HintSource => ({ key: enc.key, bytes: enc.bytes, item: input.segments[enc.key] })),
+          },
+          hintState,
+        );
+
     // The marker never changes once written, so a re-sync that changed nothing writes nothing at all.
     if (!markerPresent) await this.putMarker();
 
@@ -256,6 +273,7 @@ export class DynamoDBFlagStore {
       rejected: problems.length,
       deletesSkipped,
       compressed,
+      hintsWritten,
       durationMs: Math.round(performance.now() - started),
       ...diffUsage(before, after),
     };
@@ -444,6 +462,60 @@ export class DynamoDBFlagStore {
     const versions = new Map<string, number>();
     for (const row of rows) if (row.key?.S !== undefined) versions.set(row.key.S, rowVersion(row as StoredRow));
     return versions;
+  }
+
+  /** What the stored read hints were planned from; undefined when there are none (or they cannot be read). */
+  private async readHintState(): Promise<{ refsDigest?: string; features?: number; segments?: number } | undefined> {
+    const id = readHintsKey(this.prefix);
+    try {
+      const out = await this.table.send<{ Item?: Record<string, AttributeValue> }>(
+        'GetItem',
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: { namespace: { S: id }, key: { S: id } },
+          ProjectionExpression: 'refsDigest, featureCount, segmentCount',
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      if (!out.Item) return undefined;
+      return { refsDigest: out.Item.refsDigest?.S, features: Number(out.Item.featureCount?.N), segments: Number(out.Item.segmentCount?.N) };
+    } catch (err) {
+      this.logger.warn(`Could not read the read hints of ${this.describe()}; they will be rewritten (${(err as Error).message})`);
+      return undefined;
+    }
+  }
+
+  /**
+   * Rewrites the read hints row when the references between items changed or a namespace grew or shrank by
+   * more than a tenth, so a re-sync that changed nothing (or only flag contents) does not write it. A failure
+   * is logged, not thrown: hints only spare readers round trips.
+   */
+  private async updateReadHints(sources: Record<DataKindName, HintSource[]>, previous: Awaited<ReturnType<DynamoDBFlagStore['readHintState']>>): Promise<boolean> {
+    const hints = computeReadHints(sources);
+    const refsDigest = createHash('sha256').update(JSON.stringify(hints.refs)).digest('base64url');
+    const close = (before: number | undefined, now: number) => before !== undefined && Math.abs(before - now) <= Math.max(50, before / 10);
+    if (previous && previous.refsDigest === refsDigest && close(previous.features, sources.features.length) && close(previous.segments, sources.segments.length)) return false;
+    const { bytes, refsDropped } = encodeReadHints(hints);
+    if (refsDropped) this.logger.warn(`Read hints of ${this.describe()} would exceed the item limit with references; storing key ranges only`);
+    const id = readHintsKey(this.prefix);
+    try {
+      await this.table.send('PutItem', new PutItemCommand({
+        TableName: this.tableName,
+        Item: {
+          namespace: { S: id },
+          key: { S: id },
+          hints: { B: bytes },
+          refsDigest: { S: refsDigest },
+          featureCount: { N: String(sources.features.length) },
+          segmentCount: { N: String(sources.segments.length) },
+        },
+        ReturnConsumedCapacity: 'TOTAL',
+      }));
+      return true;
+    } catch (err) {
+      this.logger.warn(`Could not write the read hints of ${this.describe()}; readers plan their reads without them (${(err as Error).message})`);
+      return false;
+    }
   }
 
   private async putMarker(): Promise<void> {

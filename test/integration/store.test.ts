@@ -13,6 +13,7 @@ import {
   type FullDataSet,
   type Segment,
 } from '../../lib/store/index.js';
+import { decodeReadHints } from '../../lib/store/read-hints.js';
 import { freshTable, localClient } from '../support/tables.js';
 
 const flag = (key: string, version: number, extra: Partial<Flag> = {}): Flag => ({ key, version, on: true, variations: [true, false], fallthrough: { variation: 0 }, offVariation: 1, salt: 's', ...extra });
@@ -166,11 +167,12 @@ for (const prefix of [undefined, 'env1']) {
         expect(await s.get('features', 'f100')).toMatchObject({ version: 2, on: false });
       });
 
-      it('writes segments, then flags after their prerequisites, then deletions, then the marker', async () => {
+      it('writes segments, then flags after their prerequisites, then deletions dependents first, then the marker', async () => {
         const t = await freshTable(client, 'order');
         const c = localClient();
         const s = new DynamoDBFlagStore({ tableName: t, prefix, client: c });
-        await s.init(dataSet([flag('gone', 1)], [segment('old-seg', 1)]));
+        // Keys chosen so that a table scan or key order would delete the prerequisite first.
+        await s.init(dataSet([flag('gone-a-base', 1), flag('gone-b-top', 1, { prerequisites: [{ key: 'gone-a-base', variation: 0 }] })], [segment('old-seg', 1)]));
         // Remove the marker so this init has to write it again: it must come last.
         const marker = prefix ? `${prefix}:$inited` : '$inited';
         await client.send(new DeleteItemCommand({ TableName: t, Key: { namespace: { S: marker }, key: { S: marker } } }));
@@ -191,10 +193,38 @@ for (const prefix of [undefined, 'env1']) {
         expect(at('seg')).toBeLessThan(at('base'));
         expect(at('base')).toBeLessThan(at('mid'));
         expect(at('mid')).toBeLessThan(at('top'));
-        expect(at('top')).toBeLessThan(at('gone'));
-        expect(at('gone')).toBeLessThan(at('old-seg'));
+        expect(at('top')).toBeLessThan(at('gone-b-top'));
+        expect(at('gone-b-top')).toBeLessThan(at('gone-a-base'));
+        expect(at('gone-a-base')).toBeLessThan(at('old-seg'));
         expect(order.at(-1)).toBe(marker);
         c.destroy();
+      });
+
+      it('keeps read hints beside the data, rewritten only when references or sizes change', async () => {
+        const t = await freshTable(client, 'hints');
+        const s = new DynamoDBFlagStore({ tableName: t, prefix, client });
+        const flags = Array.from({ length: 600 }, (_, i) => flag(`f${String(i).padStart(3, '0')}`, 1, { description: 'x'.repeat(1500) }));
+        flags.push(flag('top', 1, { prerequisites: [{ key: 'mid', variation: 0 }] }), flag('mid', 1, { prerequisites: [{ key: 'f000', variation: 0 }] }));
+        expect(await s.init(dataSet(flags))).toMatchObject({ hintsWritten: true });
+        const id = prefix ? `${prefix}:$readHints` : '$readHints';
+        const row = (await client.send(new GetItemCommand({ TableName: t, Key: { namespace: { S: id }, key: { S: id } } }))).Item!;
+        const hints = decodeReadHints(row.hints?.B);
+        expect(hints?.refs).toEqual({ 'f:mid': ['f:f000'] });
+        expect(hints?.ranges.features.length).toBeGreaterThan(0);
+        expect(row).toMatchObject({ featureCount: { N: '602' }, segmentCount: { N: '0' } });
+        // Outside LaunchDarkly's namespaces: all() and LaunchDarkly's readers never see it.
+        expect(Object.keys(await s.all('features'))).toHaveLength(602);
+
+        // Nothing changed, or only contents: the hints stay as they are (0 write units for an unchanged re-sync).
+        const same = await s.init(dataSet(flags));
+        expect(same).toMatchObject({ written: 0, hintsWritten: false, writeCapacityUnits: 0 });
+        const edited = flags.map((f) => (f.key === 'f001' ? { ...f, version: 2 } : f));
+        expect(await s.init(dataSet(edited))).toMatchObject({ written: 1, hintsWritten: false });
+        // A changed reference is a new plan.
+        const rewired = edited.map((f) => (f.key === 'mid' ? { ...f, version: 2, prerequisites: [{ key: 'f002', variation: 0 }] } : f));
+        expect(await s.init(dataSet(rewired))).toMatchObject({ written: 1, hintsWritten: true });
+        const after = (await client.send(new GetItemCommand({ TableName: t, Key: { namespace: { S: id }, key: { S: id } } }))).Item!;
+        expect(decodeReadHints(after.hints?.B)?.refs).toEqual({ 'f:mid': ['f:f002'] });
       });
 
       it('bulk loads go through conditional transactions and still never roll back', async () => {

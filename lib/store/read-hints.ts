@@ -1,0 +1,136 @@
+// Read hints: a small row the writer keeps beside LaunchDarkly's layout so that our reader can plan its reads.
+// Shared by the writer and the read-only reader; pure functions (zlib only), no AWS SDK.
+//
+// The row: namespace = key = "[<prefix>:]$readHints" (outside LaunchDarkly's namespaces, so their SDKs and
+// the Relay Proxy never see it), with
+//   hints         (B)  gzip-compressed JSON {"format":1,"ranges":{...},"refs":{...}} (below)
+//   refsDigest    (S)  a digest of `refs`, so a writer can tell whether they changed without reading `hints`
+//   featureCount, segmentCount (N)  how many items the ranges were planned for
+// What it holds:
+// - ranges: per namespace, split keys in DynamoDB's sort order (UTF-8 bytes) that cut it into pieces of
+//   about RANGE_TARGET_BYTES, so all('features') can query every piece at once instead of paging through
+//   1 MB pages in sequence (or guessing split points). Empty for a namespace that fits one page.
+// - refs: the dependencies one level down that a reader cannot see from the item it is reading: for every
+//   flag or segment that other items refer to (a prerequisite flag, a segment) and that itself refers to
+//   flags or segments, those references. With them the reader fetches a flag's whole dependency tree in one
+//   batch after the flag, instead of one batch per level.
+// A hint is only ever a plan: the reader still follows the items' own references, and a stale or missing
+// hint costs extra round trips, never a wrong evaluation.
+
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { prefixed, prerequisiteKeys, segmentKeys } from './layout.js';
+import type { DataKindName } from './types.js';
+
+export const READ_HINTS_KEY = '$readHints';
+export const READ_HINTS_FORMAT = 1;
+/** Below DynamoDB's 1 MB Query page, so each range is one request. */
+export const RANGE_TARGET_BYTES = 700_000;
+/** More ranges than this would mostly queue on the HTTP agent; ranges grow instead. */
+export const MAX_RANGES = 64;
+/** A hint row must fit DynamoDB's 400 KB item limit with room to spare; refs are left out beyond this. */
+export const MAX_HINT_BYTES = 350_000;
+
+export interface ReadHints {
+  format: number;
+  ranges: Record<DataKindName, string[]>;
+  /** "f:<flag key>" or "s:<segment key>" → the same form for each item it refers to. */
+  refs: Record<string, string[]>;
+}
+
+export function readHintsKey(prefix: string | undefined): string {
+  return prefixed(prefix, READ_HINTS_KEY);
+}
+
+export const refId = (kind: DataKindName, key: string): string => `${kind === 'features' ? 'f' : 's'}:${key}`;
+
+export function parseRefId(id: string): [DataKindName, string] | undefined {
+  if (id.startsWith('f:')) return ['features', id.slice(2)];
+  if (id.startsWith('s:')) return ['segments', id.slice(2)];
+  return undefined;
+}
+
+/** DynamoDB orders string sort keys by their UTF-8 bytes, which is not JavaScript's UTF-16 order. */
+export function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+export interface HintSource {
+  key: string;
+  /** The item's stored size in bytes. */
+  bytes: number;
+  item: unknown;
+}
+
+/** Plans the hints for the items a namespace holds after a sync. */
+export function computeReadHints(items: Record<DataKindName, HintSource[]>): ReadHints {
+  const refsOf = (kind: DataKindName, item: unknown): string[] => [
+    ...(kind === 'features' ? prerequisiteKeys(item).map((k) => refId('features', k)) : []),
+    ...segmentKeys(item).map((k) => refId('segments', k)),
+  ];
+  const direct = new Map<string, string[]>();
+  const referenced = new Set<string>();
+  for (const kind of ['features', 'segments'] as const) {
+    for (const source of items[kind]) {
+      const refs = refsOf(kind, source.item);
+      if (refs.length === 0) continue;
+      direct.set(refId(kind, source.key), refs);
+      for (const r of refs) referenced.add(r);
+    }
+  }
+  const refs: Record<string, string[]> = {};
+  for (const id of [...referenced].sort()) {
+    const own = direct.get(id);
+    if (own) refs[id] = [...new Set(own)];
+  }
+  return { format: READ_HINTS_FORMAT, ranges: { features: splitPoints(items.features), segments: splitPoints(items.segments) }, refs };
+}
+
+function splitPoints(items: HintSource[]): string[] {
+  const total = items.reduce((sum, i) => sum + i.bytes, 0);
+  if (total <= RANGE_TARGET_BYTES) return [];
+  const target = Math.max(RANGE_TARGET_BYTES, Math.ceil(total / MAX_RANGES));
+  const sorted = [...items].sort((a, b) => compareKeys(a.key, b.key));
+  const points: string[] = [];
+  let bytes = 0;
+  for (const item of sorted) {
+    if (bytes + item.bytes > target && bytes > 0) {
+      points.push(item.key);
+      bytes = 0;
+    }
+    bytes += item.bytes;
+  }
+  return points;
+}
+
+/** The stored form; refs are dropped when the whole would not fit an item (the ranges alone always do). */
+export function encodeReadHints(hints: ReadHints): { bytes: Uint8Array; refsDropped: boolean } {
+  const full = gzipSync(JSON.stringify(hints));
+  if (full.byteLength <= MAX_HINT_BYTES) return { bytes: full, refsDropped: false };
+  return { bytes: gzipSync(JSON.stringify({ ...hints, refs: {} })), refsDropped: true };
+}
+
+/** Reads a stored hint; undefined for anything it does not recognise (a newer format, damage), which readers ignore. */
+export function decodeReadHints(bytes: Uint8Array | undefined): ReadHints | undefined {
+  if (!bytes) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(gunzipSync(bytes).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const h = parsed as Partial<ReadHints> | null;
+  if (!h || h.format !== READ_HINTS_FORMAT || typeof h.ranges !== 'object' || typeof h.refs !== 'object' || !h.ranges || !h.refs) return undefined;
+  const ranges = { features: sortedKeys(h.ranges.features), segments: sortedKeys(h.ranges.segments) };
+  const refs: Record<string, string[]> = {};
+  for (const [id, list] of Object.entries(h.refs)) {
+    if (Array.isArray(list)) refs[id] = list.filter((r): r is string => typeof r === 'string');
+  }
+  return { format: READ_HINTS_FORMAT, ranges, refs };
+}
+
+/** Split points are usable only as strictly increasing keys (else a BETWEEN would be rejected): otherwise none. */
+function sortedKeys(value: unknown): string[] {
+  if (!Array.isArray(value) || !value.every((k) => typeof k === 'string' && k.length > 0)) return [];
+  for (let i = 1; i < value.length; i++) if (compareKeys(value[i - 1], value[i]) >= 0) return [];
+  return value as string[];
+}
