@@ -62,7 +62,10 @@ interface CommonOptions {
   consistentReads?: boolean;
   /** Parallel single-item writes during init. Default 16. */
   concurrency?: number;
-  /** A write wave of at least this many items uses TransactWriteItems (fewer requests, 2× write units). Default 100. */
+  /**
+   * A write wave of at least this many items uses TransactWriteItems (fewer requests, 2× write units). Default
+   * 100. A first load (no item of this prefix in the table yet) uses transactions for every wave of 2 or more.
+   */
   transactionThreshold?: number;
   /** Bound on retries of throttled or failed requests. */
   retry?: Partial<RetryOptions>;
@@ -230,13 +233,17 @@ export class DynamoDBFlagStore {
       deletions.segments,
     ].filter((w) => w.length > 0);
 
+    // A first load writes every item once and then never again: it trades write units for speed, sending
+    // even the small waves (a level of dependent flags) as transactions, which on DynamoDB Local write 50
+    // items in a fifth of the time 50 parallel PutItems take. Re-syncs keep single puts at 1× write units.
+    const firstLoad = existing.features.size === 0 && existing.segments.size === 0;
     let written = 0;
     let deleted = 0;
     for (let i = 0; i < waves.length; i++) {
       const wave = waves[i]!;
       let results: OpResult[];
       try {
-        results = await this.applyWave(wave);
+        results = await this.applyWave(wave, firstLoad);
       } catch (err) {
         const notAttempted = waves.slice(i + 1).flat();
         const failed = err instanceof WriteFailedError ? err.unwritten : wave.map(opTarget);
@@ -554,8 +561,8 @@ export class DynamoDBFlagStore {
   }
 
   /** Applies one wave of independent writes; resolves with each op's outcome, or rejects with what was not written. */
-  private async applyWave(ops: WriteOp[]): Promise<OpResult[]> {
-    if (ops.length >= this.transactionThreshold) return this.applyTransactions(ops);
+  private async applyWave(ops: WriteOp[], firstLoad = false): Promise<OpResult[]> {
+    if (ops.length >= this.transactionThreshold || (firstLoad && ops.length >= 2)) return this.applyTransactions(ops);
     const results: OpResult[] = new Array(ops.length);
     const failed: UnwrittenItem[] = [];
     let firstError: unknown;
