@@ -134,3 +134,20 @@ function sortedKeys(value: unknown): string[] {
   for (let i = 1; i < value.length; i++) if (compareKeys(value[i - 1], value[i]) >= 0) return [];
   return value as string[];
 }
+
+/** The ranges split points cut a namespace into, both ends included: [-, s1], [s1, s2], …, [sn, -]. */
+export function rangesOf(splits: string[]): [string | undefined, string | undefined][] {
+  const bounds: (string | undefined)[] = [undefined, ...splits, undefined];
+  return bounds.slice(1).map((hi, i) => [bounds[i], hi]);
+}
+
+/**
+ * The sort-key part of a Query's KeyConditionExpression for one range (`#k` names the `key` attribute).
+ * Adjacent ranges share their boundary key, which DynamoDB's single sort-key condition cannot exclude.
+ */
+export function rangeKeyCondition(lo: string | undefined, hi: string | undefined): { expression: string; values: Record<string, { S: string }> } {
+  if (lo !== undefined && hi !== undefined) return { expression: ' AND #k BETWEEN :lo AND :hi', values: { ':lo': { S: lo }, ':hi': { S: hi } } };
+  if (lo !== undefined) return { expression: ' AND #k >= :lo', values: { ':lo': { S: lo } } };
+  if (hi !== undefined) return { expression: ' AND #k <= :hi', values: { ':hi': { S: hi } } };
+  return { expression: '', values: {} };
+}

@@ -40,7 +40,7 @@ import {
   type LDLogger,
 } from '@launchdarkly/node-server-sdk';
 import { COMPRESSED_ATTRIBUTE, initedKey, isDataKind, namespaceFor, prerequisiteKeys, rowJson, segmentKeys, type StoredRow } from './layout.js';
-import { decodeReadHints, parseRefId, readHintsKey, refId, type ReadHints } from './read-hints.js';
+import { decodeReadHints, parseRefId, rangeKeyCondition, rangesOf, readHintsKey, refId, type ReadHints } from './read-hints.js';
 import type { DataKindName } from './types.js';
 
 /** Thrown by the write methods (init, upsert, delete): this store only reads. */
@@ -460,8 +460,7 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
       // are read at once, one round trip in all.
       const splits = (await this.loadHints())?.ranges[kind] ?? [];
       if (splits.length > 0) {
-        const bounds: (string | undefined)[] = [undefined, ...splits, undefined];
-        await Promise.all(bounds.slice(1).map((hi, i) => this.queryRange(namespace, bounds[i], hi, take)));
+        await Promise.all(rangesOf(splits).map(([lo, hi]) => this.queryRange(namespace, lo, hi, take)));
         return this.finishAll(kind, rows, items);
       }
       // Without hints (a table written by LaunchDarkly's store): one query answers a namespace under 1 MB (a
@@ -514,13 +513,9 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
   }
 
   private query(namespace: string, lo?: string, hi?: string, start?: Record<string, AttributeValue>): Promise<QueryCommandOutput> {
-    const values: Record<string, AttributeValue> = { ':ns': { S: namespace } };
-    let condition = '#ns = :ns';
-    if (lo !== undefined) values[':lo'] = { S: lo };
-    if (hi !== undefined) values[':hi'] = { S: hi };
-    if (lo !== undefined && hi !== undefined) condition += ' AND #k BETWEEN :lo AND :hi';
-    else if (lo !== undefined) condition += ' AND #k >= :lo';
-    else if (hi !== undefined) condition += ' AND #k <= :hi';
+    const range = rangeKeyCondition(lo, hi);
+    const values: Record<string, AttributeValue> = { ':ns': { S: namespace }, ...range.values };
+    const condition = `#ns = :ns${range.expression}`;
     return this.client.send(
       new QueryCommand({
         TableName: this.tableName,

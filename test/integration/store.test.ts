@@ -217,7 +217,10 @@ for (const prefix of [undefined, 'env1']) {
 
         // Nothing changed, or only contents: the hints stay as they are (0 write units for an unchanged re-sync).
         const same = await s.init(dataSet(flags));
-        expect(same).toMatchObject({ written: 0, hintsWritten: false, writeCapacityUnits: 0 });
+        expect(same).toMatchObject({ written: 0, unchanged: 602, hintsWritten: false, writeCapacityUnits: 0 });
+        // Its version reads ran over the hinted ranges in parallel (one query each, the segments one more),
+        // and found every item: nothing was taken for new.
+        expect(same.requests.Query).toBe(hints!.ranges.features.length + 2);
         const edited = flags.map((f) => (f.key === 'f001' ? { ...f, version: 2 } : f));
         expect(await s.init(dataSet(edited))).toMatchObject({ written: 1, hintsWritten: false });
         // A changed reference is a new plan.
