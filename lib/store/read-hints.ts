@@ -89,10 +89,11 @@ function splitPoints(items: HintSource[]): string[] {
   const total = items.reduce((sum, i) => sum + i.bytes, 0);
   if (total <= RANGE_TARGET_BYTES) return [];
   const target = Math.max(RANGE_TARGET_BYTES, Math.ceil(total / MAX_RANGES));
-  const sorted = [...items].sort((a, b) => compareKeys(a.key, b.key));
+  // Encode each key once: comparing through compareKeys would allocate two buffers per comparison.
+  const sorted = items.map((item) => ({ item, utf8: Buffer.from(item.key, 'utf8') })).sort((a, b) => Buffer.compare(a.utf8, b.utf8));
   const points: string[] = [];
   let bytes = 0;
-  for (const item of sorted) {
+  for (const { item } of sorted) {
     if (bytes + item.bytes > target && bytes > 0) {
       points.push(item.key);
       bytes = 0;
