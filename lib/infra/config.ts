@@ -2,8 +2,9 @@
 // checked up front so a mistake fails `cdk synth` with a message naming the setting, the value received and what
 // was expected, rather than a CloudFormation rollback twenty minutes later. Pure: no constructs are built here.
 //
-// Names and prefixes follow the same rules as the handlers' LD_ENVIRONMENTS parser (lib/sync/environments.ts),
-// so whatever synthesizes is also accepted at run time.
+// Names and prefixes are checked with the handlers' own rules (lib/sync/environments.ts, pure), so whatever
+// synthesizes is also accepted at run time.
+import { ENVIRONMENT_NAME, KEY_PREFIX, looksLikeSdkKey } from '../sync/environments.js';
 
 /** Invalid deployment configuration. The message names the setting, the value received and what was expected. */
 export class ConfigError extends Error {
@@ -127,9 +128,6 @@ export const CONFIG_KEYS = [
   'ldStreamUri',
 ] as const satisfies readonly (keyof SyncStackConfigInput)[];
 
-// Same rules as lib/sync/environments.ts (the handlers reject anything else at run time).
-const ENV_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const PREFIX = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const ENV_FIELDS = ['name', 'prefix', 'sdkKeySecretArn'];
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
 const SNS_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
@@ -138,7 +136,6 @@ const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 const SSM_NAME = /^\/[A-Za-z0-9_.\-/]{1,1010}$/;
 const FLAG_KEY = /^[A-Za-z0-9._-]{1,256}$/;
-const SDK_KEY_LIKE = /sdk-[0-9a-f]{8}-/i;
 /** The retention periods CloudWatch Logs accepts. */
 const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 const ENV_EXAMPLE = '[{"name":"production","prefix":"prod"}]';
@@ -281,13 +278,13 @@ function parseEnvironments(value: unknown, where: string): EnvironmentSettings[]
         throw new ConfigError(`Invalid configuration: ${at}: unknown field '${key}'; expected ${ENV_FIELDS.join(', ')}${hint}`);
       }
     }
-    if (typeof e.name !== 'string' || !ENV_NAME.test(e.name)) {
+    if (typeof e.name !== 'string' || !ENVIRONMENT_NAME.test(e.name)) {
       throw new ConfigError(
         `Invalid configuration: ${at}.name must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit, got ${shown(e.name)}`,
       );
     }
     const name = e.name;
-    if (e.prefix !== undefined && (typeof e.prefix !== 'string' || !PREFIX.test(e.prefix))) {
+    if (e.prefix !== undefined && (typeof e.prefix !== 'string' || !KEY_PREFIX.test(e.prefix))) {
       throw new ConfigError(
         `Invalid configuration: ${at}.prefix (${JSON.stringify(name)}) must be 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit (no ':'), or left out for no prefix, got ${shown(e.prefix)}`,
       );
@@ -394,7 +391,7 @@ function parseConsumerExample(value: unknown, where: string, environments: reado
 
 function secretArn(value: unknown, where: string): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value === 'string' && SDK_KEY_LIKE.test(value)) {
+  if (typeof value === 'string' && looksLikeSdkKey(value)) {
     // Not echoed: it is a key, not an ARN, and error output ends up in CI logs.
     throw new ConfigError(
       `Invalid configuration: ${where} holds what looks like a LaunchDarkly SDK key; give the ARN of the Secrets Manager secret holding it instead ` +
@@ -470,7 +467,7 @@ function kindOf(value: unknown): string {
 function shown(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (typeof value === 'string') {
-    if (SDK_KEY_LIKE.test(value)) return 'a value that looks like an SDK key (not shown)';
+    if (looksLikeSdkKey(value)) return 'a value that looks like an SDK key (not shown)';
     return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
   }
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);

@@ -14,13 +14,20 @@ export interface EnvironmentConfig {
 }
 
 const FIELDS = ['name', 'prefix', 'sdkKeySecretId'];
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-// No ':' (it separates the prefix from the namespace) and nothing that needs quoting in logs or consoles.
-const PREFIX = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+/** An environment's name; the CDK configuration (lib/infra/config.ts) checks with the same rule. */
+export const ENVIRONMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** A key prefix: no ':' (it separates the prefix from the namespace) and nothing that needs quoting in logs or consoles. */
+export const KEY_PREFIX = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 // Secrets Manager names allow letters, digits and /_+=.@-; ARNs add ':'.
 const SECRET_ID = /^[A-Za-z0-9/_+=.@:-]{1,2048}$/;
-// A LaunchDarkly server-side SDK key: pasted where the secret's id belongs, it would end up in logs.
-const LOOKS_LIKE_SDK_KEY = /^sdk-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/**
+ * Whether text holds what looks like a LaunchDarkly server-side SDK key ("sdk-" and 8 hex digits, so a
+ * truncated key counts too). Such a value, put where a secret's id belongs, would end up in logs and
+ * templates; checks use this to refuse it without echoing it.
+ */
+export function looksLikeSdkKey(text: string): boolean {
+  return /sdk-[0-9a-f]{8}-/i.test(text);
+}
 
 const EXAMPLE = '[{"name":"production","prefix":"prod","sdkKeySecretId":"ld-dynamodb-sync/production/sdk-key"}]';
 
@@ -55,7 +62,7 @@ export function parseEnvironments(json: string, where: string): EnvironmentConfi
     }
     const e = entry as Record<string, unknown>;
     const name = e.name;
-    if (typeof name !== 'string' || !NAME.test(name)) {
+    if (typeof name !== 'string' || !ENVIRONMENT_NAME.test(name)) {
       throw new EnvironmentConfigError(
         `${at()}: "name" must be 1 to 64 letters, digits, '.', '_' or '-' (starting with a letter or digit), got ${shown(name)}`,
       );
@@ -67,13 +74,13 @@ export function parseEnvironments(json: string, where: string): EnvironmentConfi
       }
     }
     const prefix = e.prefix;
-    if (prefix !== undefined && (typeof prefix !== 'string' || !PREFIX.test(prefix))) {
+    if (prefix !== undefined && (typeof prefix !== 'string' || !KEY_PREFIX.test(prefix))) {
       throw new EnvironmentConfigError(
         `${at(name)}: "prefix" must be 1 to 100 letters, digits, '.', '_' or '-' (starting with a letter or digit; no ':'), or left out for no prefix, got ${shown(prefix)}`,
       );
     }
     const secretId = e.sdkKeySecretId;
-    if (typeof secretId === 'string' && LOOKS_LIKE_SDK_KEY.test(secretId.trim())) {
+    if (typeof secretId === 'string' && looksLikeSdkKey(secretId)) {
       // Not echoed: it is a key, not an id.
       throw new EnvironmentConfigError(
         `${at(name)}: "sdkKeySecretId" holds what looks like an SDK key itself; store the key in Secrets Manager and give the secret's name or ARN here (and rotate the key: it has been exposed in configuration)`,

@@ -34,9 +34,9 @@ describe('parseEnvironments', () => {
 
   it('rejects text that is not a non-empty JSON array, without echoing the text', () => {
     expect(failure('').message).toMatch(/LD_ENVIRONMENTS is empty; expected a JSON array/);
-    const bad = failure('[{"name":"prod","sdkKeySecretId":"sdk-5f3c0d1e-aaaa-bbbb-cccc-0123456789ab"');
+    const bad = failure('[{"name":"prod","sdkKeySecretId":"sdk-00000000-0000-0000-0000-00000000beef"');
     expect(bad.message).toMatch(/LD_ENVIRONMENTS is not valid JSON; expected a JSON array of environments like \[/);
-    expect(bad.message).not.toContain('sdk-5f3c0d1e');
+    expect(bad.message).not.toContain('beef');
     expect(failure({ name: 'prod' }).message).toMatch(/must be a JSON array of environments, got an object/);
     expect(failure([]).message).toMatch(/lists no environments/);
   });
@@ -59,7 +59,7 @@ describe('parseEnvironments', () => {
   });
 
   it('never echoes an SDK key put where a secret id belongs, or under another field', () => {
-    const key = 'sdk-0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+    const key = 'sdk-00000000-0000-0000-0000-00000000cafe'; // fake: the shape of an SDK key, not one
     const asId = failure([{ name: 'prod', sdkKeySecretId: key }]);
     expect(asId.message).toMatch(/"sdkKeySecretId" holds what looks like an SDK key itself; store the key in Secrets Manager/);
     const asField = failure([{ name: 'prod', sdkKey: key, sdkKeySecretId: 's' }]);
