@@ -9,9 +9,6 @@ export class ConfigurationError extends Error {
 /** A secret could not be read from Secrets Manager, or does not hold what it should. Never carries the value. */
 export class SecretError extends Error {
   override name = 'SecretError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** One or more environments failed to sync in this invocation; the others were synced. */

@@ -5,9 +5,6 @@
 
 export class LaunchDarklyError extends Error {
   override name = 'LaunchDarklyError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /**

@@ -4,9 +4,6 @@ import type { DataKindName } from './types.js';
 
 export class StoreError extends Error {
   override name = 'StoreError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** An item that cannot be stored as given: no key, a version that is not a non-negative integer, an unknown kind. */

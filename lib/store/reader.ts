@@ -332,8 +332,9 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
           }),
         );
         // The hints first: the items of this batch use them to plan the fetch of their dependencies.
-        const hintsRow = rowId(this.keyOf({ kind: HINTS } as Request));
-        const rows = [...(out.Responses?.[this.tableName] ?? [])].sort((a, b) => Number(rowId(b) === hintsRow) - Number(rowId(a) === hintsRow));
+        const hintsKey = readHintsKey(this.prefix);
+        const isHints = (row: Record<string, AttributeValue>) => row.namespace?.S === hintsKey;
+        const rows = [...(out.Responses?.[this.tableName] ?? [])].sort((a, b) => Number(isHints(b)) - Number(isHints(a)));
         for (const row of rows) {
           const id = rowId(row);
           const request = waiting.get(id);

@@ -5,9 +5,6 @@
 
 export class SyncError extends Error {
   override name = 'SyncError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** The environments configuration (LD_ENVIRONMENTS) is not valid: the message names the entry and the field. */
