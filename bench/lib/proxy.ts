@@ -14,8 +14,8 @@
 // reports nothing at all for PartiQL writes (BatchExecuteStatement): 1 unit per started KB of each statement
 // that succeeded, estimated from the statement's attribute names and parameters.
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { listenOnLoopback } from '../../test/support/loopback.js';
 
 /** Operations whose input takes ReturnConsumedCapacity. */
 const CAPACITY_OPERATIONS = new Set([
@@ -141,11 +141,7 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     out.end(body);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  (proxy as { endpoint: string }).endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  (proxy as { endpoint: string }).endpoint = await listenOnLoopback(server);
   return proxy;
 }
 

@@ -9,19 +9,13 @@ import type { FullDataSet } from '../../lib/store/types.js';
 import { startLaunchDarklyServer } from '../support/ld-server.js';
 import { dynamoEndpoint, freshTable, localClient } from '../support/tables.js';
 import { exampleFile, runCli } from './cli-support.js';
+import { until } from '../support/until.js';
 
 const SDK_KEY = 'sdk-cli-sync-5e4d3c2b1a';
 const example = JSON.parse(readFileSync(exampleFile, 'utf8')) as FullDataSet;
 const FLAGS = Object.keys(example.flags).length; // 13
 const SEGMENTS = Object.keys(example.segments).length; // 4
 
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 describe('ld-dynamodb-sync (in-process)', () => {
   const client = localClient();
@@ -130,12 +124,12 @@ describe('ld-dynamodb-sync (in-process)', () => {
       controller.signal,
       { stderr },
     );
-    await until(() => store.initialized(), 'the put to be applied');
+    await until(() => store.initialized(), 'the put to be applied', 30_000);
     ld.sendPatch('features', { ...example.flags['new-checkout']!, version: 24, on: false });
     ld.sendDelete('segments', 'mobile-early-adopters', 3);
-    await until(async () => (await store.get('features', 'new-checkout'))?.version === 24 && (await store.get('segments', 'mobile-early-adopters')) === null, 'the patch and delete');
+    await until(async () => (await store.get('features', 'new-checkout'))?.version === 24 && (await store.get('segments', 'mobile-early-adopters')) === null, 'the patch and delete', 30_000);
     // --progress lines on a non-terminal stderr report the events applied so far.
-    await until(async () => /^stream: 3 event\(s\) applied \(\d+ written, 0 unchanged, 1 deleted\), /m.test(stderr.text), 'a progress line');
+    await until(async () => /^stream: 3 event\(s\) applied \(\d+ written, 0 unchanged, 1 deleted\), /m.test(stderr.text), 'a progress line', 30_000);
     controller.abort(new Error('Received SIGINT'));
     const r = await running;
     expect(r.code, r.stderr).toBe(0);

@@ -18,7 +18,7 @@ import {
   scheduledEvent,
   setEnv,
   startKeyRouter,
-} from './handlers-support.js';
+} from '../support/lambda.js';
 
 const PROD_KEY = 'sdk-11111111-aaaa-4bbb-8ccc-prod00000001';
 const STAGING_KEY = 'sdk-22222222-aaaa-4bbb-8ccc-stag00000002';

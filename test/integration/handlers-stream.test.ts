@@ -10,7 +10,7 @@ import { startFaultProxy, type DynamoDBFaultProxy } from '../support/ddb-fault-p
 import { startLaunchDarklyServer, type LaunchDarklyServer } from '../support/ld-server.js';
 import { startSecretsManagerServer, type SecretsManagerServer } from '../support/secrets-manager-server.js';
 import { dynamoEndpoint, freshTable, localClient } from '../support/tables.js';
-import { baseEnv, captureOutput, coldStart, lambdaContext, metricValue, setEnv, until } from './handlers-support.js';
+import { baseEnv, captureOutput, coldStart, lambdaContext, metricValue, setEnv, until } from '../support/lambda.js';
 
 const SDK_KEY = 'sdk-44444444-aaaa-4bbb-8ccc-stream000004';
 /** The handler's signal fires this long before the deadline (functions/stream.ts). */

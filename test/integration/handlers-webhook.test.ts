@@ -11,7 +11,7 @@ import { generateEnvironment } from '../support/generate-environment.js';
 import { sampleWebhookPayload, startLaunchDarklyServer, type LaunchDarklyServer } from '../support/ld-server.js';
 import { startSecretsManagerServer, type SecretsManagerServer } from '../support/secrets-manager-server.js';
 import { dynamoEndpoint, freshTable, localClient } from '../support/tables.js';
-import { baseEnv, captureOutput, coldStart, functionUrlEvent, lambdaContext, metricValue, setEnv, startKeyRouter } from './handlers-support.js';
+import { baseEnv, captureOutput, coldStart, functionUrlEvent, lambdaContext, metricValue, setEnv, startKeyRouter } from '../support/lambda.js';
 
 const PROD_KEY = 'sdk-66666666-aaaa-4bbb-8ccc-webhookprod6';
 const STAGING_KEY = 'sdk-77777777-aaaa-4bbb-8ccc-webhookstag7';

@@ -1,11 +1,11 @@
 // PollingClient against the loopback LaunchDarkly: LaunchDarkly's request (raw SDK key, gzip, If-None-Match),
 // ETag/304, the recoverability of failures, timeouts and the payload filter.
-import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HttpStatusError, NetworkError, PayloadError } from '../../lib/launchdarkly/errors.js';
 import { PollingClient } from '../../lib/launchdarkly/polling.js';
 import type { FullDataSet } from '../../lib/store/types.js';
 import { startLaunchDarklyServer, type LaunchDarklyServer } from '../support/ld-server.js';
+import { freePort } from '../support/dynamodb-local.js';
 
 const SDK_KEY = 'sdk-polling-test-7c1e';
 const data: FullDataSet = {
@@ -104,7 +104,7 @@ describe('PollingClient', () => {
   });
 
   it('a refused connection is a recoverable NetworkError naming the reason', async () => {
-    const port = await unusedPort();
+    const port = await freePort();
     const err = await new PollingClient({ sdkKey: SDK_KEY, baseUri: `http://127.0.0.1:${port}` }).fetchAll().then(() => undefined, (e: unknown) => e);
     expect(err).toMatchObject({ name: 'NetworkError', timedOut: false, recoverable: true });
     expect((err as Error).message).toContain('ECONNREFUSED');
@@ -145,11 +145,3 @@ describe('PollingClient', () => {
   });
 });
 
-/** A loopback port nothing listens on (bound, then released). */
-async function unusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}

@@ -7,6 +7,7 @@ import type { StreamEvent } from '../../lib/launchdarkly/parse.js';
 import { runStreamSession, type StreamSessionOptions } from '../../lib/launchdarkly/streaming.js';
 import type { FullDataSet } from '../../lib/store/types.js';
 import { startLaunchDarklyServer, type LaunchDarklyServer } from '../support/ld-server.js';
+import { until } from '../support/until.js';
 
 const SDK_KEY = 'sdk-stream-test-51ab';
 const data: FullDataSet = {
@@ -16,14 +17,6 @@ const data: FullDataSet = {
 /** Small delays so reconnects happen quickly; the rules are LaunchDarkly's, only the numbers are shrunk. */
 const fastRetry = { initialDelayMs: 10, maxDelayMs: 50 };
 
-/** Waits until `predicate` holds, re-checking every few ms, failing after `timeoutMs` with what was awaited. */
-async function until(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 function captureLogger() {
   const lines: { level: string; message: string }[] = [];

@@ -1,10 +1,10 @@
 // A webhook as LaunchDarkly sends it (postWebhook from the loopback server) checked by verifyWebhookSignature
 // over the raw bytes a real HTTP server received.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signWebhookBody, verifyWebhookSignature } from '../../lib/launchdarkly/webhook.js';
 import { postWebhook, sampleWebhookPayload } from '../support/ld-server.js';
+import { listenOnLoopback } from '../support/loopback.js';
 
 const SECRET = 'whsec-loopback-42';
 
@@ -24,8 +24,7 @@ describe('webhook signature over HTTP', () => {
         res.writeHead(verifyWebhookSignature(raw, signature, SECRET) ? 200 : 401).end();
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/production`;
+    url = `${await listenOnLoopback(server)}/production`;
   });
   afterAll(async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -3,7 +3,6 @@
 // the cache and its TTL, tombstones, compressed rows, read-only writes and an unreachable endpoint.
 // Requests are counted with a client middleware (counting, not mocking). Each case runs with and without
 // a key prefix, with a decoy environment under the other prefix in the same table.
-import { createServer } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { DeleteItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { init, integrations, type LDClient, type LDClientContext, type LDContext, type LDFeatureStore, type LDFlagsState } from '@launchdarkly/node-server-sdk';
@@ -14,6 +13,7 @@ import { readHintsKey } from '../../lib/store/read-hints.js';
 import { ReadOnlyFeatureStore, ReadOnlyStoreError, ReaderOptionsError, type ReadOnlyFeatureStoreOptions } from '../../lib/store/reader.js';
 import { generateContexts, generateEnvironment } from '../support/generate-environment.js';
 import { freshTable, localClient, localClientConfig } from '../support/tables.js';
+import { freePort } from '../support/dynamodb-local.js';
 
 // Request counts measured here, printed at the end for the record.
 const measured: Record<string, number | string> = {};
@@ -428,7 +428,7 @@ for (const prefix of [undefined, 'env-a']) {
     });
 
     it('returns the default value without hanging when DynamoDB is unreachable', async () => {
-      const port = await closedPort();
+      const port = await freePort();
       const logger = capturingLogger();
       const sdk = await readerSdk(
         tableName,
@@ -481,11 +481,3 @@ describe('ReadOnlyFeatureStore at scale', () => {
   });
 });
 
-/** A loopback port with nothing listening: connections are refused at once. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}

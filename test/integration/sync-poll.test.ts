@@ -44,10 +44,14 @@ describe('runPollSync', () => {
   it('syncs the full data set, records its freshness, and reports progress', async () => {
     const progress: SyncProgress['phase'][] = [];
     const before = Date.now();
+    const started = performance.now();
     const report = await runPollSync({ store, poller, onProgress: (p) => progress.push(p.phase) });
+    const took = performance.now() - started;
 
     expect(report).toMatchObject({ source: 'poll', notModified: false, written: ITEMS, unchanged: 0, deleted: 0, stale: 0 });
-    expect(report.durationMs).toBeGreaterThanOrEqual(0);
+    // The reported duration is the sync's own, in whole milliseconds, within the time the call took.
+    expect(Number.isInteger(report.durationMs)).toBe(true);
+    expect(report.durationMs).toBeLessThanOrEqual(Math.ceil(took));
     expect(progress).toEqual(['fetching', 'writing', 'done']);
     expect(Object.keys(await store.all('features')).sort()).toEqual(Object.keys(env.flags).sort());
     expect(Object.keys(await store.all('segments')).sort()).toEqual(Object.keys(env.segments).sort());

@@ -11,6 +11,7 @@ import { NoDataError, runStreamSync, type StreamSyncOptions, type SyncProgress }
 import { startFaultProxy, type DynamoDBFaultProxy } from '../support/ddb-fault-proxy.js';
 import { startLaunchDarklyServer, type LaunchDarklyServer } from '../support/ld-server.js';
 import { dynamoEndpoint, freshTable, localClient, localCredentials } from '../support/tables.js';
+import { until } from '../support/until.js';
 
 const SDK_KEY = 'sdk-stream-sync-test-93fe';
 const data: FullDataSet = {
@@ -28,13 +29,6 @@ const ITEMS = 4;
 /** LaunchDarkly's reconnect rules with the delays shrunk. */
 const fastRetry = { initialDelayMs: 10, maxDelayMs: 50 };
 
-async function until(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** The real store, with each init's summary kept so a test can read what a given put wrote. */
 function observed(store: DynamoDBFlagStore) {

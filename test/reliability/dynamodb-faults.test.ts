@@ -38,6 +38,21 @@ afterAll(async () => {
 const storeVia = (tableName: string, extra: Record<string, unknown> = {}, clientExtra: Record<string, unknown> = {}) =>
   new DynamoDBFlagStore({ tableName, clientConfig: { ...localClientConfig(proxy.endpoint), ...clientExtra }, ...extra });
 
+/** Runs an init with `rules` in force on fresh proxy counters; resolves with what it threw (the store is closed). */
+async function initFailing(store: DynamoDBFlagStore, data: FullDataSet, rules: FaultRule[]): Promise<unknown> {
+  proxy.resetStats();
+  proxy.setRules(rules);
+  try {
+    await store.init(data);
+    return undefined;
+  } catch (err) {
+    return err;
+  } finally {
+    proxy.setRules([]);
+    store.close();
+  }
+}
+
 const scenarios: { name: string; rules: FaultRule[]; client?: Record<string, unknown> }[] = [
   { name: 'ProvisionedThroughputExceeded on 15% of requests', rules: [{ fault: 'throughput-exceeded', rate: 0.15 }] },
   { name: 'ThrottlingException on 15% of requests', rules: [{ fault: 'throttling', rate: 0.15 }] },
@@ -122,17 +137,7 @@ describe('a fault that outlasts the retry bound', () => {
     await direct.init(full);
     const before = await readTable(client, tableName);
     const store = storeVia(tableName, { retry: { maxAttempts: 4, baseDelayMs: 20 } });
-    proxy.resetStats();
-    proxy.setRules([{ fault: 'internal-error', rate: 1, operations: WRITES, after: 5 }]);
-    let error: unknown;
-    try {
-      await store.init(next);
-    } catch (err) {
-      error = err;
-    } finally {
-      proxy.setRules([]);
-      store.close();
-    }
+    const error = await initFailing(store, next, [{ fault: 'internal-error', rate: 1, operations: WRITES, after: 5 }]);
     const after = await readTable(client, tableName);
     const back = rolledBack(before, after);
     expect(error).toBeInstanceOf(WriteFailedError);
@@ -174,17 +179,7 @@ describe('a fault that outlasts the retry bound', () => {
   it('throttling on every write of a first sync: WriteFailedError, and the table never claims to be initialized', async ({ task }) => {
     const tableName = await freshTable(client, 'ddbthrottled');
     const store = storeVia(tableName, { retry: { maxAttempts: 3, baseDelayMs: 20 } });
-    proxy.resetStats();
-    proxy.setRules([{ fault: 'throughput-exceeded', rate: 1, operations: WRITES }]);
-    let error: unknown;
-    try {
-      await store.init(full);
-    } catch (err) {
-      error = err;
-    } finally {
-      proxy.setRules([]);
-      store.close();
-    }
+    const error = await initFailing(store, full, [{ fault: 'throughput-exceeded', rate: 1, operations: WRITES }]);
     const after = await readTable(client, tableName);
     expect(error).toBeInstanceOf(WriteFailedError);
     const failed = error as WriteFailedError;

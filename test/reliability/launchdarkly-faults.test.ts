@@ -17,6 +17,7 @@ import { startCuttingProxy } from './support/cutting-proxy.js';
 import { evolve } from './support/data.js';
 import { record } from './support/report.js';
 import { compareWith, describeProblems, itemCount, readTable, rolledBack } from './support/table-state.js';
+import { until } from '../support/until.js';
 
 const AREA = 'LaunchDarkly faults';
 const SDK_KEY = 'sdk-reliability-0000-1111';
@@ -71,23 +72,16 @@ function stream(store: DynamoDBFlagStore, streamUri: string, retry: Record<strin
   };
 }
 
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Waits until the table equals what the server serves now. */
 async function converged(tableName: string, server: LaunchDarklyServer, timeoutMs = 20_000) {
   let last = '';
   await until(
-    `the table to equal LaunchDarkly's data (${last})`,
     async () => {
       last = describeProblems(compareWith(await readTable(client, tableName), server.currentData()));
       return last === 'none';
     },
+    () => `the table to equal LaunchDarkly's data (last seen: ${last})`,
     timeoutMs,
   );
   return compareWith(await readTable(client, tableName), server.currentData());
@@ -108,9 +102,9 @@ describe('stream faults', () => {
       const connections = ld.requestsTo('/all').length;
       cutter.armCut('event: patch');
       ld.sendPatch('features', bumped(a!, i + 1));
-      await until('the cut', () => cutter.cuts === i + 1);
+      await until(() => cutter.cuts === i + 1, 'the cut', 20_000);
       // The patch reaches the table only through the put of the new connection.
-      await until('a reconnect', () => ld.requestsTo('/all').length > connections);
+      await until(() => ld.requestsTo('/all').length > connections, 'a reconnect', 20_000);
       await converged(tableName, ld);
     }
     ld.sendPatch('features', bumped(b!));
@@ -129,7 +123,7 @@ describe('stream faults', () => {
       ld.endStreams();
       // Changed while no stream is open: only the put on reconnect carries it.
       ld.setData({ ...ld.currentData(), flags: { ...ld.currentData().flags, [flag.key]: bumped(flag) } });
-      await until('a reconnect', () => ld.requestsTo('/all').length >= i + 2);
+      await until(() => ld.requestsTo('/all').length >= i + 2, 'a reconnect', 20_000);
       await ld.waitForStreams(1);
     }
     ld.sendPatch('features', bumped(someFlags(4)[3]!));
@@ -197,7 +191,7 @@ describe('stream faults', () => {
     await converged(tableName, ld);
     ld.stall(true);
     ld.setData(evolve(ld.currentData(), { seed: 74 }));
-    await until('a reconnect attempt while stalled', () => ld.requestsTo('/all').length >= 2);
+    await until(() => ld.requestsTo('/all').length >= 2, 'a reconnect attempt while stalled', 20_000);
     ld.stall(false);
     const comparison = await converged(tableName, ld);
     const { report, error } = await s.stop();
@@ -223,7 +217,7 @@ describe('stream faults', () => {
       await ld.waitForStreams(1);
       const connections = ld.requestsTo('/all').length;
       ld.sendRaw(name, data);
-      await until(`a reconnect after bad event ${i}`, () => ld.requestsTo('/all').length > connections);
+      await until(() => ld.requestsTo('/all').length > connections, `a reconnect after bad event ${i}`, 20_000);
     }
     await ld.waitForStreams(1);
     ld.sendRaw('unknown-event', '{"whatever":true}');
@@ -247,7 +241,7 @@ describe('stream faults', () => {
     ld.sendPatch('features', huge);
     const next = bumped(Object.values(big.flags)[1]!);
     ld.sendPatch('features', next);
-    await until('the patch after the oversized one', async () => (await store.get('features', next.key))?.version === next.version);
+    await until(async () => (await store.get('features', next.key))?.version === next.version, 'the patch after the oversized one', 20_000);
     const state = await readTable(client, tableName);
     const { error } = await s.stop();
     record(task, {

@@ -17,6 +17,7 @@ import { evolve } from './support/data.js';
 import { startPoller } from './support/poller.js';
 import { record } from './support/report.js';
 import { compareWith, describeProblems, readTable, rolledBack, type TableState } from './support/table-state.js';
+import { until } from '../support/until.js';
 
 const AREA = 'Races';
 
@@ -223,7 +224,7 @@ describe('stream patches racing a poll', () => {
     const streaming = runStreamSync({ store: streamStore, sdkKey, streamUri: ld.streamUri, signal: controller.signal, retry: { initialDelayMs: 50, maxDelayMs: 200 } });
     await ld.waitForStreams(1);
     // The stream's first put (S0) is a no-op diff; wait until it was applied.
-    await waitFor(async () => (await streamStore.syncStatus())?.source === 'stream');
+    await until(async () => (await streamStore.syncStatus())?.source === 'stream', 'the stream’s first put to be applied', 20_000);
 
     ld.setData(s1);
     const changedKeys = Object.keys(s1.flags).filter((k) => s0.flags[k] && s1.flags[k]!.version > s0.flags[k]!.version);
@@ -242,7 +243,7 @@ describe('stream patches racing a poll', () => {
     ld.sendPatch('features', patchedItem);
     ld.sendDelete('features', deleted!, deletedVersion);
     ld.sendPatch('features', createdItem);
-    await waitFor(async () => (await direct.getIncludingDeleted('features', createdKey)) !== null);
+    await until(async () => (await direct.getIncludingDeleted('features', createdKey)) !== null, `the stream’s creation of ${createdKey}`, 20_000);
     pollHeld.resolve();
     let pollError: unknown;
     await poll.catch((err) => (pollError = err));
@@ -278,10 +279,3 @@ describe('stream patches racing a poll', () => {
   });
 });
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}

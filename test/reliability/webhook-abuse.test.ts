@@ -16,7 +16,7 @@ import { sampleWebhookPayload, startLaunchDarklyServer, type LaunchDarklyServer 
 import { startSecretsManagerServer, type SecretsManagerServer } from '../support/secrets-manager-server.js';
 import { freshTable, localClient, localClientConfig } from '../support/tables.js';
 import { evolve } from './support/data.js';
-import { coldStart, functionUrlEvent, lambdaContext, setEnv } from './support/lambda.js';
+import { baseEnv, coldStart, functionUrlEvent, lambdaContext, setEnv } from '../support/lambda.js';
 import { record } from './support/report.js';
 import { compareWith, describeProblems, readTable, rolledBack } from './support/table-state.js';
 
@@ -53,18 +53,14 @@ beforeAll(async () => {
   secrets = await startSecretsManagerServer({ secrets: { 'ld/prod-sdk-key': SDK_KEY, 'ld/webhook-secret': SECRET } });
   tableName = await freshTable(client, 'webhook');
   restoreEnv = setEnv({
-    TABLE_NAME: tableName,
-    LD_ENVIRONMENTS: JSON.stringify([{ name: 'production', sdkKeySecretId: 'ld/prod-sdk-key' }]),
-    LD_BASE_URI: ld.baseUri,
+    ...baseEnv({
+      tableName,
+      environments: [{ name: 'production', sdkKeySecretId: 'ld/prod-sdk-key' }],
+      ldUri: ld.baseUri,
+      dynamodbEndpoint: proxy.endpoint,
+      secretsEndpoint: secrets.endpoint,
+    }),
     LD_STREAM_URI: ld.streamUri,
-    DYNAMODB_ENDPOINT: proxy.endpoint,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    POWERTOOLS_SERVICE_NAME: 'ld-dynamodb-sync',
-    POWERTOOLS_METRICS_NAMESPACE: 'LdDynamoDBSync',
     WEBHOOK_SECRET_ID: 'ld/webhook-secret',
     WEBHOOK_FETCH_DELAY_MS: '0',
   });

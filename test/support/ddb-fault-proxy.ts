@@ -16,8 +16,9 @@
 // A hook sees every request first and may hold it (to interleave two writers), drop it, or forward it.
 // Everything injected is counted.
 import { createServer, request as httpRequest, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { seededRandom } from './generate-environment.js';
+import { listenOnLoopback } from './loopback.js';
 
 export type FaultKind =
   | 'throughput-exceeded'
@@ -339,14 +340,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Dynam
     socket.on('close', () => sockets.delete(socket));
   });
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const origin = await listenOnLoopback(server);
 
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: origin,
     stats,
     injectedTotal: () => Object.values(stats.injected).reduce((a, b) => a + (b ?? 0), 0),
     writeRequests: () => Object.entries(stats.requests).reduce((n, [op, c]) => n + (WRITE_OPERATIONS.has(op) ? c : 0), 0),

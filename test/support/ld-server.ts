@@ -12,11 +12,11 @@
 // The request log keeps headers as received, Authorization included, so tests can assert on it: never print it.
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { pathFor } from '../../lib/launchdarkly/parse.js';
 import { signWebhookBody } from '../../lib/launchdarkly/webhook.js';
 import type { DataKindName, FullDataSet, VersionedItem } from '../../lib/store/types.js';
+import { listenOnLoopback } from './loopback.js';
 
 export const DEFAULT_TEST_SDK_KEY = 'sdk-loopback-0000-test';
 
@@ -187,12 +187,7 @@ export async function startLaunchDarklyServer(options: LaunchDarklyServerOptions
     handle(req, res, record);
   });
   server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const origin = `http://127.0.0.1:${port}`;
+  const origin = await listenOnLoopback(server);
 
   function until(predicate: () => boolean, what: string, timeoutMs: number): Promise<void> {
     if (predicate()) return Promise.resolve();

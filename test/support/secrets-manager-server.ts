@@ -5,7 +5,7 @@
 // and SecretId, never values) so tests can check caching. Signatures are not verified.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback.js';
 
 export interface SecretsManagerServerOptions {
   /** Initial secrets: name → SecretString. */
@@ -93,14 +93,10 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
       if (!res.headersSent) error(res, 500, 'InternalServiceError', String(err));
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const origin = await listenOnLoopback(server);
 
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: origin,
     requests,
     fetchesOf: (name) => requests.filter((r) => r.operation === 'GetSecretValue' && (r.secretId === name || r.secretId === arnOf(name))).length,
     setSecret,

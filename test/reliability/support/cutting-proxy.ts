@@ -2,7 +2,8 @@
 // an SSE event: when armed, the next server-to-client chunk containing `marker` is forwarded only up to the
 // middle of the event, and both sockets are destroyed. That is a connection dropped mid-event, as a flaky
 // network or a load balancer produces it, which a server cannot produce by itself.
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
+import { listenOnLoopback } from '../../support/loopback.js';
 
 export interface CuttingProxy {
   /** Base URL to give the client instead of the server's. */
@@ -48,13 +49,9 @@ export async function startCuttingProxy(target: string): Promise<CuttingProxy> {
       client.write(chunk.subarray(0, cutAt), () => closeBoth());
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const origin = await listenOnLoopback(server);
   return {
-    uri: `http://127.0.0.1:${port}`,
+    uri: origin,
     armCut(m) {
       marker = m;
     },

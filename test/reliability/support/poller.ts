@@ -1,7 +1,8 @@
 // A reader that polls a table while something writes to it (reading DynamoDB Local directly), and notes
 // every moment a flag that must stay present was missing or deleted, and every item whose version went down.
-import { QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { namespaceFor, rowJson, rowVersion, type StoredRow } from '../../../lib/store/layout.js';
+import { queryNamespace } from './table-state.js';
 
 export interface PollerReport {
   polls: number;
@@ -23,33 +24,22 @@ export function startPoller(client: DynamoDBClient, tableName: string, prefix: s
   const loop = (async () => {
     while (running) {
       const live = new Set<string>();
-      let start: Record<string, AttributeValue> | undefined;
+      let rows: StoredRow[];
       try {
-        do {
-          const out = await client.send(
-            new QueryCommand({
-              TableName: tableName,
-              KeyConditionExpression: '#ns = :ns',
-              ExpressionAttributeNames: { '#ns': 'namespace' },
-              ExpressionAttributeValues: { ':ns': { S: namespaceFor(prefix, 'features') } },
-              ConsistentRead: true,
-              ExclusiveStartKey: start,
-            }),
-          );
-          for (const row of (out.Items ?? []) as StoredRow[]) {
-            const key = row.key!.S!;
-            const version = rowVersion(row);
-            const seen = highest.get(key);
-            if (seen !== undefined && version < seen) report.regressions.push(`${key}: ${seen} → ${version}`);
-            if (seen === undefined || version > seen) highest.set(key, version);
-            const json = rowJson(row);
-            if (json !== undefined && !json.includes('"deleted":true')) live.add(key);
-          }
-          start = out.LastEvaluatedKey as Record<string, AttributeValue> | undefined;
-        } while (start);
+        rows = (await queryNamespace(client, tableName, namespaceFor(prefix, 'features'))) as StoredRow[];
       } catch {
         // A failed read is not a finding about the table; try again.
+        await new Promise((r) => setTimeout(r, pauseMs));
         continue;
+      }
+      for (const row of rows) {
+        const key = row.key!.S!;
+        const version = rowVersion(row);
+        const seen = highest.get(key);
+        if (seen !== undefined && version < seen) report.regressions.push(`${key}: ${seen} → ${version}`);
+        if (seen === undefined || version > seen) highest.set(key, version);
+        const json = rowJson(row);
+        if (json !== undefined && !json.includes('"deleted":true')) live.add(key);
       }
       report.polls++;
       for (const key of mustStay) if (!live.has(key)) report.missing.push(`${key}@${report.polls}`);

@@ -13,7 +13,8 @@ export interface StoredItem {
 
 export type TableState = Record<DataKindName, Map<string, StoredItem>> & { inited: boolean };
 
-async function queryNamespace(client: DynamoDBClient, tableName: string, namespace: string): Promise<Record<string, AttributeValue>[]> {
+/** Every row of one namespace, read consistently and directly (not through the store under test). */
+export async function queryNamespace(client: DynamoDBClient, tableName: string, namespace: string): Promise<Record<string, AttributeValue>[]> {
   const rows: Record<string, AttributeValue>[] = [];
   let start: Record<string, AttributeValue> | undefined;
   do {

@@ -5,10 +5,11 @@
 // own SDK key) share one base URI, as they do at LaunchDarkly.
 import { randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Context, LambdaFunctionURLEvent } from 'aws-lambda';
 import { vi } from 'vitest';
-import type { LaunchDarklyServer } from '../support/ld-server.js';
+import type { LaunchDarklyServer } from './ld-server.js';
+import { listenOnLoopback } from './loopback.js';
 
 /** A Lambda context whose deadline is `remainingMs` from now. */
 export function lambdaContext(functionName: string, remainingMs = 60_000): Context {
@@ -197,10 +198,9 @@ export async function startKeyRouter(servers: LaunchDarklyServer[]): Promise<{ u
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
+  const uri = await listenOnLoopback(server);
   return {
-    uri: `http://127.0.0.1:${port}`,
+    uri,
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -208,10 +208,4 @@ export async function startKeyRouter(servers: LaunchDarklyServer[]): Promise<{ u
   };
 }
 
-export async function until(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+export { until } from './until.js';
