@@ -4,6 +4,7 @@
 // against DynamoDB is in test/integration/drop-in.test.ts.
 import { createRequire } from 'node:module';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { LDOptions } from '@launchdarkly/node-server-sdk';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DynamoDBBigSegmentStore, DynamoDBFeatureStore, StoreOptionsError } from '../../lib/store/index.js';
 import { ReadOnlyFeatureStore, ReaderOptionsError } from '../../lib/store/reader.js';
@@ -86,6 +87,17 @@ describe.each(Object.entries(factories))('%s options', (name, make) => {
     const factory = name === 'DynamoDBFeatureStore' ? DynamoDBFeatureStore : name === 'ReadOnlyFeatureStore' ? ReadOnlyFeatureStore : DynamoDBBigSegmentStore;
     expect(() => factory('t', {})).toThrow(`${name}: tableName must be a DynamoDB table name (3 to 255 characters), got "t"`);
   });
+});
+
+it('the factories fit the SDK’s LDOptions as they are (checked by tsc, no casts)', () => {
+  const options: LDOptions = {
+    useLdd: true,
+    featureStore: ReadOnlyFeatureStore('flags', { prefix: 'prod', cacheTTL: null, dynamoDBClient: client }),
+    bigSegments: { store: DynamoDBBigSegmentStore('flags', { prefix: 'prod', dynamoDBClient: client }), staleAfter: 120 },
+  };
+  const readWrite: LDOptions = { featureStore: DynamoDBFeatureStore('flags', { prefix: 'prod', cacheTTL: 30, clientOptions: { region: 'eu-west-1' } }) };
+  expect(typeof options.featureStore).toBe('function');
+  expect(typeof readWrite.featureStore).toBe('function');
 });
 
 it('ReaderOptionsError is the same class as StoreOptionsError, for code written against the earlier name', () => {
