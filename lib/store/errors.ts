@@ -6,6 +6,11 @@ export class StoreError extends Error {
   override name = 'StoreError';
 }
 
+/** Invalid options given to one of the SDK-facing stores (see options.ts); thrown when the store is configured. */
+export class StoreOptionsError extends StoreError {
+  override name = 'StoreOptionsError';
+}
+
 /** An item that cannot be stored as given: no key, a version that is not a non-negative integer, an unknown kind. */
 export class ItemValidationError extends StoreError {
   override name = 'ItemValidationError';

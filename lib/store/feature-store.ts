@@ -8,19 +8,17 @@ import {
   type LDFeatureStore,
   type interfaces,
 } from '@launchdarkly/node-server-sdk';
-import type { DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { isDataKind } from './layout.js';
+import { resolveStoreOptions, type StoreOptions } from './options.js';
 import type { DataKindName, FullDataSet, StoreLogger, VersionedItem } from './types.js';
 import { DynamoDBFlagStore } from './writer.js';
 
-export interface DynamoDBFeatureStoreOptions {
-  prefix?: string;
-  /** Seconds the SDK caches items read from the table; 0 turns the cache off. Default 15, as LaunchDarkly's store. */
-  cacheTTL?: number;
-  client?: DynamoDBClient;
-  clientConfig?: DynamoDBClientConfig;
-  consistentReads?: boolean;
-}
+/**
+ * Our option names and LaunchDarkly's (see options.ts): `prefix`, `cacheTTL` (seconds the SDK caches items
+ * read from the table; default 15, also when null; 0 turns the cache off), `consistentReads`, `logger`, and
+ * a client (`client` / `dynamoDBClient`) or its configuration (`clientConfig` / `clientOptions`).
+ */
+export type DynamoDBFeatureStoreOptions = StoreOptions;
 
 type Descriptor = interfaces.SerializedItemDescriptor;
 
@@ -104,14 +102,16 @@ function toDescriptor(item: VersionedItem): Descriptor {
 /**
  * A factory for the SDK's `featureStore` option, read-write:
  * `init(sdkKey, { featureStore: DynamoDBFeatureStore('my-table', { prefix: 'prod' }) })`.
+ * Options are checked here, so a mistake fails where the store is configured, not at the SDK's start.
  */
 export function DynamoDBFeatureStore(tableName: string, options: DynamoDBFeatureStoreOptions = {}): (ctx: LDClientContext) => LDFeatureStore {
+  const o = resolveStoreOptions('DynamoDBFeatureStore', tableName, options);
   return (ctx: LDClientContext) => {
-    const logger = ctx.basicConfiguration.logger as StoreLogger | undefined;
-    const { cacheTTL = 15, client, clientConfig, ...rest } = options;
-    const store = client
-      ? new DynamoDBFlagStore({ tableName, ...rest, logger, client })
-      : new DynamoDBFlagStore({ tableName, ...rest, logger, clientConfig });
-    return new PersistentDataStoreWrapper(new DynamoDBPersistentCore(store), cacheTTL);
+    const logger = o.logger ?? (ctx?.basicConfiguration?.logger as StoreLogger | undefined);
+    const common = { tableName: o.tableName, prefix: o.prefix, consistentReads: o.consistentReads, logger };
+    const store = o.client
+      ? new DynamoDBFlagStore({ ...common, client: o.client })
+      : new DynamoDBFlagStore({ ...common, clientConfig: o.clientConfig });
+    return new PersistentDataStoreWrapper(new DynamoDBPersistentCore(store), o.cacheTTLSeconds, logger);
   };
 }

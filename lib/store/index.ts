@@ -3,7 +3,9 @@
 // (reader.ts), which pulls in none of this.
 export { DynamoDBFlagStore, SYNC_STATUS_KEY, type DynamoDBFlagStoreOptions, type InitSummary, type SyncStatus } from './writer.js';
 export { DynamoDBFeatureStore, type DynamoDBFeatureStoreOptions } from './feature-store.js';
-export { StoreError, ItemValidationError, ItemTooLargeError, WriteFailedError, PartialInitError, type UnwrittenItem } from './errors.js';
+export { DynamoDBBigSegmentStore, type DynamoDBBigSegmentStoreOptions } from './big-segments.js';
+export type { StoreOptions, StoreBaseOptions, LDDynamoDBOptions } from './options.js';
+export { StoreError, StoreOptionsError, ItemValidationError, ItemTooLargeError, WriteFailedError, PartialInitError, type UnwrittenItem } from './errors.js';
 export { createFlagTable } from './table.js';
 export { namespaceFor, initedKey, COMPRESSED_ATTRIBUTE, MAX_ITEM_BYTES } from './layout.js';
 export type { RetryOptions, Usage } from './table-client.js';

@@ -27,7 +27,6 @@ import {
   DynamoDBClient,
   QueryCommand,
   type AttributeValue,
-  type DynamoDBClientConfig,
   type QueryCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import {
@@ -41,7 +40,12 @@ import {
 } from '@launchdarkly/node-server-sdk';
 import { COMPRESSED_ATTRIBUTE, initedKey, isDataKind, namespaceFor, prerequisiteKeys, rowJson, segmentKeys, type StoredRow } from './layout.js';
 import { decodeReadHints, parseRefId, rangeKeyCondition, rangesOf, readHintsKey, refId, type ReadHints } from './read-hints.js';
+import { resolveStoreOptions, type StoreOptions } from './options.js';
 import type { DataKindName } from './types.js';
+
+export { StoreOptionsError, StoreOptionsError as ReaderOptionsError } from './errors.js';
+export { DynamoDBBigSegmentStore, type DynamoDBBigSegmentStoreOptions } from './big-segments.js';
+export type { StoreOptions, StoreBaseOptions, LDDynamoDBOptions } from './options.js';
 
 /** Thrown by the write methods (init, upsert, delete): this store only reads. */
 export class ReadOnlyStoreError extends Error {
@@ -58,28 +62,9 @@ export class ReadOnlyStoreError extends Error {
   }
 }
 
-/** Invalid options given to ReadOnlyFeatureStore. */
-export class ReaderOptionsError extends Error {
-  override name = 'ReaderOptionsError';
-}
+/** Our option names and LaunchDarkly's (options.ts): a client or the configuration to build one, never both. */
+export type ReadOnlyFeatureStoreOptions = StoreOptions;
 
-interface BaseOptions {
-  /** The prefix the sync writes this environment under; none by default. */
-  prefix?: string;
-  /** Seconds items stay cached; default 15 (as LaunchDarkly's store), 0 turns the cache off. */
-  cacheTTL?: number;
-  /** Strongly consistent reads (twice the read units). Default false. */
-  consistentReads?: boolean;
-  /** Default: the SDK's logger. */
-  logger?: LDLogger;
-}
-
-/** Pass a DynamoDB client, or the configuration to build one (destroyed on close), never both. */
-export type ReadOnlyFeatureStoreOptions = BaseOptions &
-  ({ client: DynamoDBClient; clientConfig?: never } | { client?: never; clientConfig?: DynamoDBClientConfig });
-
-const KNOWN_OPTIONS = new Set(['prefix', 'cacheTTL', 'consistentReads', 'logger', 'client', 'clientConfig']);
-const DEFAULT_TTL_SECONDS = 15;
 /** BatchGetItem takes at most 100 keys. */
 const BATCH_LIMIT = 100;
 /** With cacheTTL 0, how long items read on a lookup's behalf wait for the evaluation that needs them. */
@@ -132,7 +117,7 @@ export function ReadOnlyFeatureStore(
   tableName: string,
   options: ReadOnlyFeatureStoreOptions = {},
 ): (clientContext: LDClientContext) => LDFeatureStore {
-  checkOptions(tableName, options);
+  resolveStoreOptions('ReadOnlyFeatureStore', tableName, options);
   return (clientContext) => new ReadOnlyDynamoDBFeatureStore(tableName, options, clientContext?.basicConfiguration?.logger);
 }
 
@@ -161,14 +146,14 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
   private closed = false;
 
   constructor(tableName: string, options: ReadOnlyFeatureStoreOptions = {}, sdkLogger?: LDLogger) {
-    checkOptions(tableName, options);
-    this.tableName = tableName;
-    this.prefix = options.prefix || undefined;
-    this.ttlMs = (options.cacheTTL ?? DEFAULT_TTL_SECONDS) * 1000;
-    this.consistentReads = options.consistentReads ?? false;
-    this.logger = options.logger ?? sdkLogger ?? silent;
-    this.ownsClient = !options.client;
-    this.client = options.client ?? new DynamoDBClient(options.clientConfig ?? {});
+    const o = resolveStoreOptions('ReadOnlyFeatureStore', tableName, options);
+    this.tableName = o.tableName;
+    this.prefix = o.prefix;
+    this.ttlMs = o.cacheTTLSeconds * 1000;
+    this.consistentReads = o.consistentReads;
+    this.logger = o.logger ?? sdkLogger ?? silent;
+    this.ownsClient = !o.client;
+    this.client = o.client ?? new DynamoDBClient(o.clientConfig ?? {});
   }
 
   get(kind: DataKind, key: string, callback: (res: Item | null) => void): void {
@@ -590,22 +575,6 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
     this.logger.error(err.message);
     throw err;
   }
-}
-
-function checkOptions(tableName: unknown, options: unknown): asserts options is ReadOnlyFeatureStoreOptions {
-  if (typeof tableName !== 'string' || tableName.length < 3 || tableName.length > 255) {
-    throw new ReaderOptionsError(`tableName must be a DynamoDB table name (3 to 255 characters), got ${JSON.stringify(tableName)}`);
-  }
-  if (options === null || typeof options !== 'object') throw new ReaderOptionsError(`options must be an object, got ${typeof options}`);
-  const o = options as Record<string, unknown>;
-  for (const name of Object.keys(o)) {
-    if (!KNOWN_OPTIONS.has(name)) throw new ReaderOptionsError(`Unknown option '${name}'; expected one of ${[...KNOWN_OPTIONS].join(', ')}`);
-  }
-  if (o.prefix !== undefined && typeof o.prefix !== 'string') throw new ReaderOptionsError(`Option 'prefix' must be a string, got ${typeof o.prefix}`);
-  if (o.cacheTTL !== undefined && !(typeof o.cacheTTL === 'number' && Number.isFinite(o.cacheTTL) && o.cacheTTL >= 0)) {
-    throw new ReaderOptionsError(`Option 'cacheTTL' must be a number of seconds, 0 or more, got ${JSON.stringify(o.cacheTTL)}`);
-  }
-  if (o.client !== undefined && o.clientConfig !== undefined) throw new ReaderOptionsError("Pass either 'client' or 'clientConfig', not both");
 }
 
 function kindOf(kind: DataKind | undefined): DataKindName | undefined {

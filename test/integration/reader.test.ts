@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBFlagStore, type Flag, type FullDataSet, type Segment } from '../../lib/store/index.js';
 import { COMPRESSED_ATTRIBUTE, namespaceFor } from '../../lib/store/layout.js';
 import { readHintsKey } from '../../lib/store/read-hints.js';
+import type { StoreBaseOptions } from '../../lib/store/options.js';
 import { ReadOnlyFeatureStore, ReadOnlyStoreError, ReaderOptionsError, type ReadOnlyFeatureStoreOptions } from '../../lib/store/reader.js';
 import { generateContexts, generateEnvironment } from '../support/generate-environment.js';
 import { freshTable, localClient, localClientConfig } from '../support/tables.js';
@@ -162,7 +163,7 @@ for (const prefix of [undefined, 'env-a']) {
     const small = smallEnvironment();
 
     /** A reader SDK on its own counted client, so each case sees a cold start. */
-    async function coldReader(extra: Omit<ReadOnlyFeatureStoreOptions, 'client' | 'clientConfig'> = {}, logger = capturingLogger(), table = tableName) {
+    async function coldReader(extra: StoreBaseOptions = {}, logger = capturingLogger(), table = tableName) {
       const client = localClient();
       const requests = countRequests(client);
       const sdk = await readerSdk(table, { prefix, client, ...extra }, logger);
