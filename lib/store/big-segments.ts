@@ -96,7 +96,8 @@ export function DynamoDBBigSegmentStore(
   options: DynamoDBBigSegmentStoreOptions = {},
 ): (clientContext: LDClientContext) => interfaces.BigSegmentStore {
   const o = resolveStoreOptions('DynamoDBBigSegmentStore', tableName, options);
-  return () => {
+  return (clientContext) => {
+    for (const warning of o.warnings) (o.logger ?? clientContext?.basicConfiguration?.logger)?.warn(warning);
     const { getItem, close } = awsGetItem(o);
     return new BigSegmentTableStore(getItem, o.prefix, close);
   };

@@ -108,6 +108,7 @@ export function DynamoDBFeatureStore(tableName: string, options: DynamoDBFeature
   const o = resolveStoreOptions('DynamoDBFeatureStore', tableName, options);
   return (ctx: LDClientContext) => {
     const logger = o.logger ?? (ctx?.basicConfiguration?.logger as StoreLogger | undefined);
+    for (const warning of o.warnings) logger?.warn(warning);
     const common = { tableName: o.tableName, prefix: o.prefix, consistentReads: o.consistentReads, logger };
     const store = o.client
       ? new DynamoDBFlagStore({ ...common, client: o.client })

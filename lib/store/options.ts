@@ -12,9 +12,10 @@
 //   `bigSegments` options configure that cache.
 // - `logger`: used instead of the SDK's logger, behind the SDK's own safe wrapper (a logger that throws
 //   never breaks a read), as LaunchDarkly's store does.
-// One deliberate difference: LaunchDarkly silently ignores `clientOptions` when `dynamoDBClient` is given.
-// Here a client and a client configuration together are an error, because one of the two is always a mistake
-// (credentials or an endpoint that look configured but are not used). Two names for the same option
+// LaunchDarkly's store uses `dynamoDBClient` and ignores `clientOptions` when both are given. A config like that
+// works here too, the same way (a swap must not break a working config), but the store logs a warning that
+// `clientOptions` is not used. With our own names, a client and a client configuration together are an error:
+// no existing config has them, and one of the two is always a mistake. Two names for the same option
 // (`client` and `dynamoDBClient`) are an error too. An unknown name is an error, not a silent default.
 import { createSafeLogger, type LDLogger } from '@launchdarkly/node-server-sdk';
 import type { DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
@@ -35,13 +36,14 @@ export interface StoreBaseOptions {
 /**
  * Which DynamoDB client a store uses: one you built (`client`, or LaunchDarkly's name `dynamoDBClient`), or
  * the configuration of one the store builds (`clientConfig`, or LaunchDarkly's name `clientOptions`);
- * never both, and each under one name only.
+ * each under one name only. Both only under LaunchDarkly's names, where the client wins (as in their store).
  */
 export type StoreClientOption =
   | { client?: DynamoDBClient; dynamoDBClient?: never; clientConfig?: never; clientOptions?: never }
   | { dynamoDBClient?: DynamoDBClient; client?: never; clientConfig?: never; clientOptions?: never }
   | { clientConfig?: DynamoDBClientConfig; clientOptions?: never; client?: never; dynamoDBClient?: never }
-  | { clientOptions?: DynamoDBClientConfig; clientConfig?: never; client?: never; dynamoDBClient?: never };
+  | { clientOptions?: DynamoDBClientConfig; clientConfig?: never; client?: never; dynamoDBClient?: never }
+  | { dynamoDBClient?: DynamoDBClient; clientOptions?: DynamoDBClientConfig; client?: never; clientConfig?: never };
 
 /** The options of DynamoDBFeatureStore, ReadOnlyFeatureStore and DynamoDBBigSegmentStore. */
 export type StoreOptions = StoreBaseOptions & StoreClientOption;
@@ -61,6 +63,8 @@ export interface ResolvedStoreOptions {
   client: DynamoDBClient | undefined;
   /** ... or the configuration of the client the store builds and owns. */
   clientConfig: DynamoDBClientConfig | undefined;
+  /** Accepted for LaunchDarkly's sake but worth a warning in the store's log (e.g. an ignored `clientOptions`). */
+  warnings: string[];
 }
 
 export const DEFAULT_CACHE_TTL_SECONDS = 15;
@@ -103,7 +107,10 @@ export function resolveStoreOptions(store: string, tableName: unknown, options: 
   }
   const clientName = given('client') ? 'client' : given('dynamoDBClient') ? 'dynamoDBClient' : undefined;
   const configName = given('clientConfig') ? 'clientConfig' : given('clientOptions') ? 'clientOptions' : undefined;
-  if (clientName && configName) {
+  const warnings: string[] = [];
+  if (clientName === 'dynamoDBClient' && configName === 'clientOptions') {
+    warnings.push(`${store}: 'clientOptions' is ignored because 'dynamoDBClient' is given (as in LaunchDarkly's store); remove one of them`);
+  } else if (clientName && configName) {
     fail(`pass either '${clientName}' or '${configName}', not both: a DynamoDB client, or the configuration to build one`);
   }
   const client = clientName ? o[clientName] : undefined;
@@ -111,10 +118,11 @@ export function resolveStoreOptions(store: string, tableName: unknown, options: 
     // LaunchDarkly's older package (launchdarkly-node-server-sdk-dynamodb) took an AWS SDK v2 DocumentClient.
     fail(`option '${clientName}' must be a DynamoDBClient from @aws-sdk/client-dynamodb (AWS SDK v3), got ${describe(client)}`);
   }
-  const clientConfig = configName ? o[configName] : undefined;
-  if (configName && (typeof clientConfig !== 'object' || Array.isArray(clientConfig))) {
-    fail(`option '${configName}' must be a DynamoDBClientConfig object, got ${describe(clientConfig)}`);
+  const config = configName ? o[configName] : undefined;
+  if (configName && (typeof config !== 'object' || Array.isArray(config))) {
+    fail(`option '${configName}' must be a DynamoDBClientConfig object, got ${describe(config)}`);
   }
+  const clientConfig = client ? undefined : config;
 
   return {
     tableName: tableName as string,
@@ -124,6 +132,7 @@ export function resolveStoreOptions(store: string, tableName: unknown, options: 
     logger: given('logger') ? createSafeLogger(logger as LDLogger) : undefined,
     client: client as DynamoDBClient | undefined,
     clientConfig: clientConfig as DynamoDBClientConfig | undefined,
+    warnings,
   };
 }
 

@@ -152,6 +152,7 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
     this.ttlMs = o.cacheTTLSeconds * 1000;
     this.consistentReads = o.consistentReads;
     this.logger = o.logger ?? sdkLogger ?? silent;
+    for (const warning of o.warnings) this.logger.warn(warning);
     this.ownsClient = !o.client;
     this.client = o.client ?? new DynamoDBClient(o.clientConfig ?? {});
   }

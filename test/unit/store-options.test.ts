@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { LDOptions } from '@launchdarkly/node-server-sdk';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DynamoDBBigSegmentStore, DynamoDBFeatureStore, StoreOptionsError } from '../../lib/store/index.js';
+import { resolveStoreOptions } from '../../lib/store/options.js';
 import { ReadOnlyFeatureStore, ReaderOptionsError } from '../../lib/store/reader.js';
 
 const require = createRequire(import.meta.url);
@@ -41,9 +42,17 @@ describe.each(Object.entries(factories))('%s options', (name, make) => {
     );
   });
 
-  it('rejects a client together with a client configuration, and two names for one option', () => {
-    expect(() => make({ dynamoDBClient: client, clientOptions: { region: 'x' } })).toThrow(
-      `${name}: pass either 'dynamoDBClient' or 'clientOptions', not both: a DynamoDB client, or the configuration to build one`,
+  it('takes LaunchDarkly’s dynamoDBClient with clientOptions as their store does: the client, and a warning', () => {
+    const resolved = resolveStoreOptions(name, 'flags', { dynamoDBClient: client, clientOptions: { region: 'x' } });
+    expect(resolved.client).toBe(client);
+    expect(resolved.clientConfig).toBeUndefined();
+    expect(resolved.warnings).toEqual([`${name}: 'clientOptions' is ignored because 'dynamoDBClient' is given (as in LaunchDarkly's store); remove one of them`]);
+    expect(() => make({ dynamoDBClient: client, clientOptions: { region: 'x' } })).not.toThrow();
+  });
+
+  it('rejects a client together with a client configuration under our names, and two names for one option', () => {
+    expect(() => make({ client, clientConfig: {} })).toThrow(
+      `${name}: pass either 'client' or 'clientConfig', not both: a DynamoDB client, or the configuration to build one`,
     );
     expect(() => make({ client, clientOptions: {} })).toThrow(/either 'client' or 'clientOptions', not both/);
     expect(() => make({ client, dynamoDBClient: client })).toThrow(`${name}: 'client' and 'dynamoDBClient' are two names for the same option; pass one`);
