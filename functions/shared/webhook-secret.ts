@@ -18,7 +18,7 @@ export class WebhookSecret {
 
   constructor(
     readonly secretId: string,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = () => Date.now(),
   ) {}
 
   /** The secret, from the copy held unless it is older than SECRET_MAX_AGE_MS. */
