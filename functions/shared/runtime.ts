@@ -60,6 +60,9 @@ export class SyncRuntime {
         logger: coreLogger(env.name),
       });
     const report = await this.withKeyRefresh(env, run);
+    // While rows stay ahead of LaunchDarkly, the next poll fetches the full body again rather than taking a 304:
+    // it re-checks the rows, so ItemsStale is measured by every sync and its alarm sees the condition persist.
+    if (watch.counts.stale > 0) this.pollers.get(env.name)?.poller.forgetEtag();
     return { ...report, deletesSkipped: watch.counts.deletesSkipped };
   }
 
