@@ -1,6 +1,7 @@
 // The deployment configuration: defaults, what `-c` strings turn into, and the errors a mistake produces. Each
 // error must name the setting, the value received and what was expected; none may echo an SDK key.
 import { describe, expect, it } from 'vitest';
+import { regionNotice } from '../../lib/infra/app.js';
 import { ConfigError, configFromContext, resolveConfig } from '../../lib/infra/config.js';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:ld/production/sdk-key-AbCdEf';
@@ -67,9 +68,23 @@ describe('context given on the command line', () => {
   });
 
   it('points out a setting spelt with the wrong case', () => {
-    expect(errorOf(() => fromContext({ environments: env, pollrateminutes: 3 })).message).toBe(
-      "Invalid configuration: context key 'pollrateminutes' is not a setting; did you mean 'pollRateMinutes'?",
+    expect(errorOf(() => fromContext({ environments: env, pollrateminutes: 3 })).message).toMatch(
+      /^Invalid configuration: context key 'pollrateminutes' is not a setting; did you mean 'pollRateMinutes'\? known settings: environments, pollRateMinutes, /,
     );
+  });
+
+  it('rejects a misspelt setting (-c streamng=true) with the list of known settings, rather than ignoring it', () => {
+    expect(errorOf(() => fromContext({ environments: env, streamng: 'true' })).message).toBe(
+      "Invalid configuration: context key 'streamng' is not a setting; did you mean 'streaming'? known settings: " +
+        'environments, pollRateMinutes, streaming, replicaRegions, tableEncryption, replicaKeyArns, tableName, tableNameParameter, ' +
+        'stalenessMinutes, logRetentionDays, webhookSecretArn, alarmTopicArn, consumerExample, ldBaseUri, ldStreamUri, stackName',
+    );
+    expect(errorOf(() => fromContext({ environments: env, colour: 'blue' })).message).toMatch(/^Invalid configuration: context key 'colour' is not a setting; known settings: /);
+  });
+
+  it('leaves the CDK’s own context keys alone (feature flags, aws:cdk:…, cached lookups) and accepts stackName', () => {
+    const keys = { environments: env, stackName: 'Flags', '@aws-cdk/core:newStyleStackSynthesis': true, 'aws:cdk:bundling-stacks': [], 'availability-zones:account=1:region=x': [] };
+    expect(fromContext(keys).environments).toEqual([{ name: 'production' }]);
   });
 
   it('rejects malformed JSON without echoing it', () => {
@@ -137,5 +152,20 @@ describe('validation errors name the setting, the value and what was expected', 
     });
     expect(config.environments[0]!.sdkKeySecretArn).toBe(ARN);
     expect(config.ldBaseUri).toBe('https://sdk.launchdarkly.us');
+  });
+});
+
+describe('the region', () => {
+  it('says so when the CDK falls back to us-east-1 because nothing names a region', () => {
+    expect(regionNotice({ CDK_DEFAULT_REGION: 'us-east-1' })).toBe(
+      'ld-dynamodb-sync: no AWS region is configured (AWS_REGION, AWS_DEFAULT_REGION or AWS_PROFILE), so the CDK assumes us-east-1; set AWS_REGION to deploy elsewhere',
+    );
+    expect(regionNotice({})).toMatch(/no AWS region is known, so the stack is synthesized environment-agnostic/);
+  });
+
+  it('stays quiet when a region was chosen', () => {
+    expect(regionNotice({ CDK_DEFAULT_REGION: 'us-east-1', AWS_REGION: 'us-east-1' })).toBeUndefined();
+    expect(regionNotice({ CDK_DEFAULT_REGION: 'us-east-1', AWS_PROFILE: 'flags' })).toBeUndefined();
+    expect(regionNotice({ CDK_DEFAULT_REGION: 'eu-west-1' })).toBeUndefined();
   });
 });
