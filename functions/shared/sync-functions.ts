@@ -1,7 +1,7 @@
 // What the webhook function knows of the sync side: which poll function syncs which environment
 // (SYNC_FUNCTIONS, a JSON object {"<environment>": "<function name or ARN>"} the stack writes), and the event it
 // sends them. Nothing else: no table, no secret ids, no prefixes.
-import { ENVIRONMENT_NAME } from '../../lib/sync/environments.js';
+import { ENVIRONMENT_NAME } from '../../lib/config/environment-list.js';
 import { ConfigurationError } from './errors.js';
 
 /** The event the webhook sends a poll function; built by the webhook, never from a delivery's body. */

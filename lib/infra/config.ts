@@ -2,9 +2,9 @@
 // checked up front so a mistake fails `cdk synth` with a message naming the setting, the value received and what
 // was expected, rather than a CloudFormation rollback twenty minutes later. Pure: no constructs are built here.
 //
-// Names and prefixes are checked with the handlers' own rules (lib/sync/environments.ts, pure), so whatever
-// synthesizes is also accepted at run time.
-import { ENVIRONMENT_NAME, KEY_PREFIX, looksLikeSdkKey } from '../sync/environments.js';
+// The environment list is checked by the validator the handlers use too (lib/config/environment-list.ts, pure),
+// so whatever synthesizes is also accepted at run time.
+import { checkEnvironmentList, kindOf, looksLikeSdkKey, shown } from '../config/environment-list.js';
 
 /** Invalid deployment configuration. The message names the setting, the value received and what was expected. */
 export class ConfigError extends Error {
@@ -128,8 +128,9 @@ export const CONFIG_KEYS = [
   'ldStreamUri',
 ] as const satisfies readonly (keyof SyncStackConfigInput)[];
 
-const ENV_FIELDS = ['name', 'prefix', 'sdkKeySecretArn'];
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
+const SECRET_ARN_EXPECTED =
+  'the complete ARN of a Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>, as shown by "aws secretsmanager describe-secret")';
 const SNS_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
@@ -294,51 +295,18 @@ function fromContextText(key: string, value: unknown): unknown {
   return text;
 }
 
+/** The environment list, with the handlers' own rules (lib/config/environment-list.ts). */
 function parseEnvironments(value: unknown, where: string): EnvironmentSettings[] {
-  if (!Array.isArray(value) || value.length === 0) {
-    throw new ConfigError(
-      `Invalid configuration: ${where} must be a non-empty list of LaunchDarkly environments like ${ENV_EXAMPLE}, got ${kindOf(value)}`,
-    );
-  }
-  const out: EnvironmentSettings[] = [];
-  value.forEach((entry: unknown, index) => {
-    const at = `${where}[${index}]`;
-    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
-      throw new ConfigError(`Invalid configuration: ${at} must be an object like {"name":"production","prefix":"prod"}, got ${kindOf(entry)}`);
-    }
-    const e = entry as Record<string, unknown>;
-    for (const key of Object.keys(e)) {
-      if (!ENV_FIELDS.includes(key)) {
-        const hint = /key|secret|token/i.test(key) ? '; SDK keys never go into configuration: give "sdkKeySecretArn" or let the stack create the secret' : '';
-        throw new ConfigError(`Invalid configuration: ${at}: unknown field '${key}'; expected ${ENV_FIELDS.join(', ')}${hint}`);
-      }
-    }
-    if (typeof e.name !== 'string' || !ENVIRONMENT_NAME.test(e.name)) {
-      throw new ConfigError(
-        `Invalid configuration: ${at}.name must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit, got ${shown(e.name)}`,
-      );
-    }
-    const name = e.name;
-    if (e.prefix !== undefined && (typeof e.prefix !== 'string' || !KEY_PREFIX.test(e.prefix))) {
-      throw new ConfigError(
-        `Invalid configuration: ${at}.prefix (${JSON.stringify(name)}) must be 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit (no ':'), or left out for no prefix, got ${shown(e.prefix)}`,
-      );
-    }
-    const prefix = e.prefix as string | undefined;
-    const sdkKeySecretArn = secretArn(e.sdkKeySecretArn, `${at}.sdkKeySecretArn (${JSON.stringify(name)})`);
-    const sameName = out.findIndex((o) => o.name === name);
-    if (sameName >= 0) throw new ConfigError(`Invalid configuration: ${at}.name ${JSON.stringify(name)} is already used by ${where}[${sameName}]; names must be unique`);
-    const samePrefix = out.findIndex((o) => o.prefix === prefix);
-    if (samePrefix >= 0) {
-      const what = prefix === undefined ? 'has no prefix, like' : `has the prefix ${JSON.stringify(prefix)}, as does`;
-      throw new ConfigError(
-        `Invalid configuration: ${at} (${JSON.stringify(name)}) ${what} ${where}[${samePrefix}] (${JSON.stringify(out[samePrefix]!.name)}); ` +
-          'environments sharing the table need distinct prefixes, or they overwrite each other’s flags',
-      );
-    }
-    out.push({ name, ...(prefix !== undefined && { prefix }), ...(sdkKeySecretArn !== undefined && { sdkKeySecretArn }) });
+  const entries = checkEnvironmentList(value, {
+    where,
+    secretField: 'sdkKeySecretArn',
+    secretRequired: false,
+    secretPattern: SECRET_ARN,
+    secretExpected: SECRET_ARN_EXPECTED,
+    example: ENV_EXAMPLE,
+    fail: (message) => new ConfigError(`Invalid configuration: ${message}`),
   });
-  return out;
+  return entries.map(({ name, prefix, secret }) => ({ name, ...(prefix !== undefined && { prefix }), ...(secret !== undefined && { sdkKeySecretArn: secret }) }));
 }
 
 /** The size of LD_ENVIRONMENTS: {"name":…,"prefix":…,"sdkKeySecretId":…} per environment, in a JSON array. */
@@ -434,10 +402,7 @@ function secretArn(value: unknown, where: string): string | undefined {
     );
   }
   if (typeof value !== 'string' || !SECRET_ARN.test(value)) {
-    throw new ConfigError(
-      `Invalid configuration: ${where} must be the complete ARN of a Secrets Manager secret ` +
-        `(arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>, as shown by "aws secretsmanager describe-secret"), got ${shown(value)}`,
-    );
+    throw new ConfigError(`Invalid configuration: ${where} must be ${SECRET_ARN_EXPECTED}, got ${shown(value)}`);
   }
   return value;
 }
@@ -488,23 +453,4 @@ function httpsUri(value: unknown, where: string): string | undefined {
 function suggest(key: string): string {
   const known = CONFIG_KEYS.find((k) => k.toLowerCase() === key.toLowerCase());
   return known ? ` (did you mean '${known}'?)` : '';
-}
-
-function kindOf(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list';
-  if (typeof value === 'object') return 'an object';
-  if (typeof value === 'string') return shown(value);
-  return `${typeof value} ${String(value)}`;
-}
-
-function shown(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (typeof value === 'string') {
-    if (looksLikeSdkKey(value)) return 'a value that looks like an SDK key (not shown)';
-    return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
-  }
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return kindOf(value);
 }

@@ -21,7 +21,7 @@ import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct, type IConstruct } from 'constructs';
-import { KEY_PREFIX } from '../sync/environments.js';
+import { KEY_PREFIX } from '../config/environment-list.js';
 
 /** The actions ReadOnlyFeatureStore (lib/store/reader.ts) makes: batched gets, and a query per namespace. */
 export const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'] as const;

@@ -95,15 +95,15 @@ describe('context given on the command line', () => {
 
 describe('validation errors name the setting, the value and what was expected', () => {
   it.each<[string, Record<string, unknown>, RegExp]>([
-    ['no environments', { environments: [] }, /props "environments" must be a non-empty list of LaunchDarkly environments like .*, got an empty list/],
-    ['a bad name', { environments: [{ name: 'prod env' }] }, /props "environments"\[0\]\.name must be 1 to 64 letters, digits, '\.', '_' or '-'.*got "prod env"/],
-    ['a prefix with a colon', { environments: [{ name: 'p', prefix: 'a:b' }] }, /\.prefix \("p"\) must be .*\(no ':'\).*got "a:b"/],
+    ['no environments', { environments: [] }, /props "environments" lists no environments; expected at least one, like \[/],
+    ['a bad name', { environments: [{ name: 'prod env' }] }, /props "environments"\[0\]: "name" must be 1 to 64 letters, digits, '\.', '_' or '-'.*got "prod env"/],
+    ['a prefix with a colon', { environments: [{ name: 'p', prefix: 'a:b' }] }, /\[0\] \("p"\): "prefix" must be .*no ':'.*got "a:b"/],
     [
       'two environments without a prefix',
       { environments: [{ name: 'a' }, { name: 'b' }] },
-      /props "environments"\[1\] \("b"\) has no prefix, like props "environments"\[0\] \("a"\); environments sharing the table need distinct prefixes/,
+      /props "environments"\[1\] \("b"\) has no prefix, like props "environments"\[0\] \("a"\); environments sharing a table need distinct prefixes/,
     ],
-    ['a duplicate name', { environments: [{ name: 'a', prefix: 'x' }, { name: 'a', prefix: 'y' }] }, /name "a" is already used by props "environments"\[0\]/],
+    ['a duplicate name', { environments: [{ name: 'a', prefix: 'x' }, { name: 'a', prefix: 'y' }] }, /\[1\] \("a"\): the name is already used by props "environments"\[0\]/],
     ['an unknown environment field', { environments: [{ name: 'a', sdkKey: 'x' }] }, /unknown field 'sdkKey'; expected name, prefix, sdkKeySecretArn; SDK keys never go into configuration/],
     ['a partial secret ARN', { environments: [{ name: 'a', sdkKeySecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:ld/a' }] }, /must be the complete ARN of a Secrets Manager secret .*got "arn:aws:secretsmanager:us-east-1:111122223333:secret:ld\/a"/],
     ['a poll rate of 0', { environments: env, pollRateMinutes: 0 }, /props "pollRateMinutes" must be a whole number of minutes from 1 to 1440, got 0/],
@@ -138,7 +138,7 @@ describe('validation errors name the setting, the value and what was expected', 
   it('never echoes an SDK key given where a secret ARN belongs', () => {
     const key = 'sdk-00000000-0000-0000-0000-00000000f4ce'; // fake: the shape of an SDK key, not one
     const message = errorOf(() => resolveConfig({ environments: [{ name: 'production', sdkKeySecretArn: key }] })).message;
-    expect(message).toMatch(/sdkKeySecretArn \("production"\) holds what looks like a LaunchDarkly SDK key; give the ARN of the Secrets Manager secret/);
+    expect(message).toMatch(/\("production"\): "sdkKeySecretArn" holds what looks like a LaunchDarkly SDK key; store the key in Secrets Manager/);
     expect(message).not.toContain('f4ce');
   });
 
