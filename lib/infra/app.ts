@@ -3,7 +3,8 @@
 // and fails on an unacknowledged error.
 import { App, Validations, type AppProps, type Environment } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { ConfigError, configFromContext } from './config.js';
+import { ConfigError } from './config.js';
+import { configFromContext } from './context.js';
 import { LdDynamoDBSyncStack } from './stack.js';
 
 export const DEFAULT_STACK_NAME = 'LdDynamoDBSync';

@@ -2,7 +2,8 @@
 // error must name the setting, the value received and what was expected; none may echo an SDK key.
 import { describe, expect, it } from 'vitest';
 import { regionNotice } from '../../lib/infra/app.js';
-import { ConfigError, configFromContext, resolveConfig } from '../../lib/infra/config.js';
+import { ConfigError, resolveConfig } from '../../lib/infra/config.js';
+import { configFromContext } from '../../lib/infra/context.js';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:ld/production/sdk-key-AbCdEf';
 const env = [{ name: 'production' }];
