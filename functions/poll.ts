@@ -56,9 +56,8 @@ function environmentOf(event: PollEvent): EnvironmentConfig {
   const name = event !== null && typeof event === 'object' ? event.environment : undefined;
   if (name === undefined) {
     if (all.length === 1) return all[0]!;
-    throw new TypeError(
-      `poll event: "environment" is required when several environments are configured (one sync per invocation); one of ${all.map((e) => JSON.stringify(e.name)).join(', ')}`,
-    );
+    const names = all.map((e) => JSON.stringify(e.name)).join(', ');
+    throw new TypeError(`poll event: "environment" is required when several environments are configured (one sync per invocation); one of ${names}`);
   }
   if (typeof name !== 'string' || name === '') {
     throw new TypeError(`poll event: "environment" must be the name of a configured environment, got ${JSON.stringify(name)}`);

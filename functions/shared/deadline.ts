@@ -66,8 +66,9 @@ export class DeadlineHttpHandler extends NodeHttpHandler {
     try {
       return await super.handle(request, { ...options, abortSignal, requestTimeout: budget });
     } catch (err) {
-      if (timeout.aborted) throw Object.assign(new Error(`${this.what} request timed out after ${budget} ms (the Lambda deadline is near)`), { name: 'TimeoutError', cause: err });
-      throw err;
+      if (!timeout.aborted) throw err;
+      const message = `${this.what} request timed out after ${budget} ms (the Lambda deadline is near)`;
+      throw Object.assign(new Error(message, { cause: err }), { name: 'TimeoutError' });
     }
   }
 }

@@ -78,7 +78,9 @@ export class EnvironmentAlarms extends Construct {
     const window = Duration.minutes(Math.max(5, props.pollRateMinutes));
     const persisting = (alarmId: string, metricName: MetricName, what: string) =>
       new Alarm(this, alarmId, {
-        alarmDescription: `ld-dynamodb-sync: every sync of LaunchDarkly environment "${env}" for ${STALE_WINDOWS} windows of ${window.toMinutes()} minutes ${what}; the sync functions' logs name the rows (staleKeys)`,
+        alarmDescription:
+          `ld-dynamodb-sync: every sync of LaunchDarkly environment "${env}" for ${STALE_WINDOWS} windows of ${window.toMinutes()} minutes ` +
+          `${what}; the sync functions' logs name the rows (staleKeys)`,
         metric: metric(metricName, window, 'Minimum', env),
         threshold: 1,
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
