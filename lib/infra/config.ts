@@ -140,10 +140,16 @@ const FLAG_KEY = /^[A-Za-z0-9._-]{1,256}$/;
 /** The retention periods CloudWatch Logs accepts. */
 const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 export const ENV_EXAMPLE = '[{"name":"production","prefix":"prod"}]';
-/** LD_ENVIRONMENTS shares Lambda's 4 KB of environment variables with the rest of the functions' settings. */
-const MAX_ENVIRONMENTS_BYTES = 3500;
-/** A generated secret's ARN: partition, region, account, the logical ID CloudFormation names it after, suffixes. */
-const GENERATED_SECRET_ARN_BYTES = 130;
+/** The webhook's SYNC_FUNCTIONS (every environment's poll function) shares Lambda's 4 KB of environment variables. */
+const MAX_SYNC_FUNCTIONS_BYTES = 3500;
+/** A generated function name is at most 64 characters; quotes, colon and comma add 6. */
+const SYNC_FUNCTION_ENTRY_BYTES = 70;
+/** CloudFormation allows 500 resources per stack; this leaves room for what a later version adds. */
+const MAX_RESOURCES = 450;
+/** Resources of the stack itself (table, parameter, queue, webhook, its secret, stack alarms, example consumer). */
+const FIXED_RESOURCES = 18;
+/** Per environment: secret, poll function (role, policy, logs, function, invoke config, schedule, permission), alarms; streaming adds 7. */
+const RESOURCES_PER_ENVIRONMENT = { polling: 12, streaming: 19 } as const;
 
 /**
  * Checks a configuration given as typed props (or anything parsed from JSON) and fills in the defaults.
@@ -162,15 +168,9 @@ export function resolveConfig(input: unknown, where = 'props'): SyncStackConfig 
   const at = (key: string) => `${where} "${key}"`;
 
   const environments = parseEnvironments(raw.environments, at('environments'));
-  const envBytes = estimatedEnvironmentsBytes(environments);
-  if (envBytes > MAX_ENVIRONMENTS_BYTES) {
-    throw new ConfigError(
-      `Invalid configuration: ${at('environments')} lists ${environments.length} environments, about ${envBytes} bytes once passed to the functions as LD_ENVIRONMENTS; ` +
-        `expected at most about ${MAX_ENVIRONMENTS_BYTES} (Lambda allows 4 KB of environment variables per function): deploy them as two stacks (context "stackName") with a table each`,
-    );
-  }
   const pollRateMinutes = wholeNumber(raw.pollRateMinutes, at('pollRateMinutes'), DEFAULTS.pollRateMinutes, 1, 1440, 'minutes');
   const streaming = bool(raw.streaming, at('streaming'), DEFAULTS.streaming);
+  checkStackSize(environments, streaming, at('environments'));
   const replicaRegions = parseRegions(raw.replicaRegions, at('replicaRegions'));
   const tableEncryption = oneOf(raw.tableEncryption, at('tableEncryption'), ['aws-managed', 'customer-managed'] as const, DEFAULTS.tableEncryption);
   const replicaKeyArns = parseReplicaKeys(raw.replicaKeyArns, at('replicaKeyArns'), replicaRegions, tableEncryption);
@@ -228,12 +228,27 @@ function parseEnvironments(value: unknown, where: string): EnvironmentSettings[]
   return entries.map(({ name, prefix, secret }) => ({ name, ...(prefix !== undefined && { prefix }), ...(secret !== undefined && { sdkKeySecretArn: secret }) }));
 }
 
-/** The size of LD_ENVIRONMENTS: {"name":…,"prefix":…,"sdkKeySecretId":…} per environment, in a JSON array. */
-function estimatedEnvironmentsBytes(environments: readonly EnvironmentSettings[]): number {
-  return environments.reduce(
-    (bytes, e) => bytes + 45 + e.name.length + (e.prefix?.length ?? 0) + (e.sdkKeySecretArn?.length ?? GENERATED_SECRET_ARN_BYTES + e.name.length),
-    2,
-  );
+/**
+ * Each environment gets its own functions (see EnvironmentSync), so the number of environments one stack holds
+ * is bounded by CloudFormation's 500 resources and by the webhook's 4 KB of environment variables, which name
+ * every environment's poll function. Beyond that: two stacks, each with its own table.
+ */
+function checkStackSize(environments: readonly EnvironmentSettings[], streaming: boolean, where: string): void {
+  const resources = FIXED_RESOURCES + environments.length * RESOURCES_PER_ENVIRONMENT[streaming ? 'streaming' : 'polling'];
+  const bytes = environments.reduce((sum, e) => sum + e.name.length + SYNC_FUNCTION_ENTRY_BYTES, 2);
+  const split = 'deploy them as two stacks (context "stackName") with a table each';
+  if (resources > MAX_RESOURCES) {
+    throw new ConfigError(
+      `Invalid configuration: ${where} lists ${environments.length} environments${streaming ? ' with streaming' : ''}, about ${resources} resources in one stack; ` +
+        `expected at most about ${MAX_RESOURCES} (CloudFormation allows 500 per stack): ${split}`,
+    );
+  }
+  if (bytes > MAX_SYNC_FUNCTIONS_BYTES) {
+    throw new ConfigError(
+      `Invalid configuration: ${where} lists ${environments.length} environments, about ${bytes} bytes once the webhook is told each one's poll function; ` +
+        `expected at most about ${MAX_SYNC_FUNCTIONS_BYTES} (Lambda allows 4 KB of environment variables per function): ${split}`,
+    );
+  }
 }
 
 function parseRegions(value: unknown, where: string): string[] {

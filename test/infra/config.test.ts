@@ -128,12 +128,17 @@ describe('validation errors name the setting, the value and what was expected', 
     expect(errorOf(() => resolveConfig(input)).message).toMatch(expected);
   });
 
-  it('refuses more environments than fit in a Lambda function’s 4 KB of environment variables', () => {
-    const environments = Array.from({ length: 20 }, (_, i) => ({ name: `environment-number-${i}`, prefix: `environment-number-${i}` }));
-    expect(errorOf(() => resolveConfig({ environments })).message).toMatch(
-      /props "environments" lists 20 environments, about \d+ bytes once passed to the functions as LD_ENVIRONMENTS; expected at most about 3500 .*deploy them as two stacks/,
+  it('refuses more environments than one stack holds (CloudFormation’s 500 resources, the webhook’s 4 KB of variables)', () => {
+    const environments = (n: number, name = (i: number) => `environment-number-${i}`) => Array.from({ length: n }, (_, i) => ({ name: name(i), prefix: `p${i}` }));
+    expect(errorOf(() => resolveConfig({ environments: environments(23), streaming: true })).message).toMatch(
+      /props "environments" lists 23 environments with streaming, about 455 resources in one stack; expected at most about 450 .*deploy them as two stacks/,
     );
-    expect(resolveConfig({ environments: environments.slice(0, 10) }).environments).toHaveLength(10);
+    expect(resolveConfig({ environments: environments(22), streaming: true }).environments).toHaveLength(22);
+    expect(resolveConfig({ environments: environments(36) }).environments).toHaveLength(36);
+    const longNames = environments(30, (i) => `${'a-very-long-environment-name'.repeat(2)}-${i}`);
+    expect(errorOf(() => resolveConfig({ environments: longNames })).message).toMatch(
+      /lists 30 environments, about \d+ bytes once the webhook is told each one's poll function; expected at most about 3500/,
+    );
   });
 
   it('never echoes an SDK key given where a secret ARN belongs', () => {
