@@ -1,71 +1,87 @@
-// Lambda: the scheduled full sync. One poll of LaunchDarkly per environment (all of them in turn, or the one
-// the event names), each into its own prefix of the table. An environment that fails does not stop the
-// others; the invocation then fails at the end, naming them, so the failure reaches the function's
-// on-failure destination and its error metrics. A run where nothing changed writes nothing.
+// Lambda: the full sync of one LaunchDarkly environment. The stack deploys one poll function per environment,
+// each with its own schedule, its own SDK-key secret, write access to its own key prefix only, and its own
+// deadline: many environments, or one slow one, can never push another past its deadline, and a flaw in one
+// function's path reaches one environment's data. Invoked by its schedule (EventBridge), and by the webhook
+// function with {"environment": "<name>", "trigger": "webhook"} (asynchronously: Lambda queues the event while a
+// sync runs, reserved concurrency being 1). A run where nothing changed writes nothing.
+//
+// The event is trusted only to pick one of the function's own configured environments (the webhook builds it,
+// never from a delivery's body); with several environments configured (a local set-up) it must name one.
 import type { Context } from 'aws-lambda';
-import { selectEnvironments, type SyncReport } from '../lib/sync/index.js';
+import { selectEnvironments, type EnvironmentConfig, type SyncReport } from '../lib/sync/index.js';
 import { loadSyncConfig } from './shared/config.js';
-import { EnvironmentsFailedError } from './shared/errors.js';
+import { numberEnv } from './shared/env.js';
 import { wrapHandler } from './shared/middy.js';
 import { logger, recordSyncMetrics } from './shared/observability.js';
 import { SyncRuntime } from './shared/runtime.js';
 import { describeError, safeError } from './shared/secrets.js';
+import type { StaleCounts } from './shared/stale-watch.js';
 
 const runtime = new SyncRuntime(loadSyncConfig());
+/** LaunchDarkly's guide waits about 2 s after a webhook before fetching, so its caches hold the change. */
+const webhookDelayMs = numberEnv('WEBHOOK_FETCH_DELAY_MS', 2000, { min: 0, max: 30_000, unit: 'milliseconds' })!;
 
-/** A scheduled event (EventBridge), optionally with {"environment": "<name>"} as its input. */
+/** A scheduled event (EventBridge), or the webhook's {"environment","trigger":"webhook"}. */
 export interface PollEvent {
   environment?: string;
+  trigger?: 'webhook';
   [key: string]: unknown;
 }
 
-export interface PollResult {
-  environments: ({ environment: string } & SyncReport)[];
-}
+export type PollResult = { environment: string } & SyncReport & StaleCounts;
 
 async function poll(event: PollEvent, _context: Context, { signal }: { signal: AbortSignal }): Promise<PollResult> {
   try {
-    const environments = selectEnvironments(runtime.config.environments, requestedEnvironment(event), 'poll event');
-    const results: PollResult['environments'] = [];
-    const failures: { name: string; reason: string }[] = [];
-    for (const env of environments) {
-      if (signal.aborted) {
-        failures.push({ name: env.name, reason: 'not started: the invocation reached its deadline' });
-        continue;
-      }
-      try {
-        const report = await runtime.poll(env, 'poll', signal);
-        recordSyncMetrics(env.name, { failed: false, report });
-        logger.info({ message: 'poll sync succeeded', environment: env.name, ...report });
-        results.push({ environment: env.name, ...report });
-      } catch (err) {
-        const reason = describeError(err);
-        recordSyncMetrics(env.name, { failed: true });
-        logger.error({ message: `poll sync failed: ${reason}`, environment: env.name });
-        failures.push({ name: env.name, reason });
-      }
+    const env = environmentOf(event);
+    const source = triggerOf(event) === 'webhook' ? 'webhook' : 'poll';
+    if (source === 'webhook' && webhookDelayMs > 0) await sleep(webhookDelayMs, signal);
+    try {
+      const report = await runtime.poll(env, source, signal);
+      recordSyncMetrics(env.name, { failed: false, report });
+      logger.info({ message: `${source} sync succeeded`, environment: env.name, ...report });
+      return { environment: env.name, ...report };
+    } catch (err) {
+      recordSyncMetrics(env.name, { failed: true });
+      logger.error({ message: `${source} sync failed: ${describeError(err)}`, environment: env.name });
+      throw err;
     }
-    if (failures.length > 0) {
-      const names = failures.map((f) => f.name);
-      throw new EnvironmentsFailedError(
-        `Poll sync failed for ${failures.length} of ${environments.length} environment(s): ${failures.map((f) => `${f.name} (${f.reason})`).join('; ')}`,
-        names,
-      );
-    }
-    return { environments: results };
   } catch (err) {
+    // The failure reaches the on-failure destination and the function's error metrics, redacted.
     throw safeError(err);
   }
 }
 
-function requestedEnvironment(event: PollEvent): string | undefined {
-  if (event === null || typeof event !== 'object') return undefined;
-  const name = event.environment;
-  if (name === undefined) return undefined;
+function environmentOf(event: PollEvent): EnvironmentConfig {
+  const all = runtime.config.environments;
+  const name = event !== null && typeof event === 'object' ? event.environment : undefined;
+  if (name === undefined) {
+    if (all.length === 1) return all[0]!;
+    const names = all.map((e) => JSON.stringify(e.name)).join(', ');
+    throw new TypeError(`poll event: "environment" is required when several environments are configured (one sync per invocation); one of ${names}`);
+  }
   if (typeof name !== 'string' || name === '') {
     throw new TypeError(`poll event: "environment" must be the name of a configured environment, got ${JSON.stringify(name)}`);
   }
-  return name;
+  return selectEnvironments(all, name, 'poll event')[0]!;
+}
+
+function triggerOf(event: PollEvent): PollEvent['trigger'] {
+  const trigger = event !== null && typeof event === 'object' ? event.trigger : undefined;
+  if (trigger !== undefined && trigger !== 'webhook') throw new TypeError(`poll event: "trigger" must be "webhook" or absent, got ${JSON.stringify(trigger)}`);
+  return trigger;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 export const handler = wrapHandler(poll, { stopBeforeDeadlineMs: 5_000 });

@@ -1,5 +1,5 @@
 // Errors of the Lambda edge. What the sync core, the sources and the store throw keeps its own name; these
-// cover configuration, secrets and the outcome of a multi-environment invocation.
+// cover configuration and secrets.
 
 /** A required environment variable is missing or invalid. Thrown at cold start, so the function fails to init. */
 export class ConfigurationError extends Error {
@@ -9,16 +9,4 @@ export class ConfigurationError extends Error {
 /** A secret could not be read from Secrets Manager, or does not hold what it should. Never carries the value. */
 export class SecretError extends Error {
   override name = 'SecretError';
-}
-
-/** One or more environments failed to sync in this invocation; the others were synced. */
-export class EnvironmentsFailedError extends Error {
-  override name = 'EnvironmentsFailedError';
-  constructor(
-    message: string,
-    /** The names of the environments that failed. */
-    readonly environments: string[],
-  ) {
-    super(message);
-  }
 }

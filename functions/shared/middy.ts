@@ -6,6 +6,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
+import { invocationDeadline } from './deadline.js';
 import { logger, metrics, resetMetricsEnvironment } from './observability.js';
 
 export type SignalledHandler<TEvent, TResult> = (event: TEvent, context: Context, options: { signal: AbortSignal }) => Promise<TResult>;
@@ -19,6 +20,8 @@ export function wrapHandler<TEvent, TResult>(handler: SignalledHandler<TEvent, T
   return middy<TEvent, TResult>(
     async (event: TEvent, context: Context, opts: { signal: AbortSignal }) => {
       resetMetricsEnvironment();
+      // Every AWS request the runtime makes from here on is bounded by this invocation's remaining time.
+      invocationDeadline.arm(context);
       return handler(event, context, opts);
     },
     {

@@ -1,8 +1,10 @@
 // Structured logs and CloudWatch metrics for the handlers (Powertools Logger and Metrics, one instance each
 // per function, built at cold start). Metrics carry the dimension "environment"; the names are the
-// deployment's contract (dashboards and alarms use them).
+// deployment's contract (dashboards and alarms use them), kept in lib/observability/metric-names.ts, which the
+// alarms import too.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { ENVIRONMENT_DIMENSION, METRIC, type MetricName } from '../../lib/observability/metric-names.js';
 import type { StoreLogger } from '../../lib/store/types.js';
 import type { SyncReport } from '../../lib/sync/index.js';
 import { redact } from './secrets.js';
@@ -25,7 +27,7 @@ export function coreLogger(environment: string): StoreLogger {
 
 export interface SyncOutcome {
   /** Counts so far; for a failed stream session, what it applied before failing. */
-  report?: Partial<Pick<SyncReport, 'written' | 'unchanged' | 'deleted' | 'durationMs'>> & { reconnects?: number };
+  report?: Partial<Pick<SyncReport, 'written' | 'unchanged' | 'deleted' | 'stale' | 'durationMs'>> & { reconnects?: number; deletesSkipped?: number };
   failed: boolean;
 }
 
@@ -38,19 +40,30 @@ let metricsEnvironment: string | undefined;
 export function recordSyncMetrics(environment: string, outcome: SyncOutcome): void {
   if (metricsEnvironment !== environment && metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   metricsEnvironment = environment;
-  metrics.addDimension('environment', environment);
-  metrics.addMetric(outcome.failed ? 'SyncFailed' : 'SyncSucceeded', MetricUnit.Count, 1);
+  metrics.addDimension(ENVIRONMENT_DIMENSION, environment);
+  metrics.addMetric(outcome.failed ? METRIC.syncFailed : METRIC.syncSucceeded, MetricUnit.Count, 1);
   const r = outcome.report;
   if (!r) return;
-  if (r.written !== undefined) metrics.addMetric('ItemsWritten', MetricUnit.Count, r.written);
-  if (r.unchanged !== undefined) metrics.addMetric('ItemsUnchanged', MetricUnit.Count, r.unchanged);
-  if (r.deleted !== undefined) metrics.addMetric('ItemsDeleted', MetricUnit.Count, r.deleted);
-  if (r.durationMs !== undefined) metrics.addMetric('SyncDuration', MetricUnit.Milliseconds, r.durationMs);
-  if (r.reconnects !== undefined) metrics.addMetric('StreamReconnects', MetricUnit.Count, r.reconnects);
+  if (r.written !== undefined) metrics.addMetric(METRIC.itemsWritten, MetricUnit.Count, r.written);
+  if (r.unchanged !== undefined) metrics.addMetric(METRIC.itemsUnchanged, MetricUnit.Count, r.unchanged);
+  if (r.deleted !== undefined) metrics.addMetric(METRIC.itemsDeleted, MetricUnit.Count, r.deleted);
+  // Published even when 0, so the stale alarm's M-of-N window sees the syncs that were clean.
+  if (r.stale !== undefined) metrics.addMetric(METRIC.itemsStale, MetricUnit.Count, r.stale);
+  if (r.deletesSkipped !== undefined) metrics.addMetric(METRIC.deletesSkipped, MetricUnit.Count, r.deletesSkipped);
+  if (r.durationMs !== undefined) metrics.addMetric(METRIC.syncDuration, MetricUnit.Milliseconds, r.durationMs);
+  if (r.reconnects !== undefined) metrics.addMetric(METRIC.streamReconnects, MetricUnit.Count, r.reconnects);
+}
+
+/** A verified webhook delivery handed to an environment's poll function. */
+export function recordWebhookDispatch(environment: string): void {
+  if (metricsEnvironment !== environment && metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  metricsEnvironment = environment;
+  metrics.addDimension(ENVIRONMENT_DIMENSION, environment);
+  metrics.addMetric(METRIC.webhookDispatched, MetricUnit.Count, 1);
 }
 
 /** A metric without the environment dimension (e.g. a rejected webhook call, which names no environment we trust). */
-export function recordFunctionMetric(name: string, value = 1): void {
+export function recordFunctionMetric(name: MetricName, value = 1): void {
   if (metricsEnvironment !== undefined && metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   metricsEnvironment = undefined;
   metrics.addMetric(name, MetricUnit.Count, value);

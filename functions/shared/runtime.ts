@@ -2,7 +2,8 @@
 // store per environment (same table, its own prefix), and one polling client per environment (it keeps the
 // last ETag, so a warm function's next poll of an unchanged environment costs a 304). SDK keys come from
 // Secrets Manager (cached); when LaunchDarkly rejects a cached key, it is read again once, in case it was
-// rotated, before the failure is reported.
+// rotated, before the failure is reported. Every DynamoDB request is bounded by the invocation's remaining
+// time (deadline.ts); every LaunchDarkly request by the polling client's timeout and middy's abort signal.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HttpStatusError } from '../../lib/launchdarkly/errors.js';
 import { PollingClient } from '../../lib/launchdarkly/polling.js';
@@ -16,8 +17,10 @@ import {
   type SyncReport,
 } from '../../lib/sync/index.js';
 import type { SyncConfig } from './config.js';
+import { DeadlineHttpHandler, invocationDeadline } from './deadline.js';
 import { coreLogger, logger } from './observability.js';
 import { readSecret } from './secrets.js';
+import { StaleWatch, type StaleCounts } from './stale-watch.js';
 
 export class SyncRuntime {
   readonly dynamodb: DynamoDBClient;
@@ -25,7 +28,10 @@ export class SyncRuntime {
   private readonly pollers = new Map<string, { sdkKey: string; poller: PollingClient }>();
 
   constructor(readonly config: SyncConfig) {
-    this.dynamodb = new DynamoDBClient(config.dynamodbEndpoint ? { endpoint: config.dynamodbEndpoint } : {});
+    this.dynamodb = new DynamoDBClient({
+      ...(config.dynamodbEndpoint && { endpoint: config.dynamodbEndpoint }),
+      requestHandler: new DeadlineHttpHandler(invocationDeadline, 'DynamoDB'),
+    });
     for (const env of config.environments) {
       this.stores.set(
         env.name,
@@ -43,16 +49,21 @@ export class SyncRuntime {
   }
 
   /** One poll sync of `env`; `source` is recorded in the table ('webhook' when a webhook asked for it). */
-  async poll(env: EnvironmentConfig, source: 'poll' | 'webhook', signal: AbortSignal): Promise<SyncReport> {
+  async poll(env: EnvironmentConfig, source: 'poll' | 'webhook', signal: AbortSignal): Promise<SyncReport & StaleCounts> {
+    const watch = new StaleWatch(this.store(env), env.name);
     const run = async () =>
       runPollSync({
-        store: this.store(env),
+        store: watch,
         poller: this.poller(env, await this.sdkKey(env)),
         source,
         signal,
         logger: coreLogger(env.name),
       });
-    return this.withKeyRefresh(env, run);
+    const report = await this.withKeyRefresh(env, run);
+    // While rows stay ahead of LaunchDarkly, the next poll fetches the full body again rather than taking a 304:
+    // it re-checks the rows, so ItemsStale is measured by every sync and its alarm sees the condition persist.
+    if (watch.counts.stale > 0) this.pollers.get(env.name)?.poller.forgetEtag();
+    return { ...report, deletesSkipped: watch.counts.deletesSkipped };
   }
 
   /** One stream session of `env`, until `signal` or `durationMs`. */
@@ -61,10 +72,11 @@ export class SyncRuntime {
     signal: AbortSignal,
     durationMs: number | undefined,
     onProgress: (p: SyncProgress) => void,
-  ): Promise<StreamSyncReport> {
+  ): Promise<StreamSyncReport & StaleCounts> {
+    const watch = new StaleWatch(this.store(env), env.name);
     const run = async () =>
       runStreamSync({
-        store: this.store(env),
+        store: watch,
         sdkKey: await this.sdkKey(env),
         streamUri: this.config.streamUri,
         signal,
@@ -72,7 +84,8 @@ export class SyncRuntime {
         logger: coreLogger(env.name),
         onProgress,
       });
-    return this.withKeyRefresh(env, run);
+    const report = await this.withKeyRefresh(env, run);
+    return { ...report, deletesSkipped: watch.counts.deletesSkipped };
   }
 
   private poller(env: EnvironmentConfig, sdkKey: string): PollingClient {

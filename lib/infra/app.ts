@@ -3,7 +3,8 @@
 // and fails on an unacknowledged error.
 import { App, Validations, type AppProps, type Environment } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { ConfigError, configFromContext } from './config.js';
+import { ConfigError } from './config.js';
+import { configFromContext } from './context.js';
 import { LdDynamoDBSyncStack } from './stack.js';
 
 export const DEFAULT_STACK_NAME = 'LdDynamoDBSync';
@@ -18,6 +19,20 @@ export interface CreateAppOptions {
   readonly nag?: boolean;
   /** Show the rules' explanations in cdk-nag's findings. @default false */
   readonly verboseNag?: boolean;
+}
+
+/**
+ * What to tell the user about the region, or nothing. The CDK CLI falls back to us-east-1 when neither the
+ * environment (AWS_REGION, AWS_DEFAULT_REGION) nor a profile names a region, and passes that on as if chosen:
+ * say so, since a table in the wrong region is a migration later. `env` is the app's process environment.
+ */
+export function regionNotice(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const region = env.CDK_DEFAULT_REGION?.trim();
+  const named = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || env.AWS_PROFILE?.trim();
+  if (named) return undefined;
+  if (!region) return 'ld-dynamodb-sync: no AWS region is known, so the stack is synthesized environment-agnostic; set AWS_REGION to choose one';
+  if (region !== 'us-east-1') return undefined;
+  return 'ld-dynamodb-sync: no AWS region is configured (AWS_REGION, AWS_DEFAULT_REGION or AWS_PROFILE), so the CDK assumes us-east-1; set AWS_REGION to deploy elsewhere';
 }
 
 export function createApp(options: CreateAppOptions = {}): { app: App; stack: LdDynamoDBSyncStack } {

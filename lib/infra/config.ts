@@ -2,9 +2,9 @@
 // checked up front so a mistake fails `cdk synth` with a message naming the setting, the value received and what
 // was expected, rather than a CloudFormation rollback twenty minutes later. Pure: no constructs are built here.
 //
-// Names and prefixes are checked with the handlers' own rules (lib/sync/environments.ts, pure), so whatever
-// synthesizes is also accepted at run time.
-import { ENVIRONMENT_NAME, KEY_PREFIX, looksLikeSdkKey } from '../sync/environments.js';
+// The environment list is checked by the validator the handlers use too (lib/config/environment-list.ts, pure),
+// so whatever synthesizes is also accepted at run time.
+import { checkEnvironmentList, kindOf, looksLikeSdkKey, shown } from '../config/environment-list.js';
 
 /** Invalid deployment configuration. The message names the setting, the value received and what was expected. */
 export class ConfigError extends Error {
@@ -128,8 +128,9 @@ export const CONFIG_KEYS = [
   'ldStreamUri',
 ] as const satisfies readonly (keyof SyncStackConfigInput)[];
 
-const ENV_FIELDS = ['name', 'prefix', 'sdkKeySecretArn'];
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
+const SECRET_ARN_EXPECTED =
+  'the complete ARN of a Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>, as shown by "aws secretsmanager describe-secret")';
 const SNS_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
@@ -138,11 +139,17 @@ const SSM_NAME = /^\/[A-Za-z0-9_.\-/]{1,1010}$/;
 const FLAG_KEY = /^[A-Za-z0-9._-]{1,256}$/;
 /** The retention periods CloudWatch Logs accepts. */
 const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
-const ENV_EXAMPLE = '[{"name":"production","prefix":"prod"}]';
-/** LD_ENVIRONMENTS shares Lambda's 4 KB of environment variables with the rest of the functions' settings. */
-const MAX_ENVIRONMENTS_BYTES = 3500;
-/** A generated secret's ARN: partition, region, account, the logical ID CloudFormation names it after, suffixes. */
-const GENERATED_SECRET_ARN_BYTES = 130;
+export const ENV_EXAMPLE = '[{"name":"production","prefix":"prod"}]';
+/** The webhook's SYNC_FUNCTIONS (every environment's poll function) shares Lambda's 4 KB of environment variables. */
+const MAX_SYNC_FUNCTIONS_BYTES = 3500;
+/** A generated function name is at most 64 characters; quotes, colon and comma add 6. */
+const SYNC_FUNCTION_ENTRY_BYTES = 70;
+/** CloudFormation allows 500 resources per stack; this leaves room for what a later version adds. */
+const MAX_RESOURCES = 450;
+/** Resources of the stack itself (table, parameter, queue, webhook, its secret, stack alarms, example consumer). */
+const FIXED_RESOURCES = 18;
+/** Per environment: secret, poll function (role, policy, logs, function, invoke config, schedule, permission), alarms; streaming adds 7. */
+const RESOURCES_PER_ENVIRONMENT = { polling: 12, streaming: 19 } as const;
 
 /**
  * Checks a configuration given as typed props (or anything parsed from JSON) and fills in the defaults.
@@ -161,15 +168,9 @@ export function resolveConfig(input: unknown, where = 'props'): SyncStackConfig 
   const at = (key: string) => `${where} "${key}"`;
 
   const environments = parseEnvironments(raw.environments, at('environments'));
-  const envBytes = estimatedEnvironmentsBytes(environments);
-  if (envBytes > MAX_ENVIRONMENTS_BYTES) {
-    throw new ConfigError(
-      `Invalid configuration: ${at('environments')} lists ${environments.length} environments, about ${envBytes} bytes once passed to the functions as LD_ENVIRONMENTS; ` +
-        `expected at most about ${MAX_ENVIRONMENTS_BYTES} (Lambda allows 4 KB of environment variables per function): deploy them as two stacks (context "stackName") with a table each`,
-    );
-  }
   const pollRateMinutes = wholeNumber(raw.pollRateMinutes, at('pollRateMinutes'), DEFAULTS.pollRateMinutes, 1, 1440, 'minutes');
   const streaming = bool(raw.streaming, at('streaming'), DEFAULTS.streaming);
+  checkStackSize(environments, streaming, at('environments'));
   const replicaRegions = parseRegions(raw.replicaRegions, at('replicaRegions'));
   const tableEncryption = oneOf(raw.tableEncryption, at('tableEncryption'), ['aws-managed', 'customer-managed'] as const, DEFAULTS.tableEncryption);
   const replicaKeyArns = parseReplicaKeys(raw.replicaKeyArns, at('replicaKeyArns'), replicaRegions, tableEncryption);
@@ -213,105 +214,41 @@ export function resolveConfig(input: unknown, where = 'props'): SyncStackConfig 
   };
 }
 
-/**
- * Reads the configuration from CDK context through `get` (e.g. `(k) => app.node.tryGetContext(k)`).
- * Values given on the command line (`-c key=value`) arrive as strings, so JSON, numbers and booleans written as
- * text are accepted: `-c streaming=true -c pollRateMinutes=2 -c 'environments=[{"name":"production"}]'`.
- * `contextKeys` (all keys present) lets a key differing from a known one only in case be reported.
- */
-export function configFromContext(get: (key: string) => unknown, contextKeys: readonly string[] = []): SyncStackConfig {
-  for (const key of contextKeys) {
-    const known = CONFIG_KEYS.find((k) => k.toLowerCase() === key.toLowerCase());
-    if (known && known !== key) {
-      throw new ConfigError(`Invalid configuration: context key '${key}' is not a setting; did you mean '${known}'?`);
-    }
-  }
-  const input: Record<string, unknown> = {};
-  for (const key of CONFIG_KEYS) {
-    const value = get(key);
-    if (value !== undefined) input[key] = fromContextText(key, value);
-  }
-  if (input.environments === undefined) {
-    throw new ConfigError(
-      `Invalid configuration: context "environments" is not set; expected a list of LaunchDarkly environments like ${ENV_EXAMPLE} ` +
-        `(in cdk.json "context", or -c 'environments=${ENV_EXAMPLE}')`,
-    );
-  }
-  return resolveConfig(input, 'context');
-}
-
-function fromContextText(key: string, value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  const text = value.trim();
-  if (/^[[{]/.test(text)) {
-    try {
-      return JSON.parse(text);
-    } catch {
-      // The text is not echoed: it could hold something pasted by mistake.
-      throw new ConfigError(`Invalid configuration: context "${key}" starts like JSON but is not valid JSON`);
-    }
-  }
-  if (text === 'true') return true;
-  if (text === 'false') return false;
-  if (/^\d+$/.test(text)) return Number(text);
-  // A comma-separated list is the natural way to write regions on the command line.
-  if (key === 'replicaRegions') return text === '' ? [] : text.split(',').map((r) => r.trim());
-  return text;
-}
-
+/** The environment list, with the handlers' own rules (lib/config/environment-list.ts). */
 function parseEnvironments(value: unknown, where: string): EnvironmentSettings[] {
-  if (!Array.isArray(value) || value.length === 0) {
-    throw new ConfigError(
-      `Invalid configuration: ${where} must be a non-empty list of LaunchDarkly environments like ${ENV_EXAMPLE}, got ${kindOf(value)}`,
-    );
-  }
-  const out: EnvironmentSettings[] = [];
-  value.forEach((entry: unknown, index) => {
-    const at = `${where}[${index}]`;
-    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
-      throw new ConfigError(`Invalid configuration: ${at} must be an object like {"name":"production","prefix":"prod"}, got ${kindOf(entry)}`);
-    }
-    const e = entry as Record<string, unknown>;
-    for (const key of Object.keys(e)) {
-      if (!ENV_FIELDS.includes(key)) {
-        const hint = /key|secret|token/i.test(key) ? '; SDK keys never go into configuration: give "sdkKeySecretArn" or let the stack create the secret' : '';
-        throw new ConfigError(`Invalid configuration: ${at}: unknown field '${key}'; expected ${ENV_FIELDS.join(', ')}${hint}`);
-      }
-    }
-    if (typeof e.name !== 'string' || !ENVIRONMENT_NAME.test(e.name)) {
-      throw new ConfigError(
-        `Invalid configuration: ${at}.name must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit, got ${shown(e.name)}`,
-      );
-    }
-    const name = e.name;
-    if (e.prefix !== undefined && (typeof e.prefix !== 'string' || !KEY_PREFIX.test(e.prefix))) {
-      throw new ConfigError(
-        `Invalid configuration: ${at}.prefix (${JSON.stringify(name)}) must be 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit (no ':'), or left out for no prefix, got ${shown(e.prefix)}`,
-      );
-    }
-    const prefix = e.prefix as string | undefined;
-    const sdkKeySecretArn = secretArn(e.sdkKeySecretArn, `${at}.sdkKeySecretArn (${JSON.stringify(name)})`);
-    const sameName = out.findIndex((o) => o.name === name);
-    if (sameName >= 0) throw new ConfigError(`Invalid configuration: ${at}.name ${JSON.stringify(name)} is already used by ${where}[${sameName}]; names must be unique`);
-    const samePrefix = out.findIndex((o) => o.prefix === prefix);
-    if (samePrefix >= 0) {
-      const what = prefix === undefined ? 'has no prefix, like' : `has the prefix ${JSON.stringify(prefix)}, as does`;
-      throw new ConfigError(
-        `Invalid configuration: ${at} (${JSON.stringify(name)}) ${what} ${where}[${samePrefix}] (${JSON.stringify(out[samePrefix]!.name)}); ` +
-          'environments sharing the table need distinct prefixes, or they overwrite each other’s flags',
-      );
-    }
-    out.push({ name, ...(prefix !== undefined && { prefix }), ...(sdkKeySecretArn !== undefined && { sdkKeySecretArn }) });
+  const entries = checkEnvironmentList(value, {
+    where,
+    secretField: 'sdkKeySecretArn',
+    secretRequired: false,
+    secretPattern: SECRET_ARN,
+    secretExpected: SECRET_ARN_EXPECTED,
+    example: ENV_EXAMPLE,
+    fail: (message) => new ConfigError(`Invalid configuration: ${message}`),
   });
-  return out;
+  return entries.map(({ name, prefix, secret }) => ({ name, ...(prefix !== undefined && { prefix }), ...(secret !== undefined && { sdkKeySecretArn: secret }) }));
 }
 
-/** The size of LD_ENVIRONMENTS: {"name":…,"prefix":…,"sdkKeySecretId":…} per environment, in a JSON array. */
-function estimatedEnvironmentsBytes(environments: readonly EnvironmentSettings[]): number {
-  return environments.reduce(
-    (bytes, e) => bytes + 45 + e.name.length + (e.prefix?.length ?? 0) + (e.sdkKeySecretArn?.length ?? GENERATED_SECRET_ARN_BYTES + e.name.length),
-    2,
-  );
+/**
+ * Each environment gets its own functions (see EnvironmentSync), so the number of environments one stack holds
+ * is bounded by CloudFormation's 500 resources and by the webhook's 4 KB of environment variables, which name
+ * every environment's poll function. Beyond that: two stacks, each with its own table.
+ */
+function checkStackSize(environments: readonly EnvironmentSettings[], streaming: boolean, where: string): void {
+  const resources = FIXED_RESOURCES + environments.length * RESOURCES_PER_ENVIRONMENT[streaming ? 'streaming' : 'polling'];
+  const bytes = environments.reduce((sum, e) => sum + e.name.length + SYNC_FUNCTION_ENTRY_BYTES, 2);
+  const split = 'deploy them as two stacks (context "stackName") with a table each';
+  if (resources > MAX_RESOURCES) {
+    throw new ConfigError(
+      `Invalid configuration: ${where} lists ${environments.length} environments${streaming ? ' with streaming' : ''}, about ${resources} resources in one stack; ` +
+        `expected at most about ${MAX_RESOURCES} (CloudFormation allows 500 per stack): ${split}`,
+    );
+  }
+  if (bytes > MAX_SYNC_FUNCTIONS_BYTES) {
+    throw new ConfigError(
+      `Invalid configuration: ${where} lists ${environments.length} environments, about ${bytes} bytes once the webhook is told each one's poll function; ` +
+        `expected at most about ${MAX_SYNC_FUNCTIONS_BYTES} (Lambda allows 4 KB of environment variables per function): ${split}`,
+    );
+  }
 }
 
 function parseRegions(value: unknown, where: string): string[] {
@@ -399,10 +336,7 @@ function secretArn(value: unknown, where: string): string | undefined {
     );
   }
   if (typeof value !== 'string' || !SECRET_ARN.test(value)) {
-    throw new ConfigError(
-      `Invalid configuration: ${where} must be the complete ARN of a Secrets Manager secret ` +
-        `(arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>, as shown by "aws secretsmanager describe-secret"), got ${shown(value)}`,
-    );
+    throw new ConfigError(`Invalid configuration: ${where} must be ${SECRET_ARN_EXPECTED}, got ${shown(value)}`);
   }
   return value;
 }
@@ -453,23 +387,4 @@ function httpsUri(value: unknown, where: string): string | undefined {
 function suggest(key: string): string {
   const known = CONFIG_KEYS.find((k) => k.toLowerCase() === key.toLowerCase());
   return known ? ` (did you mean '${known}'?)` : '';
-}
-
-function kindOf(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list';
-  if (typeof value === 'object') return 'an object';
-  if (typeof value === 'string') return shown(value);
-  return `${typeof value} ${String(value)}`;
-}
-
-function shown(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (typeof value === 'string') {
-    if (looksLikeSdkKey(value)) return 'a value that looks like an SDK key (not shown)';
-    return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
-  }
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return kindOf(value);
 }

@@ -3,6 +3,16 @@
 // actions each side's code makes, on this table's ARNs only; no `grantReadWriteData`, which would add Scan,
 // BatchWriteItem, UpdateItem and friends that nothing here uses.
 //
+// Per environment: every sync-write grant, and a read grant given a prefix, carries a `dynamodb:LeadingKeys`
+// condition limiting the partition keys (namespaces) the caller may touch to its environments' own:
+// - a prefixed environment owns every namespace starting "<prefix>:" (prefixes cannot hold ':', so one
+//   environment's pattern never matches another's namespaces);
+// - the unprefixed environment owns exactly the unprefixed namespaces of the layout, UNPREFIXED_NAMESPACES below
+//   (LaunchDarkly's features, segments, $inited and big segments, and our $syncStatus and $readHints), so it
+//   cannot write "<prefix>:…" rows of another environment either.
+// Transactions need no action of their own: DynamoDB authorises each Put/Delete inside TransactWriteItems as
+// PutItem/DeleteItem, conditions included (`dynamodb:TransactWriteItems` is not an IAM action).
+//
 // Consumer stacks reach the table through `FlagTable.fromTableName` / `fromExport` / `fromParameter` and call
 // `grantReadFlags(fn)`: they never need the sync stack's constructs.
 import { ArnFormat, CfnOutput, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
@@ -11,17 +21,43 @@ import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct, type IConstruct } from 'constructs';
+import { KEY_PREFIX } from '../config/environment-list.js';
 
 /** The actions ReadOnlyFeatureStore (lib/store/reader.ts) makes: batched gets, and a query per namespace. */
 export const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'] as const;
 /** The actions DynamoDBFlagStore (lib/store/writer.ts) makes: diffing reads and version-guarded writes. */
-export const SYNC_WRITE_ACTIONS = [
-  'dynamodb:Query',
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:TransactWriteItems',
+export const SYNC_WRITE_ACTIONS = ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'] as const;
+
+/**
+ * Every namespace (partition key) of the unprefixed environment: LaunchDarkly's data kinds and marker
+ * (lib/store/layout.ts), our sync-status row (writer.ts) and read hints (read-hints.ts), and LaunchDarkly's Big
+ * Segments rows. A prefixed environment has the same names behind "<prefix>:". A test writes through the real
+ * writer and checks every row it creates falls under these.
+ */
+export const UNPREFIXED_NAMESPACES = [
+  'features',
+  'segments',
+  '$inited',
+  '$syncStatus',
+  '$readHints',
+  'big_segments_metadata',
+  'big_segments_user',
 ] as const;
+
+/** Whose rows a grant covers: environments by key prefix; `undefined` is the unprefixed environment. */
+export interface EnvironmentScope {
+  /** The environments' key prefixes (undefined for the unprefixed one). At least one. */
+  readonly prefixes: readonly (string | undefined)[];
+}
+
+/** Options of `grantReadFlags`. */
+export interface GrantReadFlagsOptions {
+  /**
+   * Read one environment only: the one with this key prefix (`<prefix>:*` namespaces, its Big Segments rows
+   * included). @default - every environment in the table
+   */
+  readonly prefix?: string;
+}
 
 // With a customer-managed key, reading and writing items uses the key on the caller's behalf. Named actions
 // rather than the key's grantEncryptDecrypt, whose ReEncrypt* and GenerateDataKey* wildcards DynamoDB never needs.
@@ -33,8 +69,8 @@ export interface IFlagTable extends IConstruct {
   readonly tableName: string;
   /** The table's ARN in the region of the stack it belongs to. */
   readonly tableArn: string;
-  /** Read access for ReadOnlyFeatureStore: GetItem, BatchGetItem and Query on this table only. */
-  grantReadFlags(grantee: IGrantable): Grant;
+  /** Read access for ReadOnlyFeatureStore: GetItem, BatchGetItem and Query on this table only (one environment's rows with `prefix`). */
+  grantReadFlags(grantee: IGrantable, options?: GrantReadFlagsOptions): Grant;
 }
 
 export interface FlagTableProps {
@@ -134,19 +170,26 @@ export class FlagTable extends Construct implements IFlagTable {
     });
   }
 
-  /** Read access for ReadOnlyFeatureStore, on the table in every region it lives in (primary and replicas). */
-  grantReadFlags(grantee: IGrantable): Grant {
-    const grant = Grant.addToPrincipal({ grantee, actions: [...READ_ACTIONS], resourceArns: this.allRegionArns() });
-    this.encryptionKey?.grant(grantee, ...KEY_READ_ACTIONS);
-    return grant;
+  /**
+   * Read access for ReadOnlyFeatureStore, on the table in every region it lives in (primary and replicas);
+   * with `prefix`, on that environment's rows only.
+   */
+  grantReadFlags(grantee: IGrantable, options: GrantReadFlagsOptions = {}): Grant {
+    return readGrant(grantee, this.allRegionArns(), options, this.encryptionKey);
   }
 
   /**
-   * What the sync functions need, on the primary table only (replication carries writes to the replicas):
-   * the writer's reads (Query, GetItem) and its version-guarded writes (PutItem, DeleteItem, TransactWriteItems).
+   * What a sync function needs, on the primary table only (replication carries writes to the replicas): the
+   * writer's reads (Query, GetItem, BatchGetItem) and its version-guarded writes (PutItem, DeleteItem), on the
+   * rows of the environments in `scope` only.
    */
-  grantSyncWrite(grantee: IGrantable): Grant {
-    const grant = Grant.addToPrincipal({ grantee, actions: [...SYNC_WRITE_ACTIONS], resourceArns: [this.tableArn] });
+  grantSyncWrite(grantee: IGrantable, scope: EnvironmentScope): Grant {
+    const grant = Grant.addToPrincipal({
+      grantee,
+      actions: [...SYNC_WRITE_ACTIONS],
+      resourceArns: [this.tableArn],
+      conditions: leadingKeysCondition(scope.prefixes),
+    });
     this.encryptionKey?.grant(grantee, ...KEY_WRITE_ACTIONS);
     return grant;
   }
@@ -175,9 +218,34 @@ class ImportedFlagTable extends Construct implements IFlagTable {
     if (options.encryptionKey) this.encryptionKey = options.encryptionKey;
   }
 
-  grantReadFlags(grantee: IGrantable): Grant {
-    const grant = Grant.addToPrincipal({ grantee, actions: [...READ_ACTIONS], resourceArns: [this.tableArn] });
-    this.encryptionKey?.grant(grantee, ...KEY_READ_ACTIONS);
-    return grant;
+  grantReadFlags(grantee: IGrantable, options: GrantReadFlagsOptions = {}): Grant {
+    return readGrant(grantee, [this.tableArn], options, this.encryptionKey);
   }
+}
+
+function readGrant(grantee: IGrantable, resourceArns: string[], options: GrantReadFlagsOptions, key: IKey | undefined): Grant {
+  if (options.prefix !== undefined && !KEY_PREFIX.test(options.prefix)) {
+    throw new Error(`grantReadFlags: "prefix" must be a key prefix as the sync uses it (letters, digits, '.', '_' or '-', no ':'), got ${JSON.stringify(options.prefix)}`);
+  }
+  const grant = Grant.addToPrincipal({
+    grantee,
+    actions: [...READ_ACTIONS],
+    resourceArns,
+    ...(options.prefix !== undefined && { conditions: leadingKeysCondition([options.prefix]) }),
+  });
+  key?.grant(grantee, ...KEY_READ_ACTIONS);
+  return grant;
+}
+
+/**
+ * The IAM condition allowing only the namespaces of these environments as partition keys. ForAllValues: every
+ * key of a request (BatchGetItem carries several) must match; each granted action always names one, so the
+ * empty-set case of ForAllValues never arises.
+ */
+export function leadingKeysCondition(prefixes: readonly (string | undefined)[]): Record<string, Record<string, string[]>> {
+  if (prefixes.length === 0) throw new Error('leadingKeysCondition: at least one environment is needed');
+  const patterns = prefixes.filter((p): p is string => p !== undefined).map((p) => `${p}:*`);
+  const exact = prefixes.includes(undefined) ? [...UNPREFIXED_NAMESPACES] : [];
+  // StringLike treats only '*' and '?' as wildcards; the unprefixed names hold neither, so one operator serves both.
+  return { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...exact, ...patterns] } };
 }

@@ -1,7 +1,9 @@
 // The deployment configuration: defaults, what `-c` strings turn into, and the errors a mistake produces. Each
 // error must name the setting, the value received and what was expected; none may echo an SDK key.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, configFromContext, resolveConfig } from '../../lib/infra/config.js';
+import { regionNotice } from '../../lib/infra/app.js';
+import { ConfigError, resolveConfig } from '../../lib/infra/config.js';
+import { configFromContext } from '../../lib/infra/context.js';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:ld/production/sdk-key-AbCdEf';
 const env = [{ name: 'production' }];
@@ -67,9 +69,23 @@ describe('context given on the command line', () => {
   });
 
   it('points out a setting spelt with the wrong case', () => {
-    expect(errorOf(() => fromContext({ environments: env, pollrateminutes: 3 })).message).toBe(
-      "Invalid configuration: context key 'pollrateminutes' is not a setting; did you mean 'pollRateMinutes'?",
+    expect(errorOf(() => fromContext({ environments: env, pollrateminutes: 3 })).message).toMatch(
+      /^Invalid configuration: context key 'pollrateminutes' is not a setting; did you mean 'pollRateMinutes'\? known settings: environments, pollRateMinutes, /,
     );
+  });
+
+  it('rejects a misspelt setting (-c streamng=true) with the list of known settings, rather than ignoring it', () => {
+    expect(errorOf(() => fromContext({ environments: env, streamng: 'true' })).message).toBe(
+      "Invalid configuration: context key 'streamng' is not a setting; did you mean 'streaming'? known settings: " +
+        'environments, pollRateMinutes, streaming, replicaRegions, tableEncryption, replicaKeyArns, tableName, tableNameParameter, ' +
+        'stalenessMinutes, logRetentionDays, webhookSecretArn, alarmTopicArn, consumerExample, ldBaseUri, ldStreamUri, stackName',
+    );
+    expect(errorOf(() => fromContext({ environments: env, colour: 'blue' })).message).toMatch(/^Invalid configuration: context key 'colour' is not a setting; known settings: /);
+  });
+
+  it('leaves the CDK’s own context keys alone (feature flags, aws:cdk:…, cached lookups) and accepts stackName', () => {
+    const keys = { environments: env, stackName: 'Flags', '@aws-cdk/core:newStyleStackSynthesis': true, 'aws:cdk:bundling-stacks': [], 'availability-zones:account=1:region=x': [] };
+    expect(fromContext(keys).environments).toEqual([{ name: 'production' }]);
   });
 
   it('rejects malformed JSON without echoing it', () => {
@@ -80,15 +96,15 @@ describe('context given on the command line', () => {
 
 describe('validation errors name the setting, the value and what was expected', () => {
   it.each<[string, Record<string, unknown>, RegExp]>([
-    ['no environments', { environments: [] }, /props "environments" must be a non-empty list of LaunchDarkly environments like .*, got an empty list/],
-    ['a bad name', { environments: [{ name: 'prod env' }] }, /props "environments"\[0\]\.name must be 1 to 64 letters, digits, '\.', '_' or '-'.*got "prod env"/],
-    ['a prefix with a colon', { environments: [{ name: 'p', prefix: 'a:b' }] }, /\.prefix \("p"\) must be .*\(no ':'\).*got "a:b"/],
+    ['no environments', { environments: [] }, /props "environments" lists no environments; expected at least one, like \[/],
+    ['a bad name', { environments: [{ name: 'prod env' }] }, /props "environments"\[0\]: "name" must be 1 to 64 letters, digits, '\.', '_' or '-'.*got "prod env"/],
+    ['a prefix with a colon', { environments: [{ name: 'p', prefix: 'a:b' }] }, /\[0\] \("p"\): "prefix" must be .*no ':'.*got "a:b"/],
     [
       'two environments without a prefix',
       { environments: [{ name: 'a' }, { name: 'b' }] },
-      /props "environments"\[1\] \("b"\) has no prefix, like props "environments"\[0\] \("a"\); environments sharing the table need distinct prefixes/,
+      /props "environments"\[1\] \("b"\) has no prefix, like props "environments"\[0\] \("a"\); environments sharing a table need distinct prefixes/,
     ],
-    ['a duplicate name', { environments: [{ name: 'a', prefix: 'x' }, { name: 'a', prefix: 'y' }] }, /name "a" is already used by props "environments"\[0\]/],
+    ['a duplicate name', { environments: [{ name: 'a', prefix: 'x' }, { name: 'a', prefix: 'y' }] }, /\[1\] \("a"\): the name is already used by props "environments"\[0\]/],
     ['an unknown environment field', { environments: [{ name: 'a', sdkKey: 'x' }] }, /unknown field 'sdkKey'; expected name, prefix, sdkKeySecretArn; SDK keys never go into configuration/],
     ['a partial secret ARN', { environments: [{ name: 'a', sdkKeySecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:ld/a' }] }, /must be the complete ARN of a Secrets Manager secret .*got "arn:aws:secretsmanager:us-east-1:111122223333:secret:ld\/a"/],
     ['a poll rate of 0', { environments: env, pollRateMinutes: 0 }, /props "pollRateMinutes" must be a whole number of minutes from 1 to 1440, got 0/],
@@ -112,18 +128,23 @@ describe('validation errors name the setting, the value and what was expected', 
     expect(errorOf(() => resolveConfig(input)).message).toMatch(expected);
   });
 
-  it('refuses more environments than fit in a Lambda function’s 4 KB of environment variables', () => {
-    const environments = Array.from({ length: 20 }, (_, i) => ({ name: `environment-number-${i}`, prefix: `environment-number-${i}` }));
-    expect(errorOf(() => resolveConfig({ environments })).message).toMatch(
-      /props "environments" lists 20 environments, about \d+ bytes once passed to the functions as LD_ENVIRONMENTS; expected at most about 3500 .*deploy them as two stacks/,
+  it('refuses more environments than one stack holds (CloudFormation’s 500 resources, the webhook’s 4 KB of variables)', () => {
+    const environments = (n: number, name = (i: number) => `environment-number-${i}`) => Array.from({ length: n }, (_, i) => ({ name: name(i), prefix: `p${i}` }));
+    expect(errorOf(() => resolveConfig({ environments: environments(23), streaming: true })).message).toMatch(
+      /props "environments" lists 23 environments with streaming, about 455 resources in one stack; expected at most about 450 .*deploy them as two stacks/,
     );
-    expect(resolveConfig({ environments: environments.slice(0, 10) }).environments).toHaveLength(10);
+    expect(resolveConfig({ environments: environments(22), streaming: true }).environments).toHaveLength(22);
+    expect(resolveConfig({ environments: environments(36) }).environments).toHaveLength(36);
+    const longNames = environments(30, (i) => `${'a-very-long-environment-name'.repeat(2)}-${i}`);
+    expect(errorOf(() => resolveConfig({ environments: longNames })).message).toMatch(
+      /lists 30 environments, about \d+ bytes once the webhook is told each one's poll function; expected at most about 3500/,
+    );
   });
 
   it('never echoes an SDK key given where a secret ARN belongs', () => {
     const key = 'sdk-00000000-0000-0000-0000-00000000f4ce'; // fake: the shape of an SDK key, not one
     const message = errorOf(() => resolveConfig({ environments: [{ name: 'production', sdkKeySecretArn: key }] })).message;
-    expect(message).toMatch(/sdkKeySecretArn \("production"\) holds what looks like a LaunchDarkly SDK key; give the ARN of the Secrets Manager secret/);
+    expect(message).toMatch(/\("production"\): "sdkKeySecretArn" holds what looks like a LaunchDarkly SDK key; store the key in Secrets Manager/);
     expect(message).not.toContain('f4ce');
   });
 
@@ -137,5 +158,20 @@ describe('validation errors name the setting, the value and what was expected', 
     });
     expect(config.environments[0]!.sdkKeySecretArn).toBe(ARN);
     expect(config.ldBaseUri).toBe('https://sdk.launchdarkly.us');
+  });
+});
+
+describe('the region', () => {
+  it('says so when the CDK falls back to us-east-1 because nothing names a region', () => {
+    expect(regionNotice({ CDK_DEFAULT_REGION: 'us-east-1' })).toBe(
+      'ld-dynamodb-sync: no AWS region is configured (AWS_REGION, AWS_DEFAULT_REGION or AWS_PROFILE), so the CDK assumes us-east-1; set AWS_REGION to deploy elsewhere',
+    );
+    expect(regionNotice({})).toMatch(/no AWS region is known, so the stack is synthesized environment-agnostic/);
+  });
+
+  it('stays quiet when a region was chosen', () => {
+    expect(regionNotice({ CDK_DEFAULT_REGION: 'us-east-1', AWS_REGION: 'us-east-1' })).toBeUndefined();
+    expect(regionNotice({ CDK_DEFAULT_REGION: 'us-east-1', AWS_PROFILE: 'flags' })).toBeUndefined();
+    expect(regionNotice({ CDK_DEFAULT_REGION: 'eu-west-1' })).toBeUndefined();
   });
 });

@@ -23,6 +23,7 @@ import {
   roleOfFunction,
   statementsOfRole,
   TOPIC_ARN,
+  type Statement,
 } from './support.js';
 
 const execFileAsync = promisify(execFile);
@@ -100,17 +101,22 @@ describe('the flag table', () => {
 });
 
 describe('least-privilege IAM', () => {
-  const syncFunctions = ['polls LaunchDarkly', 'verifies LaunchDarkly webhook', 'stream for environment "production"', 'stream for environment "staging"'];
+  const syncFunctions = [
+    ['polls LaunchDarkly for environment "production"', 'prod:*'],
+    ['polls LaunchDarkly for environment "staging"', 'stg:*'],
+    ['stream for environment "production"', 'prod:*'],
+    ['stream for environment "staging"', 'stg:*'],
+  ] as const;
 
-  it.each(syncFunctions)('the sync role of the function that %s has exactly the writer’s DynamoDB actions, on this table only', (what) => {
+  it.each(syncFunctions)('the function that %s has exactly the writer’s DynamoDB actions, on this table, on %s rows only', (what, rows) => {
     const statements = statementsOfRole(template, roleOfFunction(template, what));
-    expect(actionsOf(statements, 'dynamodb')).toEqual(
-      ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:TransactWriteItems'].sort(),
-    );
+    expect(actionsOf(statements, 'dynamodb')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     expect(resourcesOf(statements, 'dynamodb')).toEqual([tableArn()]);
+    const dynamo = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:'))) as (Statement & { Condition?: unknown })[];
+    for (const s of dynamo) expect(s.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [rows] } });
   });
 
-  it('the consumer grant is GetItem, BatchGetItem and Query on this table, nothing else', () => {
+  it('the consumer grant is GetItem, BatchGetItem and Query on this table, its environment’s rows only', () => {
     const statements = statementsOfRole(template, roleOfFunction(template, 'example: evaluates flag'));
     expect(actionsOf(statements, 'dynamodb')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query']);
     expect(resourcesOf(statements, 'dynamodb')).toEqual([tableArn()]);
@@ -124,7 +130,7 @@ describe('least-privilege IAM', () => {
     for (const s of dynamo) {
       expect([s.Resource].flat()).toEqual([tableArn()]);
       for (const action of [s.Action].flat()) {
-        expect(['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:TransactWriteItems']).toContain(action);
+        expect(['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']).toContain(action);
       }
     }
   });
@@ -138,18 +144,18 @@ describe('least-privilege IAM', () => {
     }
   });
 
-  it('each function reads its own secrets and no others', () => {
+  it('each function reads its own secrets and no others; the webhook reads only the webhook secret', () => {
     const secretIds = Object.keys(template.findResources('AWS::SecretsManager::Secret'));
     const productionKey = secretIds.find((id) => id.startsWith('Environmentproduction'))!;
     const webhookSecret = secretIds.find((id) => id.startsWith('WebhookSecret'))!;
     expect(productionKey && webhookSecret).toBeTruthy();
-    const secretsOf = (what: string) =>
-      resourcesOf(statementsOfRole(template, roleOfFunction(template, what)), 'secretsmanager').sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    const secretsOf = (what: string) => resourcesOf(statementsOfRole(template, roleOfFunction(template, what)), 'secretsmanager');
 
-    expect(secretsOf('polls LaunchDarkly')).toEqual([IMPORTED_SDK_KEY_ARN, { Ref: productionKey }]);
+    expect(secretsOf('polls LaunchDarkly for environment "production"')).toEqual([{ Ref: productionKey }]);
+    expect(secretsOf('polls LaunchDarkly for environment "staging"')).toEqual([IMPORTED_SDK_KEY_ARN]);
     expect(secretsOf('stream for environment "production"')).toEqual([{ Ref: productionKey }]);
     expect(secretsOf('stream for environment "staging"')).toEqual([IMPORTED_SDK_KEY_ARN]);
-    expect(secretsOf('verifies LaunchDarkly webhook')).toEqual([IMPORTED_SDK_KEY_ARN, { Ref: productionKey }, { Ref: webhookSecret }]);
+    expect(secretsOf('verifies LaunchDarkly webhook')).toEqual([{ Ref: webhookSecret }]);
     const actions = actionsOf(statementsOfRole(template, roleOfFunction(template, 'verifies LaunchDarkly webhook')), 'secretsmanager');
     expect(new Set(actions)).toEqual(new Set(['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']));
   });
@@ -168,23 +174,27 @@ describe('secrets', () => {
     }
   });
 
-  it('are named to the handlers by ARN in LD_ENVIRONMENTS and WEBHOOK_SECRET_ID', () => {
-    const poll = functionDescribed(template, 'polls LaunchDarkly');
-    const env = poll.props.Environment as { Variables: Record<string, unknown> };
-    const environments = JSON.parse(joined(env.Variables.LD_ENVIRONMENTS));
-    expect(environments).toEqual([
+  it('are named to the handlers by ARN in LD_ENVIRONMENTS (each function its own environment) and WEBHOOK_SECRET_ID', () => {
+    const variables = (what: string) => (functionDescribed(template, what).props.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(JSON.parse(joined(variables('polls LaunchDarkly for environment "production"').LD_ENVIRONMENTS))).toEqual([
       { name: 'production', prefix: 'prod', sdkKeySecretId: expect.stringMatching(/^\{Ref:Environmentproduction/) },
+    ]);
+    expect(JSON.parse(joined(variables('polls LaunchDarkly for environment "staging"').LD_ENVIRONMENTS))).toEqual([
       { name: 'staging', prefix: 'stg', sdkKeySecretId: IMPORTED_SDK_KEY_ARN },
     ]);
-    const webhook = functionDescribed(template, 'verifies LaunchDarkly webhook').props.Environment as { Variables: Record<string, unknown> };
-    expect(webhook.Variables.WEBHOOK_SECRET_ID).toEqual({ Ref: expect.stringMatching(/^WebhookSecret/) });
+    const webhook = variables('verifies LaunchDarkly webhook');
+    expect(webhook.WEBHOOK_SECRET_ID).toEqual({ Ref: expect.stringMatching(/^WebhookSecret/) });
+    expect(webhook.LD_ENVIRONMENTS).toBeUndefined();
+    expect(webhook.TABLE_NAME).toBeUndefined();
+    const polls = ['production', 'staging'].map((name) => functionDescribed(template, `polls LaunchDarkly for environment "${name}"`).id);
+    expect(JSON.parse(joined(webhook.SYNC_FUNCTIONS))).toEqual({ production: `{Ref:${polls[0]}}`, staging: `{Ref:${polls[1]}}` });
   });
 });
 
 describe('functions', () => {
   it('run on Node.js 24 on arm64 with active tracing, from an ESM bundle', () => {
     const fns = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(fns).toHaveLength(5);
+    expect(fns).toHaveLength(6); // per environment a poll and a stream function; the webhook; the example consumer
     for (const fn of fns) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler', TracingConfig: { Mode: 'Active' } });
       expect(fn.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
@@ -192,7 +202,7 @@ describe('functions', () => {
   });
 
   it('are bundled as minified ESM with source maps and a require shim for CommonJS dependencies', () => {
-    const poll = functionDescribed(template, 'polls LaunchDarkly');
+    const poll = functionDescribed(template, 'polls LaunchDarkly for environment "production"');
     // The code's S3 key is the asset's hash; the cloud assembly keeps the bundle in asset.<hash>.
     const hash = String((poll.props.Code as { S3Key: string }).S3Key).replace(/\.zip$/, '');
     const assetDir = join(assemblyDir, `asset.${hash}`);
@@ -209,6 +219,7 @@ describe('functions', () => {
       TABLE_NAME: 'flags',
       LD_ENVIRONMENTS: JSON.stringify([{ name: 'production', sdkKeySecretId: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:x-AbCdEf' }]),
       WEBHOOK_SECRET_ID: 'webhook',
+      SYNC_FUNCTIONS: JSON.stringify({ production: 'poll-production' }),
       FLAG_KEY: 'new-checkout',
     };
     const script = "import(process.argv[1]).then((m) => console.log(typeof m.handler), (e) => { console.error(String(e)); process.exit(1); })";
@@ -221,27 +232,31 @@ describe('functions', () => {
   });
 
   it.each([
-    ['polls LaunchDarkly', 512, 60, 1],
+    ['polls LaunchDarkly for environment "production"', 512, 60, 1],
+    ['polls LaunchDarkly for environment "staging"', 512, 60, 1],
     ['stream for environment "production"', 512, 900, 1],
     ['stream for environment "staging"', 512, 900, 1],
-    ['verifies LaunchDarkly webhook', 512, 30, 1],
+    ['verifies LaunchDarkly webhook', 256, 10, 5],
   ])('the function that %s has %i MB, a %i s timeout and a reserved concurrency of %i', (what, memory, timeout, reserved) => {
     expect(functionDescribed(template, what).props).toMatchObject({ MemorySize: memory, Timeout: timeout, ReservedConcurrentExecutions: reserved });
   });
 
   it('tell the handlers the table, the metrics namespace and the service name', () => {
-    for (const what of ['polls LaunchDarkly', 'verifies LaunchDarkly webhook', 'stream for environment "staging"']) {
+    for (const what of ['polls LaunchDarkly for environment "production"', 'stream for environment "staging"']) {
       expect(functionDescribed(template, what).props.Environment).toMatchObject({
         Variables: { TABLE_NAME: { Ref: tableId }, POWERTOOLS_METRICS_NAMESPACE: 'LdDynamoDBSync', POWERTOOLS_SERVICE_NAME: 'ld-dynamodb-sync' },
       });
     }
+    expect(functionDescribed(template, 'verifies LaunchDarkly webhook').props.Environment).toMatchObject({
+      Variables: { POWERTOOLS_METRICS_NAMESPACE: 'LdDynamoDBSync', POWERTOOLS_SERVICE_NAME: 'ld-dynamodb-sync' },
+    });
     const stream = functionDescribed(template, 'stream for environment "staging"').props.Environment as { Variables: Record<string, unknown> };
     expect(JSON.parse(joined(stream.Variables.LD_ENVIRONMENTS))).toEqual([{ name: 'staging', prefix: 'stg', sdkKeySecretId: IMPORTED_SDK_KEY_ARN }]);
   });
 
   it('log to their own log group, kept for the configured retention', () => {
     const groups = template.findResources('AWS::Logs::LogGroup');
-    expect(Object.keys(groups)).toHaveLength(5);
+    expect(Object.keys(groups)).toHaveLength(6);
     for (const group of Object.values(groups)) expect(group.Properties.RetentionInDays).toBe(30);
     const used = Object.values(template.findResources('AWS::Lambda::Function')).map((f) => f.Properties.LoggingConfig.LogGroup.Ref);
     expect(new Set(used)).toEqual(new Set(Object.keys(groups)));
@@ -256,7 +271,7 @@ describe('functions', () => {
       },
     });
     const configs = Object.values(template.findResources('AWS::Lambda::EventInvokeConfig'));
-    expect(configs).toHaveLength(3); // poll and the two stream functions
+    expect(configs).toHaveLength(4); // the poll and stream functions of both environments
     for (const c of configs) {
       expect(c.Properties).toMatchObject({ MaximumRetryAttempts: 0, DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } } });
     }
@@ -270,8 +285,8 @@ describe('functions', () => {
 });
 
 describe('triggers', () => {
-  it('polls on the configured rate, with a dead-letter queue for undeliverable events', () => {
-    const poll = functionDescribed(template, 'polls LaunchDarkly');
+  it.each(['production', 'staging'])('polls %s on the configured rate, on its own schedule, with a dead-letter queue for undeliverable events', (name) => {
+    const poll = functionDescribed(template, `polls LaunchDarkly for environment "${name}"`);
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(2 minutes)',
       State: 'ENABLED',
@@ -324,6 +339,40 @@ describe('alarms', () => {
       Statistic: 'Sum',
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       TreatMissingData: 'notBreaching',
+      AlarmActions: [TOPIC_ARN],
+    });
+  });
+
+  it.each(['production', 'staging'])('for %s: rows ahead of LaunchDarkly (ItemsStale) and skipped deletions (DeletesSkipped) in every sync of 3 windows in a row', (name) => {
+    for (const metricName of ['ItemsStale', 'DeletesSkipped']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'LdDynamoDBSync',
+        MetricName: metricName,
+        Dimensions: [
+          { Name: 'environment', Value: name },
+          { Name: 'service', Value: 'ld-dynamodb-sync' },
+        ],
+        Statistic: 'Minimum',
+        Period: 300,
+        EvaluationPeriods: 3,
+        DatapointsToAlarm: 3,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [TOPIC_ARN],
+      });
+    }
+  });
+
+  it('for the webhook: a spike of rejected deliveries', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'LdDynamoDBSync',
+      MetricName: 'WebhookRejected',
+      Dimensions: [{ Name: 'service', Value: 'ld-dynamodb-sync' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 10,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       AlarmActions: [TOPIC_ARN],
     });
   });

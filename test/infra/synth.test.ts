@@ -63,6 +63,15 @@ describe('npx cdk synth', () => {
     const report = JSON.parse(readFileSync(join(result.outdir, 'validation-report.json'), 'utf8')) as { pluginReports: unknown[] };
     expect(report.pluginReports).toEqual([]);
     expect(result.stderr).not.toMatch(/\b(ERROR|WARNING|Warning)\b/);
+    // Offline, nothing names a region: the app says which one the CDK assumed.
+    expect(result.stderr).toContain('ld-dynamodb-sync: no AWS region is configured (AWS_REGION, AWS_DEFAULT_REGION or AWS_PROFILE), so the CDK assumes us-east-1');
+  }, 600_000);
+
+  it('rejects a misspelt setting with the list of known settings, before any bundling', async () => {
+    const result = await cdkSynth('-c', 'streamng=true');
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain("Invalid configuration: context key 'streamng' is not a setting; did you mean 'streaming'? known settings: environments,");
+    expect(result.stderr).not.toContain('Bundling asset');
   }, 600_000);
 
   it('stops on a configuration mistake with the message alone, before any bundling', async () => {

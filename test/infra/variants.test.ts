@@ -117,7 +117,10 @@ describe('imported secrets and a named table', () => {
   it('creates no secret, and passes the imported ARNs and the base URI to the handlers', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', 0);
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ WEBHOOK_SECRET_ID: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:ld/webhook-XyZ123', LD_BASE_URI: 'https://sdk.launchdarkly.us' }) },
+      Environment: { Variables: Match.objectLike({ WEBHOOK_SECRET_ID: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:ld/webhook-XyZ123' }) },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ LD_BASE_URI: 'https://sdk.launchdarkly.us', TABLE_NAME: Match.anyValue() }) },
     });
   });
 

@@ -1,7 +1,8 @@
 // functions/poll.ts called as Lambda calls it (scheduled event + context), on DynamoDB Local, with two
-// loopback LaunchDarkly environments and a loopback Secrets Manager: each environment synced into its own
-// prefix, 304s on a warm run, one environment's failure not stopping the other but failing the invocation
-// by name, a rotated SDK key picked up, per-environment metrics, and no secret ever in the output.
+// loopback LaunchDarkly environments and a loopback Secrets Manager: one environment per invocation, each into
+// its own prefix, 304s on a warm run, one environment's failure failing its own invocation only, a rotated SDK
+// key picked up, per-environment metrics (rows stuck ahead of LaunchDarkly counted and named), and no secret
+// ever in the output.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Handler } from 'aws-lambda';
 import { DynamoDBFlagStore } from '../../lib/store/index.js';
@@ -27,7 +28,7 @@ const stagingData = generateEnvironment({ flags: 5, seed: 2 });
 const PROD_ITEMS = Object.keys(prodData.flags).length + Object.keys(prodData.segments).length;
 const STAGING_ITEMS = Object.keys(stagingData.flags).length + Object.keys(stagingData.segments).length;
 
-type PollHandler = Handler<Record<string, unknown>, { environments: { environment: string; written: number; notModified: boolean }[] }>;
+type PollHandler = Handler<Record<string, unknown>, { environment: string; written: number; notModified: boolean }>;
 
 describe('poll handler', () => {
   const client = localClient();
@@ -89,11 +90,13 @@ describe('poll handler', () => {
     staging: new DynamoDBFlagStore({ tableName, prefix: 'stg', client }),
   });
 
-  it('syncs every environment into its own prefix, emits per-environment metrics, and is a 304 with no writes when warm', async () => {
-    const { handler } = await coldStart<{ handler: PollHandler }>('../../functions/poll.js');
-    const first = await handler(scheduledEvent(), lambdaContext('ld-sync-poll'), () => {});
+  const run = (handler: PollHandler, environment: string) => handler(scheduledEvent({ environment }), lambdaContext(`ld-sync-poll-${environment}`), () => {});
 
-    expect(first!.environments.map((e) => [e.environment, e.notModified, e.written])).toEqual([
+  it('syncs the environment the event names into its own prefix, emits its metrics, and is a 304 with no writes when warm', async () => {
+    const { handler } = await coldStart<{ handler: PollHandler }>('../../functions/poll.js');
+    const first = [await run(handler, 'production'), await run(handler, 'staging')];
+
+    expect(first.map((e) => [e!.environment, e!.notModified, e!.written])).toEqual([
       ['production', false, PROD_ITEMS],
       ['staging', false, STAGING_ITEMS],
     ]);
@@ -108,6 +111,8 @@ describe('poll handler', () => {
     expect(metricValue(blobs, 'SyncSucceeded', 'production')).toBe(1);
     expect(metricValue(blobs, 'ItemsWritten', 'production')).toBe(PROD_ITEMS);
     expect(metricValue(blobs, 'ItemsWritten', 'staging')).toBe(STAGING_ITEMS);
+    expect(metricValue(blobs, 'ItemsStale', 'staging')).toBe(0);
+    expect(metricValue(blobs, 'DeletesSkipped', 'staging')).toBe(0);
     expect(metricValue(blobs, 'SyncDuration', 'staging')).toBeGreaterThanOrEqual(0);
     expect(metricValue(blobs, 'SyncFailed', 'staging')).toBeUndefined();
     const prodBlob = blobs.find((b) => b.environment === 'production')!;
@@ -115,11 +120,11 @@ describe('poll handler', () => {
     expect(prodBlob._aws.CloudWatchMetrics[0]!.Metrics).toContainEqual({ Name: 'SyncDuration', Unit: 'Milliseconds' });
     expect(metricValue(blobs, 'ColdStart')).toBe(1);
     const logs = output.logs();
-    expect(logs.some((l) => l.message === 'poll sync succeeded' && l.environment === 'staging' && l.function_name === 'ld-sync-poll')).toBe(true);
+    expect(logs.some((l) => l.message === 'poll sync succeeded' && l.environment === 'staging' && l.function_name === 'ld-sync-poll-staging')).toBe(true);
 
     // Warm: same module, same polling clients (ETags kept), secrets from the cache.
-    const second = await handler(scheduledEvent(), lambdaContext('ld-sync-poll'), () => {});
-    expect(second!.environments.map((e) => [e.environment, e.notModified, e.written])).toEqual([
+    const second = [await run(handler, 'production'), await run(handler, 'staging')];
+    expect(second.map((e) => [e!.environment, e!.notModified, e!.written])).toEqual([
       ['production', true, 0],
       ['staging', true, 0],
     ]);
@@ -128,32 +133,33 @@ describe('poll handler', () => {
     expect(secrets.fetchesOf(secretIds.staging)).toBe(1);
   });
 
-  it('syncs only the environment the event names', async () => {
+  it('syncs one environment per invocation: the event must name one when several are configured', async () => {
     const { handler } = await coldStart<{ handler: PollHandler }>('../../functions/poll.js');
-    const result = await handler(scheduledEvent({ environment: 'staging' }), lambdaContext('ld-sync-poll'), () => {});
-    expect(result!.environments.map((e) => e.environment)).toEqual(['staging']);
+    await expect(handler(scheduledEvent(), lambdaContext('ld-sync-poll'), () => {})).rejects.toThrow(
+      'poll event: "environment" is required when several environments are configured (one sync per invocation); one of "production", "staging"',
+    );
+    const result = await run(handler, 'staging');
+    expect(result!.environment).toBe('staging');
     expect(prod.requests).toHaveLength(0);
     expect(await stores().prod.initialized()).toBe(false);
 
-    await expect(handler(scheduledEvent({ environment: 'prod' }), lambdaContext('ld-sync-poll'), () => {})).rejects.toThrow(
-      'poll event: unknown environment "prod"; configured: "production", "staging"',
+    await expect(run(handler, 'prod')).rejects.toThrow('poll event: unknown environment "prod"; configured: "production", "staging"');
+    await expect(handler(scheduledEvent({ environment: 'staging', trigger: 'cron' }), lambdaContext('ld-sync-poll'), () => {})).rejects.toThrow(
+      'poll event: "trigger" must be "webhook" or absent, got "cron"',
     );
   });
 
-  it('an environment that fails does not stop the others; the invocation then fails naming it', async () => {
+  it('an environment that fails fails its own invocation, redacted, and leaves the others alone', async () => {
     secrets.setSecret(secretIds.staging, 'sdk-99999999-aaaa-4bbb-8ccc-revoked00009');
     const { handler } = await coldStart<{ handler: PollHandler }>('../../functions/poll.js');
-    const err = (await Promise.resolve(handler(scheduledEvent(), lambdaContext('ld-sync-poll'), () => {})).catch((e: unknown) => e)) as Error & {
-      environments?: string[];
-    };
+    const err = (await Promise.resolve(run(handler, 'staging')).catch((e: unknown) => e)) as Error;
+    await run(handler, 'production');
 
-    expect(err.name).toBe('EnvironmentsFailedError');
-    expect(err.environments).toEqual(['staging']);
-    expect(err.message).toMatch(/^Poll sync failed for 1 of 2 environment\(s\): staging \(HttpStatusError: LaunchDarkly rejected the SDK key \(HTTP 401\)/);
+    expect(err.name).toBe('HttpStatusError');
+    expect(err.message).toMatch(/^LaunchDarkly rejected the SDK key \(HTTP 401\)/);
     expect(err.message).not.toContain('revoked00009');
     expect(err.stack).not.toContain('revoked00009');
     expect(err.cause).toBeUndefined();
-    // Production was synced all the same.
     expect(Object.keys(await stores().prod.all('features'))).toHaveLength(Object.keys(prodData.flags).length);
     expect(await stores().staging.syncStatus()).toBeNull();
 
@@ -162,6 +168,31 @@ describe('poll handler', () => {
     expect(metricValue(blobs, 'SyncFailed', 'staging')).toBe(1);
     expect(output.text()).not.toContain('revoked00009');
     expect(output.logs().some((l) => l.level === 'ERROR' && l.environment === 'staging' && /poll sync failed: HttpStatusError/.test(String(l.message)))).toBe(true);
+  });
+
+  it('counts rows stuck ahead of LaunchDarkly (ItemsStale, DeletesSkipped) sync after sync, and names them in the log', async () => {
+    const { handler } = await coldStart<{ handler: PollHandler }>('../../functions/poll.js');
+    await run(handler, 'production');
+    // A hand edit: one flag at a version LaunchDarkly has not reached; and a flag LaunchDarkly no longer has.
+    const [edited] = Object.keys(prodData.flags).sort();
+    const flag = prodData.flags[edited!]!;
+    await stores().prod.upsert('features', { ...flag, version: flag.version + 100 });
+    const [removed] = Object.keys(prodData.flags).sort().slice(-1);
+    const { [removed!]: _gone, ...remaining } = prodData.flags;
+    prod.setData({ flags: remaining, segments: prodData.segments });
+
+    // LaunchDarkly's data does not change in between, yet the second sync checks again (no 304 while rows are ahead).
+    for (let i = 0; i < 2; i++) await run(handler, 'production');
+    expect(prod.requestsTo('/sdk/latest-all').map((r) => r.status)).toEqual([200, 200, 200]);
+    const blobs = output.metrics();
+    expect(metricValue(blobs, 'ItemsStale', 'production')).toBe(2); // one row, two syncs
+    expect(metricValue(blobs, 'DeletesSkipped', 'production')).toBe(2);
+    // The deletion waits: the data set is older than the table for one row.
+    expect(Object.keys(await stores().prod.all('features'))).toContain(removed);
+    const warnings = output.logs().filter((l) => l.level === 'WARN' && Array.isArray(l.staleKeys));
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]!.staleKeys).toEqual([`features/${JSON.stringify(edited)} (table v${flag.version + 100}, LaunchDarkly v${flag.version})`]);
+    expect(warnings[0]!.environment).toBe('production');
   });
 
   it('after LaunchDarkly rejects a cached SDK key, reads the secret again and uses the rotated key', async () => {
@@ -177,7 +208,7 @@ describe('poll handler', () => {
     secrets.setSecret(secretIds.prod, rotated);
     try {
       const result = await handler(scheduledEvent({ environment: 'production' }), lambdaContext('ld-sync-poll'), () => {});
-      expect(result!.environments[0]).toMatchObject({ environment: 'production', notModified: false, written: 0 });
+      expect(result).toMatchObject({ environment: 'production', notModified: false, written: 0 });
       expect(rotatedProd.requestsTo('/sdk/latest-all').map((r) => r.status)).toEqual([200]);
       expect(secrets.fetchesOf(secretIds.prod)).toBe(2);
       expect(output.logs().some((l) => /the secret has changed since, retrying with the new key/.test(String(l.message)))).toBe(true);
@@ -190,20 +221,20 @@ describe('poll handler', () => {
   it('names the secret (never a value) when the SDK key cannot be read', async () => {
     secrets.deleteSecret(secretIds.prod);
     const { handler } = await coldStart<{ handler: PollHandler }>('../../functions/poll.js');
-    const err = (await Promise.resolve(handler(scheduledEvent(), lambdaContext('ld-sync-poll'), () => {})).catch((e: unknown) => e)) as Error;
+    const err = (await Promise.resolve(run(handler, 'production')).catch((e: unknown) => e)) as Error;
+    expect(err.name).toBe('SecretError');
     expect(err.message).toContain(
-      `production (SecretError: Could not read the SDK key of environment "production" from Secrets Manager secret "${secretIds.prod}": ResourceNotFoundException`,
+      `Could not read the SDK key of environment "production" from Secrets Manager secret "${secretIds.prod}": ResourceNotFoundException`,
     );
-    // Staging still synced.
-    expect(await stores().staging.initialized()).toBe(true);
   });
 
   it('rejects a secret holding key/value JSON instead of the key, without echoing it', async () => {
     secrets.setSecret(secretIds.prod, JSON.stringify({ sdkKey: PROD_KEY }));
     const { handler } = await coldStart<{ handler: PollHandler }>('../../functions/poll.js');
     const err = (await Promise.resolve(handler(scheduledEvent({ environment: 'production' }), lambdaContext('ld-sync-poll'), () => {})).catch((e: unknown) => e)) as Error;
+    expect(err.name).toBe('SecretError');
     expect(err.message).toContain(
-      `SecretError: Secrets Manager secret "${secretIds.prod}" holds a JSON object; it must hold the SDK key of environment "production" as plain text`,
+      `Secrets Manager secret "${secretIds.prod}" holds a JSON object; it must hold the SDK key of environment "production" as plain text`,
     );
     expect(prod.requests).toHaveLength(0);
   });

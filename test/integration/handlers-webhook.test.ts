@@ -1,25 +1,26 @@
-// functions/webhook.ts called as a Lambda Function URL calls it, on DynamoDB Local with the loopback
-// LaunchDarkly and Secrets Manager: a signed delivery triggers a poll sync and gets a small summary; a forged
-// or missing signature gets 401 and touches nothing; a body that is not JSON or too large gets 400; GET gets
-// 405. The payload (an audit-log entry) is never written, echoed or logged, and no secret is ever output.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+// functions/webhook.ts called as a Lambda Function URL calls it, with a loopback Secrets Manager and a loopback
+// Lambda (the Invoke API): a signed delivery is handed to the environment's poll function by an asynchronous
+// invoke whose payload names the environment only, and that poll function (functions/poll.ts, on DynamoDB Local
+// and the loopback LaunchDarkly) then syncs it; a forged or missing signature gets 401 and invokes nothing; a
+// rotated secret is picked up on a mismatch once the copy held is a minute old, and a flood of forged requests
+// re-reads it at most once a minute. The webhook has no SDK key, no table and no LaunchDarkly URI in its
+// environment. The payload (an audit-log entry) is never echoed or logged, and no secret is ever output.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Handler, LambdaFunctionURLEvent } from 'aws-lambda';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { signWebhookBody } from '../../lib/launchdarkly/webhook.js';
 import { DynamoDBFlagStore } from '../../lib/store/index.js';
 import { generateEnvironment } from '../support/generate-environment.js';
-import { sampleWebhookPayload, startLaunchDarklyServer, type LaunchDarklyServer } from '../support/ld-server.js';
+import { startLambdaServer, type LambdaServer } from '../support/lambda-server.js';
+import { sampleWebhookPayload, startLaunchDarklyServer } from '../support/ld-server.js';
 import { startSecretsManagerServer, type SecretsManagerServer } from '../support/secrets-manager-server.js';
 import { dynamoEndpoint, freshTable, localClient } from '../support/tables.js';
-import { baseEnv, captureOutput, coldStart, functionUrlEvent, lambdaContext, metricValue, setEnv, startKeyRouter } from '../support/lambda.js';
+import { baseEnv, captureOutput, coldStart, functionUrlEvent, lambdaContext, metricValue, setEnv } from '../support/lambda.js';
 
 const PROD_KEY = 'sdk-66666666-aaaa-4bbb-8ccc-webhookprod6';
-const STAGING_KEY = 'sdk-77777777-aaaa-4bbb-8ccc-webhookstag7';
 // Starts with '{' as a generated secret may: it is still a plain-text secret, not JSON.
 const WEBHOOK_SECRET = '{whsec-0c9f3e1d2b7a4c55-loopback-signing-secret';
-const prodData = generateEnvironment({ flags: 8, seed: 11 });
-const stagingData = generateEnvironment({ flags: 3, seed: 12 });
-const PROD_ITEMS = Object.keys(prodData.flags).length + Object.keys(prodData.segments).length;
+const ROTATED_SECRET = 'whsec-rotated-7d1e2f3a4b5c6d7e8f9a0b1c';
+const FUNCTIONS = { production: 'LdDynamoDBSync-EnvironmentproductionPollFunction-AbC123', staging: 'LdDynamoDBSync-EnvironmentstagingPollFunction-DeF456' };
 
 type Result = { statusCode: number; headers: Record<string, string>; body: string };
 type WebhookHandler = Handler<LambdaFunctionURLEvent, Result>;
@@ -38,197 +39,202 @@ function signed(body: string, options: { path?: string; base64?: boolean; secret
   });
 }
 
+function webhookEnv(secrets: SecretsManagerServer, lambda: LambdaServer, secretId: string) {
+  return {
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+    AWS_ENDPOINT_URL_LAMBDA: lambda.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    POWERTOOLS_SERVICE_NAME: 'ld-dynamodb-sync',
+    POWERTOOLS_METRICS_NAMESPACE: 'LdDynamoDBSync',
+    WEBHOOK_SECRET_ID: secretId,
+    SYNC_FUNCTIONS: JSON.stringify(FUNCTIONS),
+    // What the sync functions get must not reach the webhook: it runs without them.
+    TABLE_NAME: undefined,
+    LD_ENVIRONMENTS: undefined,
+    LD_BASE_URI: undefined,
+  };
+}
+
 describe('webhook handler', () => {
-  const client = localClient();
   let secrets: SecretsManagerServer;
-  let prod: LaunchDarklyServer;
-  let staging: LaunchDarklyServer;
-  let router: Awaited<ReturnType<typeof startKeyRouter>>;
-  let tableName: string;
+  let lambda: LambdaServer;
   let restoreEnv: () => void;
   let output: ReturnType<typeof captureOutput>;
   let handler: WebhookHandler;
   let n = 0;
-  let ids: { prod: string; staging: string; webhook: string };
+  let secretId: string;
 
   beforeAll(async () => {
     secrets = await startSecretsManagerServer();
+    lambda = await startLambdaServer();
   });
   beforeEach(async () => {
     n++;
-    ids = { prod: `ld/wh-prod-${n}`, staging: `ld/wh-staging-${n}`, webhook: `ld/webhook-secret-${n}` };
-    secrets.setSecret(ids.prod, PROD_KEY);
-    secrets.setSecret(ids.staging, STAGING_KEY);
-    secrets.setSecret(ids.webhook, WEBHOOK_SECRET);
-    prod = await startLaunchDarklyServer({ sdkKey: PROD_KEY, data: prodData });
-    staging = await startLaunchDarklyServer({ sdkKey: STAGING_KEY, data: stagingData });
-    router = await startKeyRouter([prod, staging]);
-    tableName = await freshTable(client, 'webhook-fn');
-    restoreEnv = setEnv({
-      ...baseEnv({
-        tableName,
-        environments: [
-          { name: 'production', sdkKeySecretId: ids.prod },
-          { name: 'staging', prefix: 'stg', sdkKeySecretId: ids.staging },
-        ],
-        ldUri: router.uri,
-        dynamodbEndpoint: dynamoEndpoint(),
-        secretsEndpoint: secrets.endpoint,
-      }),
-      WEBHOOK_SECRET_ID: ids.webhook,
-      WEBHOOK_FETCH_DELAY_MS: '0',
-    });
+    secretId = `ld/webhook-secret-${n}`;
+    secrets.setSecret(secretId, WEBHOOK_SECRET);
+    lambda.invokes.length = 0;
+    restoreEnv = setEnv(webhookEnv(secrets, lambda, secretId));
     output = captureOutput();
     ({ handler } = await coldStart<{ handler: WebhookHandler }>('../../functions/webhook.js'));
   });
-  afterEach(async () => {
+  afterEach(() => {
+    vi.useRealTimers();
     output.restore();
     const text = output.text();
-    for (const secret of [PROD_KEY, STAGING_KEY, WEBHOOK_SECRET]) expect(text).not.toContain(secret);
+    for (const secret of [PROD_KEY, WEBHOOK_SECRET, ROTATED_SECRET]) expect(text).not.toContain(secret);
     // The payload is never logged (it names people).
     expect(text).not.toContain('ana.reviewer@example.com');
     restoreEnv();
-    await router.close();
-    await prod.close();
-    await staging.close();
   });
   afterAll(async () => {
     await secrets.close();
-    client.destroy();
+    await lambda.close();
   });
 
-  const invoke = async (event: LambdaFunctionURLEvent) => (await handler(event, lambdaContext('ld-sync-webhook'), () => {}))!;
-  const ldRequests = () => prod.requests.length + staging.requests.length;
-  const tableItems = async () => (await client.send(new ScanCommand({ TableName: tableName }))).Items ?? [];
+  const invoke = async (event: LambdaFunctionURLEvent) => (await handler(event, lambdaContext('ld-sync-webhook', 10_000), () => {}))!;
 
-  it('a validly signed delivery triggers a poll sync of every environment and answers a small summary', async () => {
-    const body = JSON.stringify(payload());
-    const res = await invoke(signed(body));
+  it('a signed delivery is handed to each environment’s poll function by an asynchronous invoke naming only the environment', async () => {
+    const res = await invoke(signed(JSON.stringify(payload())));
+    expect(res.statusCode).toBe(202);
+    expect(JSON.parse(res.body)).toEqual({ dispatched: ['production', 'staging'] });
+    expect(lambda.invokes).toEqual(
+      expect.arrayContaining([
+        { functionName: FUNCTIONS.production, invocationType: 'Event', payload: { environment: 'production', trigger: 'webhook' } },
+        { functionName: FUNCTIONS.staging, invocationType: 'Event', payload: { environment: 'staging', trigger: 'webhook' } },
+      ]),
+    );
+    expect(lambda.invokes).toHaveLength(2);
+    expect(metricValue(output.metrics(), 'WebhookDispatched', 'production')).toBe(1);
 
-    expect(res.statusCode).toBe(200);
-    expect(res.headers['Content-Type']).toBe('application/json');
-    expect(JSON.parse(res.body)).toEqual({
-      synced: [
-        { environment: 'production', notModified: false, written: PROD_ITEMS, unchanged: 0, deleted: 0 },
-        { environment: 'staging', notModified: false, written: expect.any(Number), unchanged: 0, deleted: 0 },
-      ],
-    });
-    expect(res.body).not.toContain('dark-mode');
-    const prodStore = new DynamoDBFlagStore({ tableName, client });
-    expect(Object.keys(await prodStore.all('features')).sort()).toEqual(Object.keys(prodData.flags).sort());
-    expect((await prodStore.syncStatus())?.source).toBe('webhook');
-    // Nothing of the payload was written: no row mentions its id or the person in it.
-    const rows = JSON.stringify(await tableItems());
-    expect(rows).not.toContain(String(JSON.parse(body)._id));
-    expect(rows).not.toContain('ana.reviewer@example.com');
-    expect(metricValue(output.metrics(), 'SyncSucceeded', 'production')).toBe(1);
-
-    // A second delivery: the secret comes from the cache, and LaunchDarkly answers 304.
-    const again = await invoke(signed(body));
-    expect(JSON.parse(again.body).synced[0]).toMatchObject({ environment: 'production', notModified: true, written: 0 });
-    expect(secrets.fetchesOf(ids.webhook)).toBe(1);
+    // A second delivery: the secret comes from the copy held.
+    expect((await invoke(signed(JSON.stringify(payload()), { path: '/staging' }))).statusCode).toBe(202);
+    expect(secrets.fetchesOf(secretId)).toBe(1);
   });
 
-  it('accepts a base64-encoded body, verifying the signature over the decoded bytes', async () => {
+  it('accepts a base64-encoded body, verifying the signature over the decoded bytes, and routes by path', async () => {
     const res = await invoke(signed(JSON.stringify(payload()), { base64: true, path: '/production' }));
-    expect(res.statusCode).toBe(200);
-    expect(JSON.parse(res.body).synced.map((s: { environment: string }) => s.environment)).toEqual(['production']);
-  });
-
-  it('syncs only the environment named in the path; an unknown one is 404 after the signature check', async () => {
-    const res = await invoke(signed(JSON.stringify(payload()), { path: '/staging' }));
-    expect(res.statusCode).toBe(200);
-    expect(prod.requests).toHaveLength(0);
-    expect(staging.requestsTo('/sdk/latest-all')).toHaveLength(1);
-
+    expect(res.statusCode).toBe(202);
+    expect(lambda.invokes.map((i) => i.functionName)).toEqual([FUNCTIONS.production]);
     const unknown = await invoke(signed(JSON.stringify(payload()), { path: '/prod' }));
     expect(unknown.statusCode).toBe(404);
-    expect(ldRequests()).toBe(1);
+    expect(lambda.invokes).toHaveLength(1);
   });
 
-  it('a forged signature gets 401 and touches nothing', async () => {
+  it('a forged, tampered or missing signature gets 401 and invokes nothing', async () => {
     const body = JSON.stringify(payload());
     const forged = await invoke(signed(body, { secret: 'not-the-secret' }));
-    const tampered = await invoke(
-      functionUrlEvent({ body: body.replace('dark-mode', 'dark-mod3'), headers: { 'x-ld-signature': signWebhookBody(body, WEBHOOK_SECRET) } }),
-    );
+    const tampered = await invoke(functionUrlEvent({ body: body.replace('dark-mode', 'dark-mod3'), headers: { 'x-ld-signature': signWebhookBody(body, WEBHOOK_SECRET) } }));
     const garbage = await invoke(functionUrlEvent({ body, headers: { 'x-ld-signature': 'sha256=zz' } }));
-
-    for (const res of [forged, tampered, garbage]) {
-      expect(res.statusCode).toBe(401);
-      expect(JSON.parse(res.body)).toEqual({ message: 'Invalid X-LD-Signature' });
-    }
-    expect(ldRequests()).toBe(0);
-    expect(await tableItems()).toEqual([]);
-    expect(metricValue(output.metrics(), 'WebhookRejected')).toBe(3);
+    for (const res of [forged, tampered, garbage]) expect(JSON.parse(res.body)).toEqual({ message: 'Invalid X-LD-Signature' });
+    const missing = await invoke(functionUrlEvent({ body }));
+    expect(JSON.parse(missing.body)).toEqual({ message: 'Missing X-LD-Signature header' });
+    expect([forged, tampered, garbage, missing].map((r) => r.statusCode)).toEqual([401, 401, 401, 401]);
+    expect(lambda.invokes).toEqual([]);
+    expect(metricValue(output.metrics(), 'WebhookRejected')).toBe(4);
   });
 
-  it('a missing signature gets 401 and touches nothing', async () => {
-    const res = await invoke(functionUrlEvent({ body: JSON.stringify(payload()) }));
-    expect(res.statusCode).toBe(401);
-    expect(JSON.parse(res.body)).toEqual({ message: 'Missing X-LD-Signature header' });
-    expect(ldRequests()).toBe(0);
-    expect(await tableItems()).toEqual([]);
+  it('after a rotation, re-reads the secret on a mismatch once the copy is a minute old; a flood re-reads at most once a minute', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const body = JSON.stringify(payload());
+    expect((await invoke(signed(body, { path: '/production' }))).statusCode).toBe(202);
+    expect(secrets.fetchesOf(secretId)).toBe(1);
+
+    secrets.setSecret(secretId, ROTATED_SECRET);
+    // The copy is seconds old: a mismatch is not a reason to read again (it would let forged requests drive reads).
+    expect((await invoke(signed(body, { path: '/production', secret: ROTATED_SECRET }))).statusCode).toBe(401);
+    expect(secrets.fetchesOf(secretId)).toBe(1);
+
+    vi.setSystemTime(Date.now() + 61_000);
+    expect((await invoke(signed(body, { path: '/production', secret: ROTATED_SECRET }))).statusCode).toBe(202);
+    expect(secrets.fetchesOf(secretId)).toBe(2);
+    expect(output.logs().some((l) => /webhook secret changed since it was read \(rotated\)/.test(String(l.message)))).toBe(true);
+
+    // A flood of forged deliveries: 40 within the minute cost no read; the next minute, one.
+    for (let i = 0; i < 40; i++) expect((await invoke(signed(body, { secret: `forged-${i}` }))).statusCode).toBe(401);
+    expect(secrets.fetchesOf(secretId)).toBe(2);
+    vi.setSystemTime(Date.now() + 61_000);
+    for (let i = 0; i < 40; i++) expect((await invoke(signed(body, { secret: `forged-${i}` }))).statusCode).toBe(401);
+    expect(secrets.fetchesOf(secretId)).toBe(3);
+    expect(lambda.invokes).toHaveLength(2);
   });
 
-  it('a signed body that is not a JSON object gets 400', async () => {
+  it('a signed body that is not a JSON object gets 400; one over 256 KB gets 400 before the secret is read', async () => {
     for (const body of ['not json at all', '[1,2,3]', '']) {
       const res = await invoke(signed(body));
-      expect(res.statusCode).toBe(400);
-      expect(JSON.parse(res.body)).toEqual({ message: 'Request body is not a JSON object' });
+      expect([res.statusCode, JSON.parse(res.body)]).toEqual([400, { message: 'Request body is not a JSON object' }]);
     }
-    expect(ldRequests()).toBe(0);
-  });
-
-  it('a body over 256 KB gets 400 before anything else, plain or base64-encoded', async () => {
+    const before = secrets.fetchesOf(secretId);
     const huge = JSON.stringify({ ...payload(), description: 'x'.repeat(300 * 1024) });
     for (const base64 of [false, true]) {
       const res = await invoke(signed(huge, { base64 }));
-      expect(res.statusCode).toBe(400);
-      expect(JSON.parse(res.body)).toEqual({ message: 'Request body is too large: at most 262144 bytes are accepted' });
+      expect([res.statusCode, JSON.parse(res.body)]).toEqual([400, { message: 'Request body is too large: at most 262144 bytes are accepted' }]);
     }
-    expect(ldRequests()).toBe(0);
-    expect(secrets.fetchesOf(ids.webhook)).toBe(0);
+    expect(secrets.fetchesOf(secretId)).toBe(before);
+    expect(lambda.invokes).toEqual([]);
   });
 
   it('GET (or any method but POST) gets 405 with Allow: POST', async () => {
     for (const method of ['GET', 'PUT']) {
       const res = await invoke(functionUrlEvent({ method }));
-      expect(res.statusCode).toBe(405);
-      expect(res.headers.Allow).toBe('POST');
+      expect([res.statusCode, res.headers.Allow]).toEqual([405, 'POST']);
     }
-    expect(ldRequests()).toBe(0);
+    expect(lambda.invokes).toEqual([]);
   });
 
-  it('answers 500 with a generic message when the sync fails, so LaunchDarkly retries', async () => {
-    prod.setFailure(401);
-    const res = await invoke(signed(JSON.stringify(payload())));
+  it('answers 500 naming the environment when the poll function cannot be invoked, so LaunchDarkly retries', async () => {
+    lambda.failNext('ResourceNotFoundException', 404);
+    const res = await invoke(signed(JSON.stringify(payload()), { path: '/production' }));
     expect(res.statusCode).toBe(500);
-    expect(JSON.parse(res.body)).toEqual({ message: 'Sync failed', failed: ['production'], synced: ['staging'] });
-    expect(metricValue(output.metrics(), 'SyncFailed', 'production')).toBe(1);
-    expect(output.logs().some((l) => l.level === 'ERROR' && /webhook sync failed: HttpStatusError/.test(String(l.message)))).toBe(true);
+    expect(JSON.parse(res.body)).toEqual({ message: 'Dispatch failed', failed: ['production'], dispatched: [] });
+    expect(output.logs().some((l) => l.level === 'ERROR' && l.environment === 'production' && /ResourceNotFoundException/.test(String(l.message)))).toBe(true);
   });
 
   it('answers 500 without detail when the webhook secret cannot be read', async () => {
-    secrets.deleteSecret(ids.webhook);
+    secrets.deleteSecret(secretId);
     const res = await invoke(signed(JSON.stringify(payload())));
-    expect(res.statusCode).toBe(500);
-    expect(JSON.parse(res.body)).toEqual({ message: 'Internal error' });
-    expect(ldRequests()).toBe(0);
-    expect(output.logs().some((l) => /ResourceNotFoundException/.test(String(l.message)) && String(l.message).includes(ids.webhook))).toBe(true);
+    expect([res.statusCode, JSON.parse(res.body)]).toEqual([500, { message: 'Internal error' }]);
+    expect(lambda.invokes).toEqual([]);
+    expect(output.logs().some((l) => /ResourceNotFoundException/.test(String(l.message)) && String(l.message).includes(secretId))).toBe(true);
+  });
+  it('end to end: the invoke the webhook makes is what the poll function syncs, recorded as a webhook sync', async () => {
+    secrets.setSecret('ld/e2e-prod', PROD_KEY);
+    const data = generateEnvironment({ flags: 8, seed: 11 });
+    const ld = await startLaunchDarklyServer({ sdkKey: PROD_KEY, data });
+    const client = localClient();
+    const tableName = await freshTable(client, 'webhook-poll');
+    expect((await invoke(signed(JSON.stringify(payload()), { path: '/production' }))).statusCode).toBe(202);
+    const restore = setEnv({
+      ...baseEnv({ tableName, environments: [{ name: 'production', prefix: 'prod', sdkKeySecretId: 'ld/e2e-prod' }], ldUri: ld.baseUri, dynamodbEndpoint: dynamoEndpoint(), secretsEndpoint: secrets.endpoint }),
+      WEBHOOK_FETCH_DELAY_MS: '0',
+    });
+    try {
+      const { handler: poll } = await coldStart<{ handler: Handler<unknown, { written: number }> }>('../../functions/poll.js');
+      const [delivered] = lambda.invokes;
+      const result = await poll(delivered!.payload, lambdaContext('poll-production'), () => {});
+      expect(result!.written).toBe(Object.keys(data.flags).length + Object.keys(data.segments).length);
+      const store = new DynamoDBFlagStore({ tableName, prefix: 'prod', client });
+      expect((await store.syncStatus())?.source).toBe('webhook');
+      expect(Object.keys(await store.all('features')).sort()).toEqual(Object.keys(data.flags).sort());
+    } finally {
+      restore();
+      client.destroy();
+      await ld.close();
+    }
   });
 });
 
 describe('webhook handler configuration', () => {
-  it('requires WEBHOOK_SECRET_ID at cold start', async () => {
-    const restore = setEnv({
-      ...baseEnv({ tableName: 't-x', environments: [{ name: 'p', sdkKeySecretId: 's' }], ldUri: 'http://127.0.0.1:9', dynamodbEndpoint: 'http://127.0.0.1:9', secretsEndpoint: 'http://127.0.0.1:9' }),
-      WEBHOOK_SECRET_ID: undefined,
-    });
+  it.each([
+    ['WEBHOOK_SECRET_ID', undefined, 'Environment variable WEBHOOK_SECRET_ID is required: the Secrets Manager secret holding the webhook signing secret'],
+    ['SYNC_FUNCTIONS', undefined, /^Environment variable SYNC_FUNCTIONS is required/],
+    ['SYNC_FUNCTIONS', '{"production":"not a function name"}', 'Environment variable SYNC_FUNCTIONS: the function of environment "production" must be a Lambda function name or ARN'],
+  ])('fails at cold start on %s=%s', async (name, value, message) => {
+    const restore = setEnv({ ...webhookEnv({ endpoint: 'http://127.0.0.1:9' } as SecretsManagerServer, { endpoint: 'http://127.0.0.1:9' } as LambdaServer, 'ld/wh'), [name]: value });
     try {
-      await expect(coldStart('../../functions/webhook.js')).rejects.toThrow(
-        'Environment variable WEBHOOK_SECRET_ID is required: the Secrets Manager secret holding the webhook signing secret',
-      );
+      await expect(coldStart('../../functions/webhook.js')).rejects.toThrow(message);
     } finally {
       restore();
     }

@@ -1,9 +1,11 @@
-// Webhook abuse: functions/webhook.ts called as Lambda calls it for a Function URL, with DynamoDB behind the
-// fault proxy (to count every write request) and the loopback LaunchDarkly (to count every fetch). Forged,
-// missing and malformed signatures, wrong methods, 10 MB bodies, bodies that are not JSON and unknown paths
-// must each get the right status and cause no fetch and no write at all. A replayed valid delivery (the
-// signature has no timestamp, so a replay cannot be told apart) may trigger only a harmless re-sync: it
-// fetches LaunchDarkly's current data, writes no flag or segment that has not changed, and rolls nothing back.
+// Webhook abuse: functions/webhook.ts called as Lambda calls it for a Function URL, with a loopback Lambda (to
+// count every hand-off to a poll function), and functions/poll.ts behind it with DynamoDB behind the fault proxy
+// (to count every write request) and the loopback LaunchDarkly (to count every fetch). Forged, missing and
+// malformed signatures, wrong methods, 10 MB bodies, bodies that are not JSON and unknown paths must each get the
+// right status and cause no invoke, no fetch and no write at all. A replayed valid delivery (the signature has no
+// timestamp, so a replay cannot be told apart) may trigger only a harmless re-sync: each invoke, run by the poll
+// function, fetches LaunchDarkly's current data, writes no flag or segment that has not changed, and rolls
+// nothing back.
 import { randomBytes } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Handler, LambdaFunctionURLEvent } from 'aws-lambda';
@@ -11,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signWebhookBody } from '../../lib/launchdarkly/webhook.js';
 import type { FullDataSet } from '../../lib/store/index.js';
 import { startFaultProxy, type DynamoDBFaultProxy } from '../support/ddb-fault-proxy.js';
+import { startLambdaServer, type LambdaServer } from '../support/lambda-server.js';
 import { generateEnvironment } from '../support/generate-environment.js';
 import { sampleWebhookPayload, startLaunchDarklyServer, type LaunchDarklyServer } from '../support/ld-server.js';
 import { startSecretsManagerServer, type SecretsManagerServer } from '../support/secrets-manager-server.js';
@@ -33,6 +36,8 @@ let ld: LaunchDarklyServer;
 let secrets: SecretsManagerServer;
 let tableName: string;
 let handler: WebhookHandler;
+let poll: Handler<unknown, unknown>;
+let lambda: LambdaServer;
 let restoreEnv: () => void;
 let first: FullDataSet;
 let newer: FullDataSet;
@@ -52,7 +57,28 @@ beforeAll(async () => {
   ld = await startLaunchDarklyServer({ sdkKey: SDK_KEY, data: first });
   secrets = await startSecretsManagerServer({ secrets: { 'ld/prod-sdk-key': SDK_KEY, 'ld/webhook-secret': SECRET } });
   tableName = await freshTable(client, 'webhook');
+  lambda = await startLambdaServer();
+  // Powertools writes logs and metrics to stdout and stderr: keep them, to check no secret is ever printed.
+  for (const stream of [process.stdout, process.stderr]) {
+    vi.spyOn(stream, 'write').mockImplementation(((chunk: unknown) => {
+      output.push(String(chunk));
+      return true;
+    }) as typeof stream.write);
+  }
+  // The webhook's environment: its secret and the poll function to hand off to; nothing of the sync side.
   restoreEnv = setEnv({
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+    AWS_ENDPOINT_URL_LAMBDA: lambda.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    WEBHOOK_SECRET_ID: 'ld/webhook-secret',
+    SYNC_FUNCTIONS: JSON.stringify({ production: 'LdDynamoDBSync-PollProduction' }),
+  });
+  handler = (await coldStart<{ handler: WebhookHandler }>(new URL('../../functions/webhook.ts', import.meta.url).href)).handler;
+  // The poll function's on top (the webhook's SDK clients read their endpoints on first use, so those stay set).
+  const restoreWebhookEnv = restoreEnv;
+  const restorePollEnv = setEnv({
     ...baseEnv({
       tableName,
       environments: [{ name: 'production', sdkKeySecretId: 'ld/prod-sdk-key' }],
@@ -61,17 +87,13 @@ beforeAll(async () => {
       secretsEndpoint: secrets.endpoint,
     }),
     LD_STREAM_URI: ld.streamUri,
-    WEBHOOK_SECRET_ID: 'ld/webhook-secret',
     WEBHOOK_FETCH_DELAY_MS: '0',
   });
-  // Powertools writes logs and metrics to stdout and stderr: keep them, to check no secret is ever printed.
-  for (const stream of [process.stdout, process.stderr]) {
-    vi.spyOn(stream, 'write').mockImplementation(((chunk: unknown) => {
-      output.push(String(chunk));
-      return true;
-    }) as typeof stream.write);
-  }
-  handler = (await coldStart<{ handler: WebhookHandler }>(new URL('../../functions/webhook.ts', import.meta.url).href)).handler;
+  restoreEnv = () => {
+    restorePollEnv();
+    restoreWebhookEnv();
+  };
+  poll = (await coldStart<{ handler: Handler<unknown, unknown> }>(new URL('../../functions/poll.ts', import.meta.url).href)).handler;
 });
 afterAll(async () => {
   vi.restoreAllMocks();
@@ -79,10 +101,21 @@ afterAll(async () => {
   await ld?.close();
   await secrets?.close();
   await proxy?.close();
+  await lambda?.close();
   client?.destroy();
 });
 
-const invoke = (event: LambdaFunctionURLEvent) => handler(event, lambdaContext('ld-webhook'), () => undefined) as Promise<Result>;
+/** Runs the poll function for every invoke the webhook made since `from`, one at a time (reserved concurrency 1). */
+async function deliverInvokes(from: number): Promise<void> {
+  for (const { payload } of lambda.invokes.slice(from)) await poll(payload, lambdaContext('ld-poll-production'), () => undefined);
+}
+
+const invoke = async (event: LambdaFunctionURLEvent) => {
+  const before = lambda.invokes.length;
+  const result = (await handler(event, lambdaContext('ld-webhook'), () => undefined)) as Result;
+  await deliverInvokes(before);
+  return result;
+};
 const body = JSON.stringify(sampleWebhookPayload('dark-mode', 'production'));
 const sign = (text: string | Buffer, secret = SECRET) => signWebhookBody(text, secret);
 const post = (text: string, headers: Record<string, string>, extra: Partial<Parameters<typeof functionUrlEvent>[0]> = {}) => functionUrlEvent({ body: text, headers, ...extra });
@@ -124,7 +157,7 @@ function flipLastHexDigit(hex: string): string {
   return hex.slice(0, -1) + (last === '0' ? '1' : '0');
 }
 
-describe('webhook abuse: never a fetch, never a write, the right status', () => {
+describe('webhook abuse: never an invoke, a fetch or a write, the right status', () => {
   const groups = [...new Set(abuse.map((a) => a.group))];
   for (const group of groups) {
     it(group, async ({ task }) => {
@@ -135,13 +168,15 @@ describe('webhook abuse: never a fetch, never a write, the right status', () => 
       for (const c of cases) {
         const writesBefore = proxy.writeRequests();
         const fetchesBefore = ld.requestsTo('/sdk/latest-all').length;
+        const invokesBefore = lambda.invokes.length;
         const result = await invoke(c.event());
         const w = proxy.writeRequests() - writesBefore;
         const f = ld.requestsTo('/sdk/latest-all').length - fetchesBefore;
+        const i = lambda.invokes.length - invokesBefore;
         writes += w;
-        fetches += f;
+        fetches += f + i;
         if (result.statusCode !== c.status) wrong.push(`${c.name}: status ${result.statusCode}, want ${c.status} (${result.body.slice(0, 100)})`);
-        if (w > 0 || f > 0) wrong.push(`${c.name}: ${w} write(s), ${f} fetch(es)`);
+        if (w > 0 || f > 0 || i > 0) wrong.push(`${c.name}: ${i} invoke(s), ${w} write(s), ${f} fetch(es)`);
         if (result.body.includes(SECRET) || result.body.includes(SDK_KEY)) wrong.push(`${c.name}: a secret in the response`);
       }
       record(task, { area: AREA, name: `${group} (${cases.map((c) => c.status).filter((s, i, a) => a.indexOf(s) === i).join('/')})`, injected: cases.length, checked: cases.length, lost: writes + fetches, rolledBack: 0, note: `${writes} writes, ${fetches} fetches` });
@@ -152,24 +187,29 @@ describe('webhook abuse: never a fetch, never a write, the right status', () => 
   it('a replayed valid delivery triggers at most a harmless re-sync: current data, nothing rewritten, nothing rolled back', async ({ task }) => {
     const delivery = post(body, { 'x-ld-signature': sign(body) });
     const firstResult = await invoke(delivery);
-    expect(firstResult.statusCode, firstResult.body).toBe(200);
+    expect(firstResult.statusCode, firstResult.body).toBe(202);
     expect(describeProblems(compareWith(await readTable(client, tableName), first))).toBe('none');
 
     // LaunchDarkly moves on and says so; then an attacker (or LaunchDarkly's own retry) replays the first delivery.
     ld.setData(newer);
     const second = post(JSON.stringify(sampleWebhookPayload('other-flag')), {});
     second.headers['x-ld-signature'] = sign(second.body!);
-    expect((await invoke(second)).statusCode).toBe(200);
+    expect((await invoke(second)).statusCode).toBe(202);
     const before = await readTable(client, tableName);
     const writesBefore = dataWrites;
     const replays = 12;
-    const results = await Promise.all(Array.from({ length: replays }, () => invoke(post(body, { 'x-ld-signature': sign(body) }))));
+    const invokesBefore = lambda.invokes.length;
+    const results = await Promise.all(
+      Array.from({ length: replays }, () => handler(post(body, { 'x-ld-signature': sign(body) }), lambdaContext('ld-webhook'), () => undefined) as Promise<Result>),
+    );
+    // Lambda queues the asynchronous invokes and runs them one at a time.
+    await deliverInvokes(invokesBefore);
     const after = await readTable(client, tableName);
     const comparison = compareWith(after, newer);
     const back = rolledBack(before, after);
     const rewritten = dataWrites - writesBefore;
     record(task, { area: AREA, name: 'replayed valid delivery (12 times, concurrently)', injected: replays, checked: comparison.checked, lost: comparison.missing.length, rolledBack: back.length, note: `${rewritten} flag/segment writes; each replay re-fetched current data` });
-    expect(results.map((r) => r.statusCode)).toEqual(Array(replays).fill(200));
+    expect(results.map((r) => r.statusCode)).toEqual(Array(replays).fill(202));
     expect(describeProblems(comparison)).toBe('none');
     expect(back).toEqual([]);
     expect(rewritten).toBe(0);

@@ -37,13 +37,13 @@ describe('parseEnvironments', () => {
     const bad = failure('[{"name":"prod","sdkKeySecretId":"sdk-00000000-0000-0000-0000-00000000beef"');
     expect(bad.message).toMatch(/LD_ENVIRONMENTS is not valid JSON; expected a JSON array of environments like \[/);
     expect(bad.message).not.toContain('beef');
-    expect(failure({ name: 'prod' }).message).toMatch(/must be a JSON array of environments, got an object/);
+    expect(failure({ name: 'prod' }).message).toMatch(/must be a list of environments like \[.*, got an object$/);
     expect(failure([]).message).toMatch(/lists no environments/);
   });
 
   it('names the entry and field that is wrong, with the value received', () => {
     expect(failure([{ name: 'ok', sdkKeySecretId: 's1' }, 'staging']).message).toBe(
-      'LD_ENVIRONMENTS[1] must be an object with "name" and "sdkKeySecretId", got a string',
+      'LD_ENVIRONMENTS[1] must be an object like {"name":"production","prefix":"prod"}, got "staging"',
     );
     expect(failure([{ name: 'bad name!', sdkKeySecretId: 's' }]).message).toMatch(/^LD_ENVIRONMENTS\[0\]: "name" must be 1 to 64 letters.*got "bad name!"$/);
     expect(failure([{ sdkKeySecretId: 's' }]).message).toMatch(/LD_ENVIRONMENTS\[0\]: "name" .* got nothing$/);
@@ -54,16 +54,16 @@ describe('parseEnvironments', () => {
     expect(failure([{ name: 'prod' }]).message).toMatch(/^LD_ENVIRONMENTS\[0\] \("prod"\): "sdkKeySecretId" must be a Secrets Manager secret name or ARN.*got nothing$/);
     expect(failure([{ name: 'prod', sdkKeySecretId: 'has space' }]).message).toMatch(/got "has space"$/);
     expect(failure([{ name: 'prod', sdkKeySecretId: 's', region: 'eu-west-1' }]).message).toBe(
-      "LD_ENVIRONMENTS[0] (\"prod\"): Unknown field 'region'; expected name, prefix, sdkKeySecretId",
+      "LD_ENVIRONMENTS[0] (\"prod\"): unknown field 'region'; expected name, prefix, sdkKeySecretId",
     );
   });
 
   it('never echoes an SDK key put where a secret id belongs, or under another field', () => {
     const key = 'sdk-00000000-0000-0000-0000-00000000cafe'; // fake: the shape of an SDK key, not one
     const asId = failure([{ name: 'prod', sdkKeySecretId: key }]);
-    expect(asId.message).toMatch(/"sdkKeySecretId" holds what looks like an SDK key itself; store the key in Secrets Manager/);
+    expect(asId.message).toMatch(/"sdkKeySecretId" holds what looks like a LaunchDarkly SDK key; store the key in Secrets Manager/);
     const asField = failure([{ name: 'prod', sdkKey: key, sdkKeySecretId: 's' }]);
-    expect(asField.message).toMatch(/Unknown field 'sdkKey'.*SDK keys belong in Secrets Manager/);
+    expect(asField.message).toMatch(/unknown field 'sdkKey'.*SDK keys never go into configuration: keep them in Secrets Manager/);
     for (const err of [asId, asField]) expect(err.message).not.toContain(key);
   });
 
