@@ -16,10 +16,12 @@
 // small SseConnection interface below.
 import { EventSource } from 'launchdarkly-eventsource';
 import type { StoreLogger } from '../store/types.js';
+import type { Agent } from 'node:http';
 import { HttpStatusError, LaunchDarklyError, isHttpRecoverable, redactUrl } from './errors.js';
 import { RetryDelay } from './backoff.js';
 import { STREAM_EVENT_NAMES, parseStreamEvent, type StreamEvent } from './parse.js';
 import { checkClientOptions, checkPositive, endpointUrl, ldHeaders } from './request.js';
+import { StreamGuard } from './transport.js';
 
 /** debug/info/warn/error taking a message: LaunchDarkly's LDLogger and Powertools' Logger both fit. */
 export type SourceLogger = StoreLogger;
@@ -111,20 +113,26 @@ interface SseFailure {
   /** The HTTP status of a failed connection attempt; undefined for I/O errors, timeouts and a stream the server ended. */
   status?: number;
   message: string;
+  /** Set when the transport guard cut the connection: a refused redirect, an event over the size limit. */
+  refusal?: Error;
 }
 
 interface SseHandlers {
   onOpen(headers: Record<string, string | string[] | undefined>): void;
   onMessage(eventName: string, data: string): void;
-  /** Return true to reconnect with backoff, false to give up (the connection is then closed). */
-  onFailure(failure: SseFailure): boolean;
-  onRetrying(delayMs: number): void;
+  /** The connection failed or ended; it is closed, and the session decides whether to open another. */
+  onFailure(failure: SseFailure): void;
 }
 
 interface SseConnection {
   close(): void;
 }
 
+/**
+ * One connection attempt. The library's own retrying is not used (errorFilter always says no): it would
+ * honour a server's `retry: 0` and reconnect in a tight loop. The session reconnects with its own backoff.
+ * TLS verification and redirects are handled by the StreamGuard agent (see transport.ts).
+ */
 function openEventSource(
   url: string,
   headers: Record<string, string>,
@@ -132,22 +140,23 @@ function openEventSource(
   eventNames: readonly string[],
   handlers: SseHandlers,
 ): SseConnection {
+  const guard = new StreamGuard(url);
   const es = new EventSource(url, {
     headers,
-    initialRetryDelayMillis: retry.initialDelayMs,
-    maxBackoffMillis: retry.maxDelayMs,
-    jitterRatio: retry.jitterRatio,
-    retryResetIntervalMillis: retry.resetIntervalMs,
+    agent: guard as unknown as Agent,
+    // The library's default is rejectUnauthorized: false; the guard's agent enforces true as well.
+    https: { rejectUnauthorized: true },
     readTimeoutMillis: retry.readTimeoutMs,
-    // Without an errorFilter the library retries only 500/502/503/504; LaunchDarkly's rule is wider.
-    errorFilter: (failure) =>
+    errorFilter: (failure) => {
       handlers.onFailure({
         status: failure.status,
         message: failure.type === 'end' ? 'the server ended the stream' : (failure.message ?? 'connection failed'),
-      }),
+        refusal: guard.takeRefusal(),
+      });
+      return false;
+    },
   });
   es.addEventListener('open', (event) => handlers.onOpen(event.headers));
-  es.addEventListener('retrying', (event) => handlers.onRetrying(event.delayMillis));
   // The library emits 'error' through an EventEmitter, which throws when nobody listens; errorFilter decides.
   es.addEventListener('error', () => {});
   for (const name of eventNames) es.addEventListener(name, (message) => handlers.onMessage(name, message.data));
@@ -172,8 +181,8 @@ class StreamSession {
   private readonly url: string;
   private readonly headers: Record<string, string>;
   private readonly logger: SourceLogger;
-  /** Backoff for reconnects this session makes itself (after a bad event); the library has its own for failures. */
-  private readonly badDataRetry: RetryDelay;
+  /** Backoff for every reconnect (the session makes them all; see openEventSource). */
+  private readonly retryDelay: RetryDelay;
   private readonly onAbort = () => this.finish('signal');
 
   constructor(
@@ -184,7 +193,7 @@ class StreamSession {
     this.url = endpointUrl(options.streamUri, '/all', options.filter);
     this.headers = ldHeaders(options.sdkKey, options.userAgent);
     this.logger = options.logger ?? silent;
-    this.badDataRetry = new RetryDelay({
+    this.retryDelay = new RetryDelay({
       initialDelayMs: retry.initialDelayMs,
       maxDelayMs: retry.maxDelayMs,
       jitterRatio: retry.jitterRatio,
@@ -214,11 +223,8 @@ class StreamSession {
       onMessage: (eventName, data) => {
         if (live()) this.receive(eventName, data);
       },
-      onFailure: (failure) => (live() ? this.connectionFailed(failure) : false),
-      onRetrying: (delayMs) => {
-        if (!live()) return;
-        this.reconnects++;
-        this.logger.info(`stream: reconnecting in ${delayMs} ms`);
+      onFailure: (failure) => {
+        if (live()) this.connectionFailed(failure);
       },
     });
   }
@@ -230,22 +236,23 @@ class StreamSession {
     } catch (err) {
       // A bad event means this connection's state can no longer be trusted: start over with a fresh put.
       this.logger.warn(`stream: ${(err as Error).message}; dropping the connection and reconnecting`);
-      this.reconnectAfterBadData();
+      this.reconnectLater();
       return;
     }
     if (event === undefined) {
       this.logger.debug(`stream: ignored a ${eventName} event for a path this store does not keep`);
       return;
     }
-    this.badDataRetry.markGood();
+    this.retryDelay.markGood();
     this.logger.debug(`stream: received ${describeEvent(event)}`);
     this.queue.push(event);
     void this.applyQueued();
   }
 
-  private reconnectAfterBadData(): void {
+  /** Drops the connection and opens a new one after the backoff delay (the server's `retry:` field is not honoured). */
+  private reconnectLater(): void {
     this.dropConnection();
-    const delay = this.badDataRetry.next();
+    const delay = this.retryDelay.next();
     this.reconnects++;
     this.logger.info(`stream: reconnecting in ${delay} ms`);
     this.reconnectTimer = setTimeout(() => {
@@ -254,20 +261,24 @@ class StreamSession {
     }, delay);
   }
 
-  private connectionFailed(failure: SseFailure): boolean {
+  private connectionFailed(failure: SseFailure): void {
+    if (failure.refusal) {
+      // A redirect elsewhere or an oversized event: retrying would only repeat it.
+      this.logger.error(`stream: ${failure.refusal.message}; ending the session`);
+      return this.finish('error', failure.refusal);
+    }
     if (failure.status === undefined) {
       this.logger.warn(`stream: ${failure.message}; will reconnect`);
-      return true;
+      return this.reconnectLater();
     }
     const recoverable = isHttpRecoverable(failure.status);
     const err = new HttpStatusError(failure.status, recoverable, this.url);
     if (recoverable) {
       this.logger.warn(`stream: ${err.message}; will reconnect`);
-      return true;
+      return this.reconnectLater();
     }
     this.logger.error(`stream: ${err.message}; ending the session`);
     this.finish('error', err);
-    return false;
   }
 
   /** Applies queued events one at a time, in order. Only one loop runs at a time. */
