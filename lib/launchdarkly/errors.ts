@@ -138,7 +138,7 @@ export class EventTooLargeError extends LaunchDarklyError {
   readonly recoverable = false;
   readonly url: string;
   constructor(url: string, readonly limitBytes: number) {
-    super(`stream ${redactUrl(url)}: an event is over the limit of ${limitBytes} bytes without ending; the connection was dropped`);
+    super(`${redactUrl(url)}: a stream event is over the limit of ${limitBytes} bytes without ending; the connection was dropped`);
     this.url = redactUrl(url);
   }
 }

@@ -21,7 +21,7 @@ import { HttpStatusError, LaunchDarklyError, isHttpRecoverable, redactUrl } from
 import { RetryDelay } from './backoff.js';
 import { STREAM_EVENT_NAMES, parseStreamEvent, type StreamEvent } from './parse.js';
 import { checkClientOptions, checkPositive, endpointUrl, ldHeaders } from './request.js';
-import { StreamGuard } from './transport.js';
+import { MAX_PAYLOAD_BYTES, StreamGuard } from './transport.js';
 
 /** debug/info/warn/error taking a message: LaunchDarkly's LDLogger and Powertools' Logger both fit. */
 export type SourceLogger = StoreLogger;
@@ -63,6 +63,8 @@ export interface StreamSessionOptions {
   /** A payload filter key, sent as `?filter=`. */
   filter?: string;
   userAgent?: string;
+  /** The largest event (a `put` is the whole data set) accepted; a larger one ends the session with EventTooLargeError. Default MAX_PAYLOAD_BYTES (64 MiB). */
+  maxEventBytes?: number;
 }
 
 export interface StreamSessionResult {
@@ -75,7 +77,7 @@ export interface StreamSessionResult {
   error?: Error;
 }
 
-const KNOWN_OPTIONS = ['sdkKey', 'streamUri', 'onEvent', 'signal', 'durationMs', 'logger', 'retry', 'filter', 'userAgent'] as const;
+const KNOWN_OPTIONS = ['sdkKey', 'streamUri', 'onEvent', 'signal', 'durationMs', 'logger', 'retry', 'filter', 'userAgent', 'maxEventBytes'] as const;
 const silent: SourceLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** Holds one stream session; see the module comment. Never rejects: failures end the session with endedBy 'error'. */
@@ -89,6 +91,7 @@ function checkOptions(options: StreamSessionOptions): StreamRetryOptions {
   checkClientOptions(where, options as unknown as Record<string, unknown>, KNOWN_OPTIONS, 'streamUri');
   if (typeof options.onEvent !== 'function') throw new LaunchDarklyError(`${where}: "onEvent" must be a function`);
   if (options.durationMs !== undefined) checkPositive(where, 'durationMs', options.durationMs);
+  if (options.maxEventBytes !== undefined) checkPositive(where, 'maxEventBytes', options.maxEventBytes, 'bytes');
   const retry = { ...DEFAULT_STREAM_RETRY };
   for (const [name, value] of Object.entries(options.retry ?? {})) {
     if (!(name in DEFAULT_STREAM_RETRY)) {
@@ -137,10 +140,11 @@ function openEventSource(
   url: string,
   headers: Record<string, string>,
   retry: StreamRetryOptions,
+  maxEventBytes: number,
   eventNames: readonly string[],
   handlers: SseHandlers,
 ): SseConnection {
-  const guard = new StreamGuard(url);
+  const guard = new StreamGuard(url, maxEventBytes);
   const es = new EventSource(url, {
     headers,
     agent: guard as unknown as Agent,
@@ -214,7 +218,7 @@ class StreamSession {
     const live = () => generation === this.generation && this.state === 'running';
     const shownUrl = redactUrl(this.url);
     this.logger.debug(`stream: connecting to ${shownUrl}`);
-    this.connection = openEventSource(this.url, this.headers, this.retry, STREAM_EVENT_NAMES, {
+    this.connection = openEventSource(this.url, this.headers, this.retry, this.options.maxEventBytes ?? MAX_PAYLOAD_BYTES, STREAM_EVENT_NAMES, {
       onOpen: (headers) => {
         if (!live()) return;
         const env = headers['x-ld-envid'];
