@@ -19,6 +19,7 @@ import type { StoreLogger } from '../store/types.js';
 import type { Agent } from 'node:http';
 import { HttpStatusError, LaunchDarklyError, isHttpRecoverable, redactUrl } from './errors.js';
 import { RetryDelay } from './backoff.js';
+import { EventQueue } from './event-queue.js';
 import { STREAM_EVENT_NAMES, parseStreamEvent, type StreamEvent } from './parse.js';
 import { checkClientOptions, checkPositive, endpointUrl, ldHeaders } from './request.js';
 import { MAX_PAYLOAD_BYTES, StreamGuard } from './transport.js';
@@ -173,7 +174,8 @@ class StreamSession {
   private state: 'running' | 'stopping' | 'done' = 'running';
   private endedBy: StreamSessionResult['endedBy'] = 'signal';
   private error: Error | undefined;
-  private readonly queue: StreamEvent[] = [];
+  /** Bounded while the store is slow: a put supersedes what is queued, same-key events collapse (event-queue.ts). */
+  private readonly queue = new EventQueue();
   private applying = false;
   private applied = 0;
   private reconnects = 0;
@@ -307,7 +309,7 @@ class StreamSession {
 
   private finish(endedBy: StreamSessionResult['endedBy'], error?: Error, opts: { dropQueued?: boolean } = {}): void {
     if (this.state === 'done') return;
-    if (opts.dropQueued) this.queue.length = 0;
+    if (opts.dropQueued) this.queue.clear();
     if (this.state === 'stopping') {
       // Already ending (e.g. on the signal) when a write failed: the failure must not be reported as a clean end.
       if (error && !this.error) {
@@ -341,7 +343,8 @@ class StreamSession {
     this.state = 'done';
     const result: StreamSessionResult = { events: this.applied, reconnects: this.reconnects, endedBy: this.endedBy };
     if (this.error) result.error = this.error;
-    this.logger.info(`stream: session ended (${this.endedBy}) after ${this.applied} event(s) applied and ${this.reconnects} reconnect(s)`);
+    const superseded = this.queue.superseded ? `, ${this.queue.superseded} superseded while queued` : '';
+    this.logger.info(`stream: session ended (${this.endedBy}) after ${this.applied} event(s) applied${superseded} and ${this.reconnects} reconnect(s)`);
     this.resolve(result);
   }
 }
