@@ -195,7 +195,8 @@ export class StreamGuard {
     const target = requestUrl(options);
     if (originOf(target) !== originOf(this.configured) || (target.protocol !== 'https:' && !isLoopbackHost(target.hostname))) {
       this.refused ??= new RedirectRefusedError(this.configured.href, target.href, 'another origin than the configured one');
-      req.destroy(this.refused);
+      // As an agent reports a connection it could not make: the request fails with this error, no socket is opened.
+      (req as unknown as { onSocket(socket: undefined, err: Error): void }).onSocket(undefined, this.refused);
       return;
     }
     req.prependListener('response', (res: http.IncomingMessage) => this.vetResponse(req, target, res));

@@ -5,13 +5,13 @@
 // a gzip bomb. Each client runs in a child process (test/support/transport-probe.ts): NODE_EXTRA_CA_CERTS is
 // read only at process start, and memory is measured apart from the test runner.
 import { spawn } from 'node:child_process';
-import type { ServerResponse } from 'node:http';
+import { request as httpRequest, type Agent, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PollingClient } from '../../lib/launchdarkly/polling.js';
 import { runStreamSession } from '../../lib/launchdarkly/streaming.js';
-import { MAX_PAYLOAD_BYTES, MAX_REDIRECTS } from '../../lib/launchdarkly/transport.js';
+import { MAX_PAYLOAD_BYTES, MAX_REDIRECTS, StreamGuard } from '../../lib/launchdarkly/transport.js';
 import type { FullDataSet } from '../../lib/store/types.js';
 import { repoRoot, node22 } from '../reliability/support/sync-process.js';
 import { startLaunchDarklyServer, type LaunchDarklyServer } from '../support/ld-server.js';
@@ -63,6 +63,12 @@ describe('verified connections to LaunchDarkly', () => {
     otherHttps = await startLaunchDarklyServer({ sdkKey: SDK_KEY, data, tls: tls.trusted });
     plain = await startRecordingServer((_req, res) => res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(data)));
     redirector = await startRecordingServer((req, res) => {
+      // Where a same-origin redirect lands: the data, as LaunchDarkly serves it.
+      if (req.url === '/moved/sdk/latest-all') return void res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(data));
+      if (req.url === '/moved/all') {
+        res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+        return void res.write(`event: put\ndata: ${JSON.stringify({ path: '/', data })}\n\n`);
+      }
       const [status, location] = redirectTo(req.url ?? '/');
       res.writeHead(status, { Location: location }).end();
     }, tls.trusted);
@@ -111,6 +117,28 @@ describe('verified connections to LaunchDarkly', () => {
     expect(poll).toMatchObject({ events: 0, error: { name: 'RedirectRefusedError' } });
     expect(poll.error?.message).toContain('the SDK key was not sent there');
     expect(received()).toEqual([]);
+  });
+
+  it('a redirect within the same https origin (a relative Location) is followed by the stream and the poll', async () => {
+    redirectTo = (p) => [p.endsWith('/all') ? 307 : 301, p.replace(/^\/old\//, '/moved/')];
+    const [stream, poll] = await Promise.all([
+      probe({ mode: 'stream', uri: `${redirector.origin}/old`, durationMs: 1000 }, tls.caFile),
+      probe({ mode: 'poll', uri: `${redirector.origin}/old` }, tls.caFile),
+    ]);
+    expect(stream).toMatchObject({ events: 1, flags: ['dark-mode'], endedBy: 'duration' });
+    expect(poll).toMatchObject({ events: 1, flags: ['dark-mode'] });
+  });
+
+  it('the stream guard refuses any request to another origin before connecting', async () => {
+    const guard = new StreamGuard(`${trusted.streamUri}/all`);
+    const failure = await new Promise<Error>((resolve) => {
+      const req = httpRequest(`${plain.origin}/all`, { agent: guard as unknown as Agent, headers: { Authorization: SDK_KEY } }, () => resolve(new Error('answered')));
+      req.on('error', resolve);
+      req.end();
+    });
+    expect(failure).toMatchObject({ name: 'RedirectRefusedError', message: expect.stringContaining('another origin') });
+    expect(guard.takeRefusal()).toBe(failure);
+    expect(plain.authorizations).toEqual([]);
   });
 
   it('a 301 loop ends after a few hops with RedirectRefusedError', async () => {
