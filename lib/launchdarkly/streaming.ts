@@ -13,10 +13,14 @@
 // the event being applied and those already received, so nothing received is half-applied when it resolves.
 //
 // This is the only module that imports launchdarkly-eventsource; the session logic sees it only through the
-// small SseConnection interface below.
+// small SseConnection interface below. The library is used for one connection attempt at a time: the session
+// makes every reconnect itself (so a server's `retry: 0` cannot set the pace), and every request the library
+// makes goes through transport.ts's StreamGuard (certificates verified, redirects only to the same https
+// origin, events capped in size). Received events wait in an EventQueue that stays bounded while the store
+// is slow.
+import type { Agent } from 'node:http';
 import { EventSource } from 'launchdarkly-eventsource';
 import type { StoreLogger } from '../store/types.js';
-import type { Agent } from 'node:http';
 import { HttpStatusError, LaunchDarklyError, isHttpRecoverable, redactUrl } from './errors.js';
 import { RetryDelay } from './backoff.js';
 import { EventQueue } from './event-queue.js';
