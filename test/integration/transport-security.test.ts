@@ -5,6 +5,7 @@
 // a gzip bomb. Each client runs in a child process (test/support/transport-probe.ts): NODE_EXTRA_CA_CERTS is
 // read only at process start, and memory is measured apart from the test runner.
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type Agent, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -14,7 +15,9 @@ import { runStreamSession } from '../../lib/launchdarkly/streaming.js';
 import { MAX_PAYLOAD_BYTES, MAX_REDIRECTS, StreamGuard } from '../../lib/launchdarkly/transport.js';
 import type { FullDataSet } from '../../lib/store/types.js';
 import { repoRoot, node22 } from '../reliability/support/sync-process.js';
+import { childEnv, spawnCli } from './cli-support.js';
 import { startLaunchDarklyServer, type LaunchDarklyServer } from '../support/ld-server.js';
+import { dynamoEndpoint } from '../support/tables.js';
 import { makeTestTls, startRecordingServer, type RecordingServer, type TestTls } from '../support/tls.js';
 import type { ProbeResult } from '../support/transport-probe.js';
 
@@ -101,6 +104,15 @@ describe('verified connections to LaunchDarkly', () => {
     expect(poll.error).toBeUndefined();
     // Without the CA the same server is refused.
     expect(await probe({ mode: 'poll', uri: trusted.baseUri })).toMatchObject({ events: 0, error: { name: 'NetworkError' } });
+  });
+
+  it('the CLI syncs from an https server of a private CA given in NODE_EXTRA_CA_CERTS', async () => {
+    const table = `tls-${randomUUID().slice(0, 8)}`;
+    const args = ['sync', '--source', 'poll', '--base-uri', trusted.baseUri, '--table', table, '--dynamodb-endpoint', dynamoEndpoint(), '--create-table', '--json'];
+    const run = await spawnCli(args, childEnv({ LD_SDK_KEY: SDK_KEY, NODE_EXTRA_CA_CERTS: tls.caFile })).done;
+    expect(run.stderr).not.toMatch(/error|certificate/i);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ written: 1 });
   });
 
   it.each([
