@@ -1,7 +1,7 @@
 // The configuration the sync functions share, read from the environment once at cold start.
 import { parseEnvironments, type EnvironmentConfig } from '../../lib/sync/index.js';
 import { EnvironmentConfigError } from '../../lib/sync/errors.js';
-import { requireEnv, urlEnv } from './env.js';
+import { ldUriEnv, requireEnv, urlEnv } from './env.js';
 import { ConfigurationError } from './errors.js';
 
 export const DEFAULT_BASE_URI = 'https://sdk.launchdarkly.com';
@@ -33,8 +33,8 @@ export function loadSyncConfig(env: Record<string, string | undefined> = process
   const config: SyncConfig = {
     tableName,
     environments,
-    baseUri: urlEnv('LD_BASE_URI', DEFAULT_BASE_URI, env)!,
-    streamUri: urlEnv('LD_STREAM_URI', DEFAULT_STREAM_URI, env)!,
+    baseUri: ldUriEnv('LD_BASE_URI', DEFAULT_BASE_URI, env),
+    streamUri: ldUriEnv('LD_STREAM_URI', DEFAULT_STREAM_URI, env),
   };
   const endpoint = urlEnv('DYNAMODB_ENDPOINT', undefined, env);
   if (endpoint) config.dynamodbEndpoint = endpoint;

@@ -1,6 +1,7 @@
 // Reading the function's environment variables: only here, once, at cold start. Every helper fails with
 // `Environment variable X is required` (or says what the value should have been), so a misconfigured function
 // fails at init with a message that names the variable.
+import { ServiceUriError, checkServiceUri } from '../../lib/launchdarkly/service-uri.js';
 import { ConfigurationError } from './errors.js';
 
 type Env = Record<string, string | undefined>;
@@ -30,6 +31,18 @@ export function urlEnv(name: string, fallback: string | undefined, env: Env = pr
     throw new ConfigurationError(`Environment variable ${name} must be an http(s) URL, got ${JSON.stringify(value)}`);
   }
   return value;
+}
+
+/** A LaunchDarkly URI (https, or http to a loopback address: checkServiceUri's rule), or `fallback` when unset. */
+export function ldUriEnv(name: string, fallback: string, env: Env = process.env): string {
+  const value = optionalEnv(name, env);
+  if (value === undefined) return fallback;
+  try {
+    return checkServiceUri(value, `Environment variable ${name}`);
+  } catch (err) {
+    if (err instanceof ServiceUriError) throw new ConfigurationError(err.message);
+    throw err;
+  }
 }
 
 /** A number within [min, max], or `fallback` when unset. */

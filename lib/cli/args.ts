@@ -1,6 +1,7 @@
 // Command-line parsing on node:util parseArgs (strict), with the messages rewritten into our own one-line
 // form ("Unknown option '--x'", "Option '--table' needs a value") and small validators for option values.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ServiceUriError, checkServiceUri } from '../launchdarkly/service-uri.js';
 import { UsageError } from './errors.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -72,6 +73,17 @@ export function url(value: string | undefined, name: string, command?: string): 
     throw new UsageError(`Option '--${name}' must be an http(s) URL, got '${value}'`, command);
   }
   return value.replace(/\/+$/, '');
+}
+
+/** A LaunchDarkly URI (--base-uri, --stream-uri): https, or http to a loopback address (checkServiceUri's rule). */
+export function ldUri(value: string | undefined, name: string, command?: string): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return checkServiceUri(value, `Option '--${name}'`);
+  } catch (err) {
+    if (err instanceof ServiceUriError) throw new UsageError(err.message, command);
+    throw err;
+  }
 }
 
 /** One of a fixed set of words. */

@@ -9,7 +9,7 @@ import { startDynamoDBLocal, type DynamoDBLocal } from '../local/dynamodb-local.
 import { PollingClient } from '../launchdarkly/polling.js';
 import { DynamoDBFlagStore } from '../store/index.js';
 import { runFileSync, runPollSync, type SyncReport } from '../sync/index.js';
-import { parse, url } from './args.js';
+import { ldUri, parse, url } from './args.js';
 import { checkTable, dynamoClientConfig, DynamoDBClient, failureContext } from './dynamodb.js';
 import { optionalEnv } from './env.js';
 import { CliError, describeFailure, UsageError } from './errors.js';
@@ -122,7 +122,7 @@ function plan(argv: string[], io: CliIO): StartPlan | 'help' {
     prefix: v.prefix || undefined,
     createTable: !aws || (v['create-table'] ?? false),
     source: sdkKey
-      ? { kind: 'poll', sdkKey, baseUri: url(v['base-uri'] ?? optionalEnv(io.env, 'LD_BASE_URI'), 'base-uri', C) ?? DEFAULT_BASE_URI }
+      ? { kind: 'poll', sdkKey, baseUri: ldUri(v['base-uri'] ?? optionalEnv(io.env, 'LD_BASE_URI'), 'base-uri', C) ?? DEFAULT_BASE_URI }
       : { kind: 'file', file: v.file ? path.resolve(io.cwd ?? process.cwd(), v.file) : EXAMPLE_FILE },
     flags: v.flag,
     allFlags: v['all-flags'] ?? false,

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { PollingClient } from '../launchdarkly/polling.js';
 import { DynamoDBFlagStore } from '../store/index.js';
 import { runFileSync, runPollSync, runStreamSync, type StreamSyncReport, type SyncProgress, type SyncReport } from '../sync/index.js';
-import { oneOf, parse, required, seconds, url } from './args.js';
+import { ldUri, oneOf, parse, required, seconds, url } from './args.js';
 import { checkTable, dynamoClientConfig, DynamoDBClient, failureContext } from './dynamodb.js';
 import { optionalEnv, requireEnv } from './env.js';
 import { CliError, describeFailure, UsageError } from './errors.js';
@@ -89,8 +89,8 @@ export function planSync(argv: string[], io: CliIO): SyncPlan | 'help' {
     endpoint: url(v['dynamodb-endpoint'], 'dynamodb-endpoint', C),
     region: v.region || undefined,
     createTable: v['create-table'] ?? false,
-    baseUri: url(v['base-uri'] ?? optionalEnv(io.env, 'LD_BASE_URI'), 'base-uri', C) ?? DEFAULT_BASE_URI,
-    streamUri: url(v['stream-uri'] ?? optionalEnv(io.env, 'LD_STREAM_URI'), 'stream-uri', C) ?? DEFAULT_STREAM_URI,
+    baseUri: ldUri(v['base-uri'] ?? optionalEnv(io.env, 'LD_BASE_URI'), 'base-uri', C) ?? DEFAULT_BASE_URI,
+    streamUri: ldUri(v['stream-uri'] ?? optionalEnv(io.env, 'LD_STREAM_URI'), 'stream-uri', C) ?? DEFAULT_STREAM_URI,
     progressMs: progressS === undefined ? undefined : Math.round(progressS * 1000),
     json: v.json ?? false,
     verbose: v.verbose ?? false,

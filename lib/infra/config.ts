@@ -5,6 +5,7 @@
 // The environment list is checked by the validator the handlers use too (lib/config/environment-list.ts, pure),
 // so whatever synthesizes is also accepted at run time.
 import { checkEnvironmentList, kindOf, looksLikeSdkKey, shown } from '../config/environment-list.js';
+import { ServiceUriError, checkServiceUri } from '../launchdarkly/service-uri.js';
 
 /** Invalid deployment configuration. The message names the setting, the value received and what was expected. */
 export class ConfigError extends Error {
@@ -369,19 +370,15 @@ function optionalString(value: unknown, where: string, pattern: RegExp, expected
   return value;
 }
 
+/** checkServiceUri's rule, without the loopback exception: nothing of a deployed stack runs on loopback. */
 function httpsUri(value: unknown, where: string): string | undefined {
   if (value === undefined) return undefined;
-  let ok = false;
-  if (typeof value === 'string') {
-    try {
-      const url = new URL(value);
-      ok = url.protocol === 'https:' && url.username === '' && url.password === '' && url.search === '' && url.hash === '';
-    } catch {
-      ok = false;
-    }
+  try {
+    return checkServiceUri(value, `Invalid configuration: ${where}`, { allowLoopbackHttp: false });
+  } catch (err) {
+    if (err instanceof ServiceUriError) throw new ConfigError(err.message);
+    throw err;
   }
-  if (!ok) throw new ConfigError(`Invalid configuration: ${where} must be an https:// URL without credentials or query, like "https://sdk.launchdarkly.com", got ${shown(value)}`);
-  return (value as string).replace(/\/+$/, '');
 }
 
 function suggest(key: string): string {

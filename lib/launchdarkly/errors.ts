@@ -104,3 +104,41 @@ const STATUS_MEANINGS: Record<number, string> = {
   503: 'service unavailable',
   504: 'gateway timeout',
 };
+
+/**
+ * LaunchDarkly (or whatever answered at the configured URI) redirected to a place the SDK key must not go:
+ * another origin, plain http, or more than a few hops. Not recoverable: LaunchDarkly does not redirect its
+ * SDK endpoints, so this is a misconfigured URI or someone in the path, and retrying would not change it.
+ * The key was not sent to the redirect target.
+ */
+export class RedirectRefusedError extends LaunchDarklyError {
+  override name = 'RedirectRefusedError';
+  readonly recoverable = false;
+  readonly url: string;
+  constructor(url: string, readonly location: string, reason: string) {
+    super(`${redactUrl(url)} redirected to ${redactUrl(location)}, which was refused (${reason}); the SDK key was not sent there. Point the URI at the final address`);
+    this.url = redactUrl(url);
+  }
+}
+
+/** A response body (after gzip decoding) over the size this client accepts. Not recoverable. */
+export class ResponseTooLargeError extends LaunchDarklyError {
+  override name = 'ResponseTooLargeError';
+  readonly recoverable = false;
+  readonly url: string;
+  constructor(url: string, readonly limitBytes: number, readonly receivedBytes: number, how = 'decoded') {
+    super(`GET ${redactUrl(url)}: the response body is over the limit of ${limitBytes} bytes (${how}: ${receivedBytes} bytes read); refused before parsing`);
+    this.url = redactUrl(url);
+  }
+}
+
+/** A stream event (or a line within one) over the size the stream client accepts. Ends the stream session. */
+export class EventTooLargeError extends LaunchDarklyError {
+  override name = 'EventTooLargeError';
+  readonly recoverable = false;
+  readonly url: string;
+  constructor(url: string, readonly limitBytes: number) {
+    super(`${redactUrl(url)}: a stream event is over the limit of ${limitBytes} bytes without ending; the connection was dropped`);
+    this.url = redactUrl(url);
+  }
+}

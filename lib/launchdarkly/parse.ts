@@ -101,12 +101,16 @@ function checkDataSet(json: unknown, where: string, prefix: string): FullDataSet
 }
 
 function checkMap(value: unknown, where: string, field: string, optional: boolean): Record<string, unknown> {
-  if (value === undefined && optional) return {};
+  if (value === undefined && optional) return Object.create(null) as Record<string, unknown>;
   if (!isObject(value)) throw new PayloadError(where, mismatch(field, 'an object mapping keys to items', value));
+  // A null-prototype copy: keys such as "__proto__" or "toString" are legal LaunchDarkly keys, and a lookup of
+  // an absent one must find nothing rather than Object.prototype's member.
+  const map: Record<string, unknown> = Object.create(null);
   for (const [key, item] of Object.entries(value)) {
     if (!isObject(item)) throw new PayloadError(where, mismatch(`${field}.${key}`, 'an object', item));
+    map[key] = item;
   }
-  return value;
+  return map;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

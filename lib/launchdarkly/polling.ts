@@ -1,11 +1,13 @@
 // The polling client: one `GET {baseUri}/sdk/latest-all` per fetchAll(), as LaunchDarkly's server SDKs
-// poll. gzip is asked for (Node's fetch decodes it), the last ETag is sent back as If-None-Match so an
+// poll, through fetchVerified (transport.ts: certificates verified, redirects only to the same https origin,
+// the body capped at 64 MiB decoded). gzip is asked for (Node's fetch decodes it), the last ETag is sent back as If-None-Match so an
 // unchanged environment costs a 304, and each request has a timeout. Retrying is the caller's decision:
 // failures say whether they are recoverable (see errors.ts and withRetries in backoff.ts).
 import type { FullDataSet } from '../store/types.js';
 import { HttpStatusError, LaunchDarklyError, NetworkError, PayloadError, isHttpRecoverable, redactUrl } from './errors.js';
 import { parseFullDataSet } from './parse.js';
-import { checkClientOptions, endpointUrl, ldHeaders } from './request.js';
+import { checkClientOptions, checkPositive, endpointUrl, ldHeaders } from './request.js';
+import { MAX_PAYLOAD_BYTES, fetchVerified } from './transport.js';
 
 export interface PollingClientOptions {
   /** The environment's server-side SDK key, sent raw in the Authorization header. */
@@ -17,11 +19,13 @@ export interface PollingClientOptions {
   /** A payload filter key, sent as `?filter=`. */
   filter?: string;
   userAgent?: string;
+  /** The largest body accepted after gzip decoding. Default MAX_PAYLOAD_BYTES (64 MiB). */
+  maxBytes?: number;
 }
 
 export type PollResult = { notModified: false; data: FullDataSet; etag?: string } | { notModified: true };
 
-const KNOWN_OPTIONS = ['sdkKey', 'baseUri', 'timeoutMs', 'filter', 'userAgent'] as const;
+const KNOWN_OPTIONS = ['sdkKey', 'baseUri', 'timeoutMs', 'filter', 'userAgent', 'maxBytes'] as const;
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 export class PollingClient {
@@ -29,6 +33,7 @@ export class PollingClient {
   readonly url: string;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
+  private readonly maxBytes: number;
   private lastEtag: string | undefined;
 
   constructor(options: PollingClientOptions) {
@@ -36,6 +41,8 @@ export class PollingClient {
     this.url = endpointUrl(options.baseUri, '/sdk/latest-all', options.filter);
     this.headers = { ...ldHeaders(options.sdkKey, options.userAgent), 'Accept-Encoding': 'gzip' };
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    if (options.maxBytes !== undefined) checkPositive('PollingClient', 'maxBytes', options.maxBytes, 'bytes');
+    this.maxBytes = options.maxBytes ?? MAX_PAYLOAD_BYTES;
   }
 
   /** The ETag of the last data set returned, sent as If-None-Match on the next request. */
@@ -61,22 +68,14 @@ export class PollingClient {
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     const sentEtag = this.lastEtag;
     const headers = sentEtag === undefined ? this.headers : { ...this.headers, 'If-None-Match': sentEtag };
-    let status: number;
     let body: string;
     let etag: string | null;
     try {
-      const res = await fetch(this.url, { method: 'GET', headers, signal, redirect: 'follow' });
-      status = res.status;
+      const res = await fetchVerified(this.url, { headers, signal, maxBytes: this.maxBytes });
       etag = res.headers.get('etag');
-      if (status === 304 && sentEtag !== undefined) {
-        await res.body?.cancel();
-        return { notModified: true };
-      }
-      if (status < 200 || status > 299) {
-        await res.body?.cancel();
-        throw new HttpStatusError(status, isHttpRecoverable(status), this.url);
-      }
-      body = await res.text();
+      if (res.status === 304 && sentEtag !== undefined) return { notModified: true };
+      if (res.body === undefined) throw new HttpStatusError(res.status, isHttpRecoverable(res.status), this.url);
+      body = res.body;
     } catch (err) {
       throw this.requestFailure(err, options.signal, timeout);
     }

@@ -1,6 +1,7 @@
 // What the polling and streaming clients share: LaunchDarkly's request headers, endpoint URLs and the
 // checking of their options objects.
 import { LaunchDarklyError } from './errors.js';
+import { checkServiceUri } from './service-uri.js';
 
 /** Sent as User-Agent unless the caller names another; LaunchDarkly's SDKs send `<Name>Client/<version>`. */
 export const DEFAULT_USER_AGENT = 'LdDynamoDBSync/0.1.0';
@@ -36,16 +37,8 @@ export function checkClientOptions(
   if (typeof sdkKey !== 'string' || sdkKey.trim() === '') {
     throw new LaunchDarklyError(`${where}: "sdkKey" must be a non-empty string, got ${sdkKey === undefined ? 'nothing' : typeof sdkKey}`);
   }
-  const uri = options[uriOption];
-  let parsed: URL | undefined;
-  try {
-    parsed = typeof uri === 'string' ? new URL(uri) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
-    throw new LaunchDarklyError(`${where}: "${uriOption}" must be an http(s) URL like https://sdk.launchdarkly.com, got ${JSON.stringify(uri)}`);
-  }
+  // The one rule for LaunchDarkly URIs (https, or http to loopback), applied again here for programmatic callers.
+  checkServiceUri(options[uriOption], `${where}: "${uriOption}"`);
   if (filter !== undefined && (typeof filter !== 'string' || filter === '')) {
     throw new LaunchDarklyError(`${where}: "filter" must be a non-empty string (a payload filter key), got ${JSON.stringify(filter)}`);
   }
@@ -55,8 +48,8 @@ export function checkClientOptions(
   if (timeoutMs !== undefined) checkPositive(where, 'timeoutMs', timeoutMs);
 }
 
-export function checkPositive(where: string, name: string, value: unknown): void {
+export function checkPositive(where: string, name: string, value: unknown, unit = 'milliseconds'): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new LaunchDarklyError(`${where}: "${name}" must be a positive number of milliseconds, got ${JSON.stringify(value)}`);
+    throw new LaunchDarklyError(`${where}: "${name}" must be a positive number of ${unit}, got ${JSON.stringify(value)}`);
   }
 }

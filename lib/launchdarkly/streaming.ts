@@ -13,13 +13,20 @@
 // the event being applied and those already received, so nothing received is half-applied when it resolves.
 //
 // This is the only module that imports launchdarkly-eventsource; the session logic sees it only through the
-// small SseConnection interface below.
+// small SseConnection interface below. The library is used for one connection attempt at a time: the session
+// makes every reconnect itself (so a server's `retry: 0` cannot set the pace), and every request the library
+// makes goes through transport.ts's StreamGuard (certificates verified, redirects only to the same https
+// origin, events capped in size). Received events wait in an EventQueue that stays bounded while the store
+// is slow.
+import type { Agent } from 'node:http';
 import { EventSource } from 'launchdarkly-eventsource';
 import type { StoreLogger } from '../store/types.js';
 import { HttpStatusError, LaunchDarklyError, isHttpRecoverable, redactUrl } from './errors.js';
 import { RetryDelay } from './backoff.js';
+import { EventQueue } from './event-queue.js';
 import { STREAM_EVENT_NAMES, parseStreamEvent, type StreamEvent } from './parse.js';
 import { checkClientOptions, checkPositive, endpointUrl, ldHeaders } from './request.js';
+import { MAX_PAYLOAD_BYTES, StreamGuard } from './transport.js';
 
 /** debug/info/warn/error taking a message: LaunchDarkly's LDLogger and Powertools' Logger both fit. */
 export type SourceLogger = StoreLogger;
@@ -61,6 +68,8 @@ export interface StreamSessionOptions {
   /** A payload filter key, sent as `?filter=`. */
   filter?: string;
   userAgent?: string;
+  /** The largest event (a `put` is the whole data set) accepted; a larger one ends the session with EventTooLargeError. Default MAX_PAYLOAD_BYTES (64 MiB). */
+  maxEventBytes?: number;
 }
 
 export interface StreamSessionResult {
@@ -73,7 +82,7 @@ export interface StreamSessionResult {
   error?: Error;
 }
 
-const KNOWN_OPTIONS = ['sdkKey', 'streamUri', 'onEvent', 'signal', 'durationMs', 'logger', 'retry', 'filter', 'userAgent'] as const;
+const KNOWN_OPTIONS = ['sdkKey', 'streamUri', 'onEvent', 'signal', 'durationMs', 'logger', 'retry', 'filter', 'userAgent', 'maxEventBytes'] as const;
 const silent: SourceLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** Holds one stream session; see the module comment. Never rejects: failures end the session with endedBy 'error'. */
@@ -87,6 +96,7 @@ function checkOptions(options: StreamSessionOptions): StreamRetryOptions {
   checkClientOptions(where, options as unknown as Record<string, unknown>, KNOWN_OPTIONS, 'streamUri');
   if (typeof options.onEvent !== 'function') throw new LaunchDarklyError(`${where}: "onEvent" must be a function`);
   if (options.durationMs !== undefined) checkPositive(where, 'durationMs', options.durationMs);
+  if (options.maxEventBytes !== undefined) checkPositive(where, 'maxEventBytes', options.maxEventBytes, 'bytes');
   const retry = { ...DEFAULT_STREAM_RETRY };
   for (const [name, value] of Object.entries(options.retry ?? {})) {
     if (!(name in DEFAULT_STREAM_RETRY)) {
@@ -111,43 +121,51 @@ interface SseFailure {
   /** The HTTP status of a failed connection attempt; undefined for I/O errors, timeouts and a stream the server ended. */
   status?: number;
   message: string;
+  /** Set when the transport guard cut the connection: a refused redirect, an event over the size limit. */
+  refusal?: Error;
 }
 
 interface SseHandlers {
   onOpen(headers: Record<string, string | string[] | undefined>): void;
   onMessage(eventName: string, data: string): void;
-  /** Return true to reconnect with backoff, false to give up (the connection is then closed). */
-  onFailure(failure: SseFailure): boolean;
-  onRetrying(delayMs: number): void;
+  /** The connection failed or ended; it is closed, and the session decides whether to open another. */
+  onFailure(failure: SseFailure): void;
 }
 
 interface SseConnection {
   close(): void;
 }
 
+/**
+ * One connection attempt. The library's own retrying is not used (errorFilter always says no): it would
+ * honour a server's `retry: 0` and reconnect in a tight loop. The session reconnects with its own backoff.
+ * TLS verification and redirects are handled by the StreamGuard agent (see transport.ts).
+ */
 function openEventSource(
   url: string,
   headers: Record<string, string>,
   retry: StreamRetryOptions,
+  maxEventBytes: number,
   eventNames: readonly string[],
   handlers: SseHandlers,
 ): SseConnection {
+  const guard = new StreamGuard(url, maxEventBytes);
   const es = new EventSource(url, {
     headers,
-    initialRetryDelayMillis: retry.initialDelayMs,
-    maxBackoffMillis: retry.maxDelayMs,
-    jitterRatio: retry.jitterRatio,
-    retryResetIntervalMillis: retry.resetIntervalMs,
+    agent: guard as unknown as Agent,
+    // The library's default is rejectUnauthorized: false; the guard's agent enforces true as well.
+    https: { rejectUnauthorized: true },
     readTimeoutMillis: retry.readTimeoutMs,
-    // Without an errorFilter the library retries only 500/502/503/504; LaunchDarkly's rule is wider.
-    errorFilter: (failure) =>
+    errorFilter: (failure) => {
       handlers.onFailure({
         status: failure.status,
         message: failure.type === 'end' ? 'the server ended the stream' : (failure.message ?? 'connection failed'),
-      }),
+        refusal: guard.takeRefusal(),
+      });
+      return false;
+    },
   });
   es.addEventListener('open', (event) => handlers.onOpen(event.headers));
-  es.addEventListener('retrying', (event) => handlers.onRetrying(event.delayMillis));
   // The library emits 'error' through an EventEmitter, which throws when nobody listens; errorFilter decides.
   es.addEventListener('error', () => {});
   for (const name of eventNames) es.addEventListener(name, (message) => handlers.onMessage(name, message.data));
@@ -160,7 +178,8 @@ class StreamSession {
   private state: 'running' | 'stopping' | 'done' = 'running';
   private endedBy: StreamSessionResult['endedBy'] = 'signal';
   private error: Error | undefined;
-  private readonly queue: StreamEvent[] = [];
+  /** Bounded while the store is slow: a put supersedes what is queued, same-key events collapse (event-queue.ts). */
+  private readonly queue = new EventQueue();
   private applying = false;
   private applied = 0;
   private reconnects = 0;
@@ -172,8 +191,8 @@ class StreamSession {
   private readonly url: string;
   private readonly headers: Record<string, string>;
   private readonly logger: SourceLogger;
-  /** Backoff for reconnects this session makes itself (after a bad event); the library has its own for failures. */
-  private readonly badDataRetry: RetryDelay;
+  /** Backoff for every reconnect (the session makes them all; see openEventSource). */
+  private readonly retryDelay: RetryDelay;
   private readonly onAbort = () => this.finish('signal');
 
   constructor(
@@ -184,7 +203,7 @@ class StreamSession {
     this.url = endpointUrl(options.streamUri, '/all', options.filter);
     this.headers = ldHeaders(options.sdkKey, options.userAgent);
     this.logger = options.logger ?? silent;
-    this.badDataRetry = new RetryDelay({
+    this.retryDelay = new RetryDelay({
       initialDelayMs: retry.initialDelayMs,
       maxDelayMs: retry.maxDelayMs,
       jitterRatio: retry.jitterRatio,
@@ -205,7 +224,7 @@ class StreamSession {
     const live = () => generation === this.generation && this.state === 'running';
     const shownUrl = redactUrl(this.url);
     this.logger.debug(`stream: connecting to ${shownUrl}`);
-    this.connection = openEventSource(this.url, this.headers, this.retry, STREAM_EVENT_NAMES, {
+    this.connection = openEventSource(this.url, this.headers, this.retry, this.options.maxEventBytes ?? MAX_PAYLOAD_BYTES, STREAM_EVENT_NAMES, {
       onOpen: (headers) => {
         if (!live()) return;
         const env = headers['x-ld-envid'];
@@ -214,11 +233,8 @@ class StreamSession {
       onMessage: (eventName, data) => {
         if (live()) this.receive(eventName, data);
       },
-      onFailure: (failure) => (live() ? this.connectionFailed(failure) : false),
-      onRetrying: (delayMs) => {
-        if (!live()) return;
-        this.reconnects++;
-        this.logger.info(`stream: reconnecting in ${delayMs} ms`);
+      onFailure: (failure) => {
+        if (live()) this.connectionFailed(failure);
       },
     });
   }
@@ -230,22 +246,23 @@ class StreamSession {
     } catch (err) {
       // A bad event means this connection's state can no longer be trusted: start over with a fresh put.
       this.logger.warn(`stream: ${(err as Error).message}; dropping the connection and reconnecting`);
-      this.reconnectAfterBadData();
+      this.reconnectLater();
       return;
     }
     if (event === undefined) {
       this.logger.debug(`stream: ignored a ${eventName} event for a path this store does not keep`);
       return;
     }
-    this.badDataRetry.markGood();
+    this.retryDelay.markGood();
     this.logger.debug(`stream: received ${describeEvent(event)}`);
     this.queue.push(event);
     void this.applyQueued();
   }
 
-  private reconnectAfterBadData(): void {
+  /** Drops the connection and opens a new one after the backoff delay (the server's `retry:` field is not honoured). */
+  private reconnectLater(): void {
     this.dropConnection();
-    const delay = this.badDataRetry.next();
+    const delay = this.retryDelay.next();
     this.reconnects++;
     this.logger.info(`stream: reconnecting in ${delay} ms`);
     this.reconnectTimer = setTimeout(() => {
@@ -254,20 +271,24 @@ class StreamSession {
     }, delay);
   }
 
-  private connectionFailed(failure: SseFailure): boolean {
+  private connectionFailed(failure: SseFailure): void {
+    if (failure.refusal) {
+      // A redirect elsewhere or an oversized event: retrying would only repeat it.
+      this.logger.error(`stream: ${failure.refusal.message}; ending the session`);
+      return this.finish('error', failure.refusal);
+    }
     if (failure.status === undefined) {
       this.logger.warn(`stream: ${failure.message}; will reconnect`);
-      return true;
+      return this.reconnectLater();
     }
     const recoverable = isHttpRecoverable(failure.status);
     const err = new HttpStatusError(failure.status, recoverable, this.url);
     if (recoverable) {
       this.logger.warn(`stream: ${err.message}; will reconnect`);
-      return true;
+      return this.reconnectLater();
     }
     this.logger.error(`stream: ${err.message}; ending the session`);
     this.finish('error', err);
-    return false;
   }
 
   /** Applies queued events one at a time, in order. Only one loop runs at a time. */
@@ -292,7 +313,7 @@ class StreamSession {
 
   private finish(endedBy: StreamSessionResult['endedBy'], error?: Error, opts: { dropQueued?: boolean } = {}): void {
     if (this.state === 'done') return;
-    if (opts.dropQueued) this.queue.length = 0;
+    if (opts.dropQueued) this.queue.clear();
     if (this.state === 'stopping') {
       // Already ending (e.g. on the signal) when a write failed: the failure must not be reported as a clean end.
       if (error && !this.error) {
@@ -326,7 +347,8 @@ class StreamSession {
     this.state = 'done';
     const result: StreamSessionResult = { events: this.applied, reconnects: this.reconnects, endedBy: this.endedBy };
     if (this.error) result.error = this.error;
-    this.logger.info(`stream: session ended (${this.endedBy}) after ${this.applied} event(s) applied and ${this.reconnects} reconnect(s)`);
+    const superseded = this.queue.superseded ? `, ${this.queue.superseded} superseded while queued` : '';
+    this.logger.info(`stream: session ended (${this.endedBy}) after ${this.applied} event(s) applied${superseded} and ${this.reconnects} reconnect(s)`);
     this.resolve(result);
   }
 }

@@ -38,6 +38,19 @@ export class ItemTooLargeError extends StoreError {
   }
 }
 
+/** A stored compressed item that inflates past the limit when read: treated as unreadable, never inflated whole. */
+export class StoredItemTooLargeError extends StoreError {
+  override name = 'StoredItemTooLargeError';
+  constructor(
+    readonly key: string | undefined,
+    readonly compressedBytes: number,
+    readonly limit: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`stored item ${key === undefined ? '(no key)' : JSON.stringify(key)} (${compressedBytes} bytes gzip-compressed) inflates past the limit of ${limit} bytes; it was not read`, options);
+  }
+}
+
 export interface UnwrittenItem {
   kind: DataKindName | '$inited' | '$syncStatus';
   key: string;

@@ -26,7 +26,8 @@ class DynamoDBPersistentCore implements interfaces.PersistentDataStore {
   constructor(private readonly store: DynamoDBFlagStore) {}
 
   init(allData: interfaces.KindKeyedStore<interfaces.PersistentStoreDataKind>, callback: (err?: Error) => void): void {
-    const data: FullDataSet = { flags: {}, segments: {} };
+    // Null prototypes: a "__proto__" flag is a key like any other, not the object's prototype.
+    const data: FullDataSet = { flags: Object.create(null), segments: Object.create(null) };
     for (const { key: kind, item: items } of allData) {
       const target = kind.namespace === 'features' ? data.flags : kind.namespace === 'segments' ? data.segments : undefined;
       if (!target) continue;

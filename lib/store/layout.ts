@@ -14,6 +14,7 @@
 // our reader inflates it.
 
 import { gunzipSync } from 'node:zlib';
+import { StoredItemTooLargeError } from './errors.js';
 import type { DataKindName } from './types.js';
 
 export const INITED_KEY = '$inited';
@@ -21,6 +22,12 @@ export const INITED_KEY = '$inited';
 export const COMPRESSED_ATTRIBUTE = 'itemGzip';
 /** DynamoDB's hard item size limit is 400 KB (409,600 bytes); like LaunchDarkly we stay under 400,000. */
 export const MAX_ITEM_BYTES = 400_000;
+/**
+ * The most a compressed item may inflate to when read: 64 MiB, the largest full data set the sync accepts
+ * from LaunchDarkly (no real flag or segment comes near it). Under 400 KB of gzip can otherwise inflate to
+ * gigabytes and take a consumer Lambda down.
+ */
+export const MAX_INFLATED_ITEM_BYTES = 64 * 1024 * 1024;
 
 export function prefixed(prefix: string | undefined, name: string): string {
   return prefix ? `${prefix}:${name}` : name;
@@ -50,13 +57,19 @@ export interface StoredRow {
 
 /**
  * Reads the JSON of a stored row, inflating the compressed form. Returns undefined when the row has
- * no readable item, which LaunchDarkly's readers treat as deleted.
+ * no readable item, which LaunchDarkly's readers treat as deleted. Throws StoredItemTooLargeError when the
+ * compressed form inflates past `maxBytes`, and zlib's error when it is not gzip.
  */
-export function rowJson(row: StoredRow): string | undefined {
+export function rowJson(row: StoredRow, maxBytes = MAX_INFLATED_ITEM_BYTES): string | undefined {
   if (row.item?.S !== undefined) return row.item.S;
   const gz = row.itemGzip?.B;
-  if (gz) return gunzipSync(gz).toString('utf8');
-  return undefined;
+  if (!gz) return undefined;
+  try {
+    return gunzipSync(gz, { maxOutputLength: maxBytes }).toString('utf8');
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw new StoredItemTooLargeError(row.key?.S, gz.byteLength, maxBytes, { cause: err });
+    throw err;
+  }
 }
 
 /** The version stored in a row, 0 when absent (as LaunchDarkly's reader does). */

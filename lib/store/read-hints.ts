@@ -29,6 +29,8 @@ export const RANGE_TARGET_BYTES = 700_000;
 export const MAX_RANGES = 64;
 /** A hint row must fit DynamoDB's 400 KB item limit with room to spare; refs are left out beyond this. */
 export const MAX_HINT_BYTES = 350_000;
+/** A stored hint inflating past this is ignored as damaged (a real one, 350 KB of gzip, inflates to a few MB). */
+export const MAX_HINT_INFLATED_BYTES = 16 * 1024 * 1024;
 
 export interface ReadHints {
   format: number;
@@ -115,7 +117,7 @@ export function decodeReadHints(bytes: Uint8Array | undefined): ReadHints | unde
   if (!bytes) return undefined;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(gunzipSync(bytes).toString('utf8'));
+    parsed = JSON.parse(gunzipSync(bytes, { maxOutputLength: MAX_HINT_INFLATED_BYTES }).toString('utf8'));
   } catch {
     return undefined;
   }

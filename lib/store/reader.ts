@@ -429,7 +429,8 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
 
   private async queryAll(kind: DataKindName): Promise<LDFeatureStoreKindData | undefined> {
     const namespace = namespaceFor(this.prefix, kind);
-    const items: LDFeatureStoreKindData = {};
+    // Null prototype: a "__proto__" key is stored as a key, and an absent "toString" reads as absent (security fix).
+    const items: LDFeatureStoreKindData = Object.create(null);
     const rows = new Map<string, Value>();
     const take = (out: QueryCommandOutput) => {
       for (const row of (out.Items ?? []) as StoredRow[]) {

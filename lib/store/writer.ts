@@ -313,7 +313,8 @@ export class DynamoDBFlagStore {
 
   /** Every item of a kind, keyed by key, without deleted ones. */
   async all(kind: DataKindName): Promise<Record<string, VersionedItem>> {
-    const result: Record<string, VersionedItem> = {};
+    // Null prototype: keys such as "__proto__" are ordinary keys here (security fix; the writer rewrite keeps this).
+    const result: Record<string, VersionedItem> = Object.create(null);
     for (const [key, item] of Object.entries(await this.allIncludingDeleted(kind))) if (!item.deleted) result[key] = item;
     return result;
   }
@@ -341,7 +342,7 @@ export class DynamoDBFlagStore {
       ExpressionAttributeValues: { ':ns': { S: namespaceFor(this.prefix, kind) } },
       ConsistentRead: this.consistentReads,
     });
-    const result: Record<string, VersionedItem> = {};
+    const result: Record<string, VersionedItem> = Object.create(null);
     for (const row of rows) {
       const key = row.key?.S;
       if (key === undefined) continue;

@@ -139,7 +139,7 @@ describe('PollingClient', () => {
 
   it('rejects bad options with a message naming the option', () => {
     expect(() => new PollingClient({ sdkKey: '', baseUri: ld.baseUri })).toThrow('PollingClient: "sdkKey" must be a non-empty string');
-    expect(() => new PollingClient({ sdkKey: SDK_KEY, baseUri: 'sdk.launchdarkly.com' })).toThrow('"baseUri" must be an http(s) URL');
+    expect(() => new PollingClient({ sdkKey: SDK_KEY, baseUri: 'sdk.launchdarkly.com' })).toThrow('"baseUri" must be an https:// URL');
     expect(() => new PollingClient({ sdkKey: SDK_KEY, baseUri: ld.baseUri, timeout: 5 } as never)).toThrow("Unknown option 'timeout'");
     expect(() => new PollingClient({ sdkKey: SDK_KEY, baseUri: ld.baseUri, timeoutMs: 0 })).toThrow('"timeoutMs" must be a positive number');
   });

@@ -298,7 +298,7 @@ describe('runStreamSession', () => {
 
   it('rejects bad options with a message naming the option', () => {
     const onEvent = async () => {};
-    expect(() => runStreamSession({ sdkKey: SDK_KEY, streamUri: 'stream.launchdarkly.com', onEvent })).toThrow('"streamUri" must be an http(s) URL');
+    expect(() => runStreamSession({ sdkKey: SDK_KEY, streamUri: 'stream.launchdarkly.com', onEvent })).toThrow('"streamUri" must be an https:// URL');
     expect(() => runStreamSession({ sdkKey: SDK_KEY, streamUri: ld.streamUri, onEvent, retry: { initialDelay: 5 } as never })).toThrow(
       "Unknown option 'retry.initialDelay'",
     );

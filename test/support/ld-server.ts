@@ -11,7 +11,8 @@
 //
 // The request log keeps headers as received, Authorization included, so tests can assert on it: never print it.
 import { EventEmitter } from 'node:events';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { gzipSync } from 'node:zlib';
 import { pathFor } from '../../lib/launchdarkly/parse.js';
 import { signWebhookBody } from '../../lib/launchdarkly/webhook.js';
@@ -27,6 +28,8 @@ export interface LaunchDarklyServerOptions {
   sdkKey?: string;
   /** Sent as X-LD-EnvID. */
   envId?: string;
+  /** Serve HTTPS with this key and certificate (test/support/tls.ts) instead of plain HTTP. */
+  tls?: { key: string; cert: string };
 }
 
 export interface RecordedRequest {
@@ -174,7 +177,7 @@ export async function startLaunchDarklyServer(options: LaunchDarklyServerOptions
     for (const res of streams) res.write(text);
   }
 
-  const server = createServer((req, res) => {
+  const onRequest: RequestListener = (req, res) => {
     const record: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers: { ...req.headers } };
     requests.push(record);
     changes.emit('change');
@@ -185,9 +188,11 @@ export async function startLaunchDarklyServer(options: LaunchDarklyServerOptions
       return;
     }
     handle(req, res, record);
-  });
+  };
+  const server = options.tls ? createHttpsServer(options.tls, onRequest) : createServer(onRequest);
   server.keepAliveTimeout = 1000;
-  const origin = await listenOnLoopback(server);
+  const listening = await listenOnLoopback(server);
+  const origin = options.tls ? listening.replace(/^http:/, 'https:') : listening;
 
   function until(predicate: () => boolean, what: string, timeoutMs: number): Promise<void> {
     if (predicate()) return Promise.resolve();

@@ -123,3 +123,16 @@ describe('parseStreamEvent', () => {
     expect(parseStreamEvent('delete', JSON.stringify({ path: '/cats/felix', version: 1 }))).toBeUndefined();
   });
 });
+
+describe('keys that are JavaScript property names', () => {
+  it('are kept as keys, and absent ones read as absent', () => {
+    const data = parseFullDataSet(JSON.parse('{"flags":{"__proto__":{"key":"__proto__","version":1},"constructor":{"key":"constructor","version":2}},"segments":{}}'), 'test');
+    expect(Object.keys(data.flags)).toEqual(['__proto__', 'constructor']);
+    expect(data.flags['__proto__']).toEqual({ key: '__proto__', version: 1 });
+    expect(data.flags['toString']).toBeUndefined();
+    expect(data.segments['hasOwnProperty']).toBeUndefined();
+    const put = parseStreamEvent('put', '{"path":"/","data":{"flags":{"__proto__":{"key":"__proto__","version":1}}}}');
+    expect(put?.type === 'put' && Object.keys(put.data.flags)).toEqual(['__proto__']);
+    expect(put?.type === 'put' && put.data.segments['valueOf']).toBeUndefined();
+  });
+});

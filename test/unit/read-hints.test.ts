@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   MAX_HINT_BYTES,
+  MAX_HINT_INFLATED_BYTES,
   RANGE_TARGET_BYTES,
   compareKeys,
   computeReadHints,
@@ -71,5 +72,13 @@ describe('read hints', () => {
     expect(decodeReadHints(gzipSync(JSON.stringify({ format: 2, ranges: {}, refs: {} })))).toBeUndefined();
     const unordered = decodeReadHints(gzipSync(JSON.stringify({ format: 1, ranges: { features: ['m', 'c'], segments: ['a', 7] }, refs: { 'f:x': ['s:y', 3] } })));
     expect(unordered).toEqual({ format: 1, ranges: { features: [], segments: [] }, refs: { 'f:x': ['s:y'] } });
+  });
+});
+
+describe('decodeReadHints against a hint that inflates without limit', () => {
+  it('ignores a hint inflating past MAX_HINT_INFLATED_BYTES instead of inflating it whole', () => {
+    const bomb = gzipSync(`{"format":1,"ranges":{"features":[],"segments":[]},"refs":{},"pad":"${' '.repeat(MAX_HINT_INFLATED_BYTES)}"}`);
+    expect(bomb.byteLength).toBeLessThan(MAX_HINT_BYTES);
+    expect(decodeReadHints(bomb)).toBeUndefined();
   });
 });
