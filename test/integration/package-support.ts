@@ -17,17 +17,17 @@ export interface Ran {
 }
 
 /**
- * The environment a child gets: PATH with this Node (22+) first, HOME, and `extra`; no npm_* variables of the
- * npm that started vitest (they would point a nested npm at the repository), no AWS or LaunchDarkly settings.
+ * The environment a child gets: this one with Node 22+ first on PATH, less the npm_* settings of the npm that
+ * started vitest (they would point a nested npm at the repository) and any AWS or LaunchDarkly settings;
+ * certificate and proxy settings stay, so `npm install` reaches the registry as the developer's npm does.
  */
 export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = {
-    PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`,
-    HOME: process.env.HOME ?? tmpdir(),
-  };
-  for (const k of ['SystemRoot', 'TEMP', 'TMP', 'npm_config_cache', 'npm_config_registry']) {
-    if (process.env[k]) env[k] = process.env[k]!;
+  const keep = new Set(['npm_config_cache', 'npm_config_registry', 'AWS_CA_BUNDLE']);
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && (keep.has(k) || !/^(npm_|AWS_|LD_|FLAG_|TABLE_NAME$)/i.test(k))) env[k] = v;
   }
+  env.PATH = `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`;
   return { ...env, ...extra };
 }
 

@@ -4,6 +4,7 @@
 // Local, a consumer CDK stack (ld-dynamodb-sync/infra with NodejsFunction defaults), and the documentation's
 // consumer snippet bundled exactly as docs/package.md says (esbuild ESM and CJS, NodejsFunction) evaluating
 // flags from DynamoDB Local as an in-memory SDK does. One install for the whole file: it takes a minute.
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { cp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBFlagStore } from '../../lib/store/index.js';
 import type { FullDataSet } from '../../lib/store/types.js';
 import { dynamoEndpoint, freshTable, localClient } from '../support/tables.js';
+import { until } from '../support/until.js';
 import { cleanEnv, consumerSnippets, documentedEsbuildCommands, installConsumer, pack, repoRoot, repoVersion, run, type Packed } from './package-support.js';
 
 const exampleFile = path.join(repoRoot, 'examples/environment.json');
@@ -108,11 +110,11 @@ describe('the exports, imported by name from the consumer project', () => {
     await writeFile(
       path.join(consumer, 'src/types-check.ts'),
       [
-        "import type { LDFeatureStore } from '@launchdarkly/node-server-sdk';",
+        "import type { LDOptions } from '@launchdarkly/node-server-sdk';",
         "import { DynamoDBFlagStore, type InitSummary } from 'ld-dynamodb-sync';",
         "import { ReadOnlyFeatureStore } from 'ld-dynamodb-sync/store';",
         "import { FlagTable } from 'ld-dynamodb-sync/infra';",
-        "const store: LDFeatureStore = ReadOnlyFeatureStore('flags', { prefix: 'p' });",
+        "const store: LDOptions['featureStore'] = ReadOnlyFeatureStore('flags', { prefix: 'p' });",
         "const summary: Promise<InitSummary> = new DynamoDBFlagStore({ tableName: 'flags' }).init({ flags: {}, segments: {} });",
         'export { store, summary, FlagTable };',
         '',
@@ -183,7 +185,7 @@ describe('the documented consumer snippet, bundled as documented, evaluating fla
     FLAG_PREFIX: PREFIX,
     AWS_REGION: 'us-east-1',
     AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint(),
-    AWS_ACCESS_KEY_ID: 'consumer',
+    AWS_ACCESS_KEY_ID: 'consumerKey',
     AWS_SECRET_ACCESS_KEY: 'consumer',
   });
 
@@ -208,35 +210,78 @@ describe('the documented consumer snippet, bundled as documented, evaluating fla
       expect(values).toEqual(expected);
       expect(new Set(expected).size, 'the users see different values, so a constant answer fails').toBeGreaterThan(1);
     });
-
-    it(`${where} with CDK NodejsFunction defaults, in a stack granted read access through ld-dynamodb-sync/infra`, async () => {
-      await rm(path.join(consumer, 'cdk.out'), { recursive: true, force: true });
-      await writeFile(path.join(consumer, 'src/handler.ts'), code);
-      await writeFile(
-        path.join(consumer, 'synth.mjs'),
-        [
-          "import { App, Stack } from 'aws-cdk-lib';",
-          "import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';",
-          "import { FlagTable } from 'ld-dynamodb-sync/infra';",
-          "const app = new App({ outdir: 'cdk.out' });",
-          "const stack = new Stack(app, 'Consumer', { env: { account: '111122223333', region: 'us-east-1' } });",
-          "const flags = FlagTable.fromTableName(stack, 'Flags', 'ld-flags');",
-          "const fn = new NodejsFunction(stack, 'Checkout', { entry: 'src/handler.ts' });",
-          'flags.grantReadFlags(fn);',
-          'const assembly = app.synth();',
-          "console.log(JSON.stringify(assembly.getStackByName('Consumer').template));",
-          '',
-        ].join('\n'),
-      );
-      const synth = await node(['synth.mjs']);
-      expect(synth.code, synth.stderr).toBe(0);
-      const template = JSON.parse(synth.stdout.trim().split('\n').pop()!) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
-      const policies = Object.values(template.Resources).filter((r) => r.Type === 'AWS::IAM::Policy');
-      expect(JSON.stringify(policies)).toContain('"Action":["dynamodb:GetItem","dynamodb:BatchGetItem","dynamodb:Query"]');
-      const assets = readdirSync(path.join(consumer, 'cdk.out')).filter((d) => d.startsWith('asset.'));
-      expect(assets).toHaveLength(1);
-      const values = await invoke(path.join(consumer, 'cdk.out', assets[0]!, 'index.js'), runEnv());
-      expect(values).toEqual(await expectedValues(flag));
-    });
   }
+
+  it('with CDK NodejsFunction defaults (one function per snippet), granted read access through ld-dynamodb-sync/infra', async () => {
+    await rm(path.join(consumer, 'cdk.out'), { recursive: true, force: true });
+    for (const [i, { code }] of snippets.entries()) await writeFile(path.join(consumer, `src/handler${i}.ts`), code);
+    await writeFile(
+      path.join(consumer, 'synth.mjs'),
+      [
+        "import { App, Stack } from 'aws-cdk-lib';",
+        "import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';",
+        "import { FlagTable } from 'ld-dynamodb-sync/infra';",
+        "const app = new App({ outdir: 'cdk.out' });",
+        "const stack = new Stack(app, 'Consumer', { env: { account: '111122223333', region: 'us-east-1' } });",
+        "const flags = FlagTable.fromTableName(stack, 'Flags', 'ld-flags');",
+        `for (let i = 0; i < ${snippets.length}; i++) flags.grantReadFlags(new NodejsFunction(stack, \`Handler\${i}\`, { entry: \`src/handler\${i}.ts\` }));`,
+        'const template = app.synth().getStackByName(stack.stackName).template;',
+        "console.log(JSON.stringify(template));",
+        '',
+      ].join('\n'),
+    );
+    const synth = await node(['synth.mjs']);
+    expect(synth.code, synth.stderr).toBe(0);
+    const template = JSON.parse(synth.stdout.trim().split('\n').pop()!) as { Resources: Record<string, { Type: string; Properties: { Code?: { S3Key?: string } } }> };
+    const policies = Object.values(template.Resources).filter((r) => r.Type === 'AWS::IAM::Policy');
+    expect(JSON.stringify(policies)).toContain('"Action":["dynamodb:GetItem","dynamodb:BatchGetItem","dynamodb:Query"]');
+    const functions = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function').sort(([a], [b]) => a.localeCompare(b));
+    expect(functions).toHaveLength(snippets.length);
+    for (const [i, [, fn]] of functions.entries()) {
+      // The asset directory is named by the hash that is also the code's S3 key.
+      const asset = `asset.${fn.Properties.Code!.S3Key!.replace(/\.zip$/, '')}`;
+      const values = await invoke(path.join(consumer, 'cdk.out', asset, 'index.js'), runEnv());
+      const flag = /variation\('([^']+)'/.exec(snippets[i]!.code)![1]!;
+      expect(values, snippets[i]!.where).toEqual(await expectedValues(flag));
+    }
+  });
 });
+
+describe('npm start -- --keep-running', () => {
+  it('serves the snippet with the environment it prints, to any credentials; SIGTERM to npm stops DynamoDB Local', { timeout: 180_000 }, async () => {
+    const { code, where } = consumerSnippets()[0]!;
+    await writeFile(path.join(consumer, 'src/handler.ts'), code);
+    const command = documentedEsbuildCommands().find((c) => c.includes('--format=esm'))!;
+    expect((await run(command, [], { cwd: consumer, shell: true })).code).toBe(0);
+
+    const npm = spawn('npm', ['start', '--silent', '--', '--keep-running'], { cwd: repoRoot, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    npm.stdout.on('data', (d) => { output += d; });
+    npm.stderr.on('data', (d) => { output += d; });
+    const exited = new Promise<number | null>((resolve) => npm.once('close', resolve));
+    try {
+      await until(() => /run a consumer handler .* with: (.*)\n/.test(output) || npm.exitCode !== null, () => `npm start to keep running; output so far:\n${output}`, 120_000);
+      const printed = /run a consumer handler .* with: (.*)\n/.exec(output);
+      expect(printed, output).not.toBeNull();
+      const env = Object.fromEntries(printed![1]!.split(' ').map((kv) => kv.split('=') as [string, string]));
+      // Another developer's credentials: DynamoDB Local runs with -sharedDb, so they see the same table.
+      const values = await invoke(path.join(consumer, /--outfile=(\S+)/.exec(command)![1]!), { ...env, AWS_ACCESS_KEY_ID: 'anotherDeveloper', AWS_SECRET_ACCESS_KEY: 'x' });
+      expect(values, where).toEqual(await expectedValues(/variation\('([^']+)'/.exec(code)![1]!));
+    } finally {
+      npm.kill('SIGTERM');
+      await exited;
+    }
+    const java = Number(/Started DynamoDB Local \(in memory, pid (\d+)\)/.exec(output)![1]);
+    await until(() => !alive(java), `DynamoDB Local (pid ${java}) to stop after SIGTERM to npm`);
+    expect(output).toContain('5. Stopped DynamoDB Local.');
+  });
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
