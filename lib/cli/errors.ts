@@ -30,6 +30,8 @@ export interface FailureContext {
   region?: string;
   /** What to suggest when the table does not exist. */
   missingTableHint?: string;
+  /** Error lines the command's logger already printed: a failure listing only those says so instead of repeating them. */
+  errorsShown?: Set<string>;
 }
 
 interface ErrorLike {
@@ -138,6 +140,10 @@ export function describeFailure(err: unknown, ctx: FailureContext): string {
     return oneLine(code && !(e.message ?? '').includes(code) ? `${e.message} (${code})` : e.message ?? String(err));
   }
   // Store errors already say what, where and which keys.
+  const problems = (err as { problems?: { message: string }[] }).problems;
+  if (e.name === 'PartialInitError' && problems?.length && problems.every((p) => ctx.errorsShown?.has(p.message))) {
+    return `Init stored every valid item but rejected ${problems.length} (named above)`;
+  }
   if (['StoreError', 'ItemValidationError', 'ItemTooLargeError', 'WriteFailedError', 'PartialInitError'].includes(e.name ?? '')) {
     const aws = e.name === 'WriteFailedError' ? describeDynamoDBError(e.cause, ctx) : undefined;
     return oneLine(aws ? `${e.message}; ${aws}` : e.message ?? String(err));

@@ -192,7 +192,9 @@ export async function runLocal(argv: string[], io: CliIO): Promise<number> {
     interrupted();
 
     // 2. Sync, through the same core as the Lambda functions.
-    const store = new DynamoDBFlagStore({ tableName: p.tableName, prefix: p.prefix, client, logger: stderrLogger(safe.stderr, false) });
+    const logger = stderrLogger(safe.stderr, false);
+    ctx = { ...ctx, errorsShown: logger.errorsShown };
+    const store = new DynamoDBFlagStore({ tableName: p.tableName, prefix: p.prefix, client, logger });
     let report: SyncReport;
     let from: string;
     if (p.source.kind === 'file') {

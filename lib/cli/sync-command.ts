@@ -119,9 +119,9 @@ export async function syncCommand(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   const config = dynamoClientConfig({ endpoint: plan.endpoint, region: plan.region }, io.env);
-  const ctx = failureContext(plan.tableName, plan, config);
   const client = new DynamoDBClient(config);
   const logger = stderrLogger(io.stderr, plan.verbose);
+  const ctx = { ...failureContext(plan.tableName, plan, config), errorsShown: logger.errorsShown };
   try {
     // A file that cannot be synced fails before anything is created (--create-table) or touched.
     if (plan.source === 'file') await readDataFile(plan.file!);
