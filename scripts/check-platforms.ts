@@ -2,6 +2,7 @@
 // own platform check as each developer platform sees it, so a dependency that would stop `npm ci` with
 // EBADPLATFORM on macOS, Windows or arm64 Linux fails here, on the CI machine. Nothing is installed.
 import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,7 +19,10 @@ if (!npmCli) {
 /** This environment without the settings of the npm running this script (`--silent` would hide the plan). */
 function npmFreeEnv(): NodeJS.ProcessEnv {
   const keep = new Set(['npm_config_cache', 'npm_config_registry']);
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_') || keep.has(k)));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_') || keep.has(k)));
+  // As "win32", Node and npm take the temporary directory from TEMP/TMP, else from SystemRoot, which is unset
+  // here: that would create a folder named "undefined\temp" in the repository. Point them at the real one.
+  return { ...env, TEMP: tmpdir(), TMP: tmpdir() };
 }
 
 let failed = 0;
