@@ -13,6 +13,19 @@ for (const name of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+// npm runs this script through `sh -c`; a SIGTERM sent to npm reaches that shell, which dies without passing
+// it on (Ctrl-C reaches every process of the terminal's group, so it never had this problem). Our parent
+// changing is how we learn of it: stop as on SIGTERM, so DynamoDB Local (java) does not outlive `npm start`.
+// (This is why package.json runs `node --import tsx scripts/start.ts`: the tsx wrapper would be a parent
+// that stays.)
+const parent = process.ppid;
+const orphaned = setInterval(() => {
+  if (process.ppid === parent) return;
+  clearInterval(orphaned);
+  process.emit('SIGTERM', 'SIGTERM');
+}, 250);
+orphaned.unref();
+
 const code = await runLocal(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,

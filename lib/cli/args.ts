@@ -17,10 +17,27 @@ export interface Parsed<T> {
  */
 export function parse<T>(argv: string[], options: Options, command: string | undefined, allowPositionals = false): Parsed<T> {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options, strict: true, allowPositionals, allowNegative: true });
+    const { values, positionals, tokens } = parseArgs({ args: argv, options, strict: true, allowPositionals, allowNegative: true, tokens: true });
+    rejectRepeats(tokens, options, command);
     return { values: values as T, positionals };
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     throw new UsageError(rewrite(err as Error & { code?: string }, options), command);
+  }
+}
+
+type Token = NonNullable<ReturnType<typeof parseArgs>['tokens']>[number];
+
+/** parseArgs keeps the last of a repeated single-valued option; `--table a --table b` is a mistake, not a choice. */
+function rejectRepeats(tokens: Token[], options: Options, command: string | undefined): void {
+  const seen = new Map<string, string | undefined>();
+  for (const t of tokens) {
+    if (t.kind !== 'option' || options[t.name]?.multiple) continue;
+    if (seen.has(t.name)) {
+      const values = [seen.get(t.name), t.value].filter((v) => v !== undefined).map((v) => `'${v}'`);
+      throw new UsageError(`Option '--${t.name}' is given more than once${values.length === 2 ? ` (${values.join(' and ')})` : ''}; give it once`, command);
+    }
+    seen.set(t.name, t.value);
   }
 }
 
@@ -84,6 +101,17 @@ export function ldUri(value: string | undefined, name: string, command?: string)
     if (err instanceof ServiceUriError) throw new UsageError(err.message, command);
     throw err;
   }
+}
+
+/** DynamoDB's rule for table names: 3 to 255 letters, digits, '_', '-' or '.'. */
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+
+/** A DynamoDB table name, checked before any request so the error names the option rather than a ValidationException. */
+export function tableName(value: string, name: string, command?: string, from = `Option '--${name}'`): string {
+  if (!TABLE_NAME.test(value)) {
+    throw new UsageError(`${from} must be a DynamoDB table name: 3 to 255 letters, digits, '_', '-' or '.', got '${value}'`, command);
+  }
+  return value;
 }
 
 /** One of a fixed set of words. */

@@ -6,7 +6,7 @@ import { DescribeTableCommand, DynamoDBClient, type DynamoDBClientConfig } from 
 import { createFlagTable } from '../store/table.js';
 import { CliError, describeDynamoDBError, type FailureContext } from './errors.js';
 
-/** Credentials DynamoDB Local accepts; the same ones the tests use, since DynamoDB Local keeps tables per access key. */
+/** Credentials DynamoDB Local accepts (letters and digits only). Ours runs with -sharedDb, so any others see the same tables. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 export interface DynamoDBTarget {

@@ -30,6 +30,8 @@ export interface FailureContext {
   region?: string;
   /** What to suggest when the table does not exist. */
   missingTableHint?: string;
+  /** Error lines the command's logger already printed: a failure listing only those says so instead of repeating them. */
+  errorsShown?: Set<string>;
 }
 
 interface ErrorLike {
@@ -82,6 +84,13 @@ export function describeDynamoDBError(err: unknown, ctx: FailureContext): string
   }
   const code = networkCode(err);
   if (code) return `Could not reach DynamoDB ${where(ctx)} (${code}); is it running and is the endpoint right?`;
+  if (/^Region is missing/.test(e.message ?? '')) {
+    return 'No AWS region is configured: set AWS_REGION (e.g. AWS_REGION=us-east-1), pass --region, or set a region in your AWS profile; for DynamoDB Local pass --dynamodb-endpoint';
+  }
+  const notDynamo = ctx.endpoint ? notDynamoDB(e) : undefined;
+  if (notDynamo) {
+    return `${ctx.endpoint} did not answer as DynamoDB does (${notDynamo}); --dynamodb-endpoint must be the URL of a DynamoDB API, e.g. DynamoDB Local at http://localhost:8000`;
+  }
   if (e.name === 'TimeoutError') return `DynamoDB ${where(ctx)} did not answer in time (${e.message})`;
   if (e.name === 'CredentialsProviderError' || /Could not load credentials/i.test(e.message ?? '')) {
     return 'No AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or pass --dynamodb-endpoint for DynamoDB Local';
@@ -91,6 +100,19 @@ export function describeDynamoDBError(err: unknown, ctx: FailureContext): string
   }
   if (e.name === 'AccessDeniedException') return `Access to DynamoDB table ${table} was denied (${e.message})`;
   if (e.$metadata) return `DynamoDB ${where(ctx)} failed: ${e.name}: ${e.message}`;
+  return undefined;
+}
+
+/**
+ * What shows that an endpoint is not DynamoDB: the AWS SDK could not read its answer as a DynamoDB response
+ * (a web page, another API's JSON, a 404). Undefined for a real DynamoDB error.
+ */
+function notDynamoDB(e: ErrorLike): string | undefined {
+  const status = e.$metadata?.httpStatusCode;
+  const answered = status ? `HTTP ${status}` : 'an answer';
+  if (e.name === 'UnknownError') return `${answered} without a DynamoDB error code`;
+  if (/Deserialization error|Unexpected token|is not valid JSON|Expected .* JSON/i.test(e.message ?? '')) return `${answered} that is not DynamoDB's JSON`;
+  if (status && status !== 400 && status < 500 && !e.name?.endsWith('Exception')) return `${answered} (${e.name})`;
   return undefined;
 }
 
@@ -118,6 +140,10 @@ export function describeFailure(err: unknown, ctx: FailureContext): string {
     return oneLine(code && !(e.message ?? '').includes(code) ? `${e.message} (${code})` : e.message ?? String(err));
   }
   // Store errors already say what, where and which keys.
+  const problems = (err as { problems?: { message: string }[] }).problems;
+  if (e.name === 'PartialInitError' && problems?.length && problems.every((p) => ctx.errorsShown?.has(p.message))) {
+    return `Init stored every valid item but rejected ${problems.length} (named above)`;
+  }
   if (['StoreError', 'ItemValidationError', 'ItemTooLargeError', 'WriteFailedError', 'PartialInitError'].includes(e.name ?? '')) {
     const aws = e.name === 'WriteFailedError' ? describeDynamoDBError(e.cause, ctx) : undefined;
     return oneLine(aws ? `${e.message}; ${aws}` : e.message ?? String(err));

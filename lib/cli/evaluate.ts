@@ -12,22 +12,22 @@ export interface LabelledContext {
   context: LDContext;
 }
 
-/** Contexts chosen so that, on the example environment, each demo flag shows several different outcomes. */
+/** Contexts chosen so that, on the example environment, each demo flag shows several different outcomes. Labels start with the context keys, so a user can evaluate the same contexts from their own code. */
 export const DEMO_CONTEXTS: LabelledContext[] = [
   {
-    label: 'alice (staff, NZ, pro)',
+    label: 'user-alice (staff, NZ, pro)',
     context: { kind: 'user', key: 'user-alice', name: 'Alice', email: 'alice@example.com', country: 'NZ', appVersion: '2.4.0', plan: 'pro', platform: 'ios' },
   },
   {
-    label: 'bob (US, app 1.8.2)',
+    label: 'user-bob (US, app 1.8.2)',
     context: { kind: 'user', key: 'user-bob', name: 'Bob', email: 'bob@gmail.com', country: 'US', appVersion: '1.8.2', plan: 'free', platform: 'web' },
   },
   {
-    label: 'carol (beta tester, AU)',
+    label: 'user-carol (beta tester, AU)',
     context: { kind: 'user', key: 'user-carol', name: 'Carol', email: 'carol@fastmail.com', country: 'AU', appVersion: '3.0.1', plan: 'free', platform: 'android' },
   },
   {
-    label: 'dave @ org-globex (DE)',
+    label: 'user-dave + org-globex (DE)',
     context: {
       kind: 'multi',
       user: { key: 'user-dave', name: 'Dave', email: 'dave@globex.com', country: 'DE', appVersion: '2.2.0', plan: 'enterprise' },
@@ -58,7 +58,7 @@ export interface Evaluation {
   reason: LDEvaluationReason;
 }
 
-const LABEL_WIDTH = 26;
+const LABEL_WIDTH = 30;
 
 /** The parts of a flag the explanations look at. */
 interface FlagShape {

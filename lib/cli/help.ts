@@ -24,8 +24,8 @@ Options:
                              credentials unless AWS credentials are configured)
   --region REGION            AWS region (default: AWS_REGION or your AWS configuration)
   --create-table             create the table if it does not exist
-  --base-uri URL             LaunchDarkly polling base URI (default: LD_BASE_URI or ${DEFAULT_BASE_URI})
-  --stream-uri URL           LaunchDarkly streaming base URI (default: LD_STREAM_URI or ${DEFAULT_STREAM_URI})
+  --base-uri URL             LaunchDarkly polling base URI, used by --source poll (default: LD_BASE_URI or ${DEFAULT_BASE_URI})
+  --stream-uri URL           LaunchDarkly streaming base URI, used by --source stream (default: LD_STREAM_URI or ${DEFAULT_STREAM_URI})
   --progress SECONDS         print progress to stderr every SECONDS (default: a live line on a terminal only)
   --json                     print the summary as JSON
   --verbose                  log details to stderr

@@ -5,11 +5,12 @@
 // endpoint or a real table instead (see START_HELP).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startDynamoDBLocal, type DynamoDBLocal } from '../local/dynamodb-local.js';
+import { JavaNotFoundError, startDynamoDBLocal, type DynamoDBLocal } from '../local/dynamodb-local.js';
+import { readDataFile } from '../launchdarkly/file.js';
 import { PollingClient } from '../launchdarkly/polling.js';
 import { DynamoDBFlagStore } from '../store/index.js';
 import { runFileSync, runPollSync, type SyncReport } from '../sync/index.js';
-import { ldUri, parse, url } from './args.js';
+import { ldUri, parse, tableName as tableNameOf, url } from './args.js';
 import { checkTable, dynamoClientConfig, DynamoDBClient, failureContext } from './dynamodb.js';
 import { optionalEnv } from './env.js';
 import { CliError, describeFailure, UsageError } from './errors.js';
@@ -107,7 +108,8 @@ function plan(argv: string[], io: CliIO): StartPlan | 'help' {
   const aws = v.local === false;
   if (aws && endpoint) throw new UsageError("Options '--no-local' and '--dynamodb-endpoint' conflict: pick AWS or an endpoint", C);
   if (v.local === true) throw new UsageError("Option '--local' is the default; did you mean '--no-local'?", C);
-  const tableName = v.table || optionalEnv(io.env, 'TABLE_NAME');
+  const givenTable = v.table || optionalEnv(io.env, 'TABLE_NAME');
+  const tableName = givenTable === undefined ? undefined : tableNameOf(givenTable, 'table', C, v.table ? undefined : 'Environment variable TABLE_NAME');
   if (aws && !tableName) throw new UsageError("Option '--table' (or TABLE_NAME) is required with --no-local: the DynamoDB table in your AWS account", C);
   const sdkKey = optionalEnv(io.env, 'LD_SDK_KEY');
   if (sdkKey && v.file) throw new UsageError("Option '--file' conflicts with LD_SDK_KEY: unset LD_SDK_KEY to sync a file, or drop --file to sync from LaunchDarkly", C);
@@ -163,6 +165,8 @@ export async function runLocal(argv: string[], io: CliIO): Promise<number> {
       if (safe.signal?.aborted) throw new CliError('Interrupted');
     };
     out.write('ld-dynamodb-sync local run\n\n');
+    // A file that cannot be synced fails before anything is started or created.
+    if (p.source.kind === 'file') await readDataFile(p.source.file);
 
     // 1. DynamoDB
     let endpoint = p.endpoint;
@@ -188,7 +192,9 @@ export async function runLocal(argv: string[], io: CliIO): Promise<number> {
     interrupted();
 
     // 2. Sync, through the same core as the Lambda functions.
-    const store = new DynamoDBFlagStore({ tableName: p.tableName, prefix: p.prefix, client, logger: stderrLogger(safe.stderr, false) });
+    const logger = stderrLogger(safe.stderr, false);
+    ctx = { ...ctx, errorsShown: logger.errorsShown };
+    const store = new DynamoDBFlagStore({ tableName: p.tableName, prefix: p.prefix, client, logger });
     let report: SyncReport;
     let from: string;
     if (p.source.kind === 'file') {
@@ -233,9 +239,13 @@ export async function runLocal(argv: string[], io: CliIO): Promise<number> {
     out.write('\n');
 
     if (ddb && p.keepRunning) {
+      // DynamoDB Local runs with -sharedDb, so any credentials see the table; these are the variables the
+      // consumer snippet (docs/package.md) and the AWS SDK read.
+      const snippetEnv = [`FLAG_TABLE=${p.tableName}`, ...(p.prefix ? [`FLAG_PREFIX=${p.prefix}`] : []), `AWS_ENDPOINT_URL_DYNAMODB=${ddb.endpoint}`, 'AWS_REGION=us-east-1', 'AWS_ACCESS_KEY_ID=local', 'AWS_SECRET_ACCESS_KEY=local'];
       out.write(
-        `DynamoDB Local keeps running at ${ddb.endpoint} until Ctrl-C. Try, in another terminal:\n` +
-          `  npm run cli -- status --table ${p.tableName}${p.prefix ? ` --prefix ${p.prefix}` : ''} --dynamodb-endpoint ${ddb.endpoint}\n`,
+        `DynamoDB Local keeps running at ${ddb.endpoint} until Ctrl-C (or SIGTERM). Try, in another terminal:\n` +
+          `  npm run cli -- status --table ${p.tableName}${p.prefix ? ` --prefix ${p.prefix}` : ''} --dynamodb-endpoint ${ddb.endpoint}\n` +
+          `  or run a consumer handler (docs/package.md) with: ${snippetEnv.join(' ')}\n`,
       );
       await new Promise<void>((resolve) => {
         if (!safe.signal || safe.signal.aborted) return resolve();
@@ -270,9 +280,7 @@ async function startLocal(): Promise<DynamoDBLocal> {
     return await startDynamoDBLocal();
   } catch (err) {
     const msg = (err as Error).message;
-    if (/ENOENT/.test(msg)) {
-      throw new CliError('Java was not found on PATH: DynamoDB Local needs Java 17 or later (or pass --dynamodb-endpoint URL, or --no-local)', { cause: err });
-    }
+    if (err instanceof JavaNotFoundError) throw new CliError(`${msg}; or pass --dynamodb-endpoint URL, or --no-local`, { cause: err });
     throw new CliError(`Could not start DynamoDB Local: ${msg}`, { cause: err });
   }
 }

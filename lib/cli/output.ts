@@ -110,11 +110,14 @@ export class StringOutput implements Output {
 }
 
 /** A logger for the store and the sources that writes to stderr: warnings and errors always, the rest with --verbose. */
-export function stderrLogger(stderr: Output, verbose: boolean): StoreLogger {
+export function stderrLogger(stderr: Output, verbose: boolean): StoreLogger & { errorsShown: Set<string> } {
+  // Error lines already shown, so the final failure message need not repeat them (see describeFailure).
+  const errorsShown = new Set<string>();
   const line = (level: string) => (...args: unknown[]) => {
     const text = args.map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
+    if (level === 'error') errorsShown.add(text);
     stderr.write(`${level}: ${text.replace(/\s*\n\s*/g, ' ')}\n`);
   };
   const off = () => {};
-  return { debug: verbose ? line('debug') : off, info: verbose ? line('info') : off, warn: line('warning'), error: line('error') };
+  return { debug: verbose ? line('debug') : off, info: verbose ? line('info') : off, warn: line('warning'), error: line('error'), errorsShown };
 }

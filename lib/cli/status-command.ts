@@ -1,7 +1,7 @@
 // `ld-dynamodb-sync status`: what a table holds for one environment (prefix): whether an init completed,
 // how many flags and segments (and tombstones), and when and from which source the last sync ran.
 import { DynamoDBFlagStore } from '../store/index.js';
-import { parse, required, url } from './args.js';
+import { parse, required, tableName as tableNameOf, url } from './args.js';
 import { checkTable, dynamoClientConfig, DynamoDBClient, failureContext } from './dynamodb.js';
 import { CliError, describeFailure } from './errors.js';
 import { STATUS_HELP } from './help.js';
@@ -43,7 +43,7 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
     io.stdout.write(STATUS_HELP);
     return 0;
   }
-  const tableName = required(v.table, 'table', 'the DynamoDB table to inspect', C);
+  const tableName = tableNameOf(required(v.table, 'table', 'the DynamoDB table to inspect', C), 'table', C);
   const prefix = v.prefix || undefined;
   const endpoint = url(v['dynamodb-endpoint'], 'dynamodb-endpoint', C);
   const config = dynamoClientConfig({ endpoint, region: v.region }, io.env);

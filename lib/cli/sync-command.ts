@@ -2,10 +2,11 @@
 // a file, through the same sync core the Lambda functions use. Prints a summary; on failure the caller prints
 // one line and exits non-zero.
 import path from 'node:path';
+import { readDataFile } from '../launchdarkly/file.js';
 import { PollingClient } from '../launchdarkly/polling.js';
 import { DynamoDBFlagStore } from '../store/index.js';
 import { runFileSync, runPollSync, runStreamSync, type StreamSyncReport, type SyncProgress, type SyncReport } from '../sync/index.js';
-import { ldUri, oneOf, parse, required, seconds, url } from './args.js';
+import { ldUri, oneOf, parse, required, seconds, tableName as tableNameOf, url } from './args.js';
 import { checkTable, dynamoClientConfig, DynamoDBClient, failureContext } from './dynamodb.js';
 import { optionalEnv, requireEnv } from './env.js';
 import { CliError, describeFailure, UsageError } from './errors.js';
@@ -72,12 +73,12 @@ export function planSync(argv: string[], io: CliIO): SyncPlan | 'help' {
   const { values: v } = parse<Values>(argv, OPTIONS, C);
   if (v.help) return 'help';
   const source = oneOf(required(v.source, 'source', 'poll, stream or file', C), 'source', SOURCES, C);
-  const tableName = required(v.table, 'table', 'the DynamoDB table to sync into', C);
+  const tableName = tableNameOf(required(v.table, 'table', 'the DynamoDB table to sync into', C), 'table', C);
   if (source === 'file' && !v.file) throw new UsageError("Option '--file' is required with --source file: the JSON file to sync", C);
   if (source !== 'file' && v.file !== undefined) throw new UsageError(`Option '--file' applies only to --source file, not --source ${source}`, C);
   if (source !== 'stream' && v.duration !== undefined) throw new UsageError(`Option '--duration' applies only to --source stream, not --source ${source}`, C);
-  if (source !== 'poll' && v['base-uri'] !== undefined) throw new UsageError(`Option '--base-uri' applies only to --source poll, not --source ${source}`, C);
-  if (source !== 'stream' && v['stream-uri'] !== undefined) throw new UsageError(`Option '--stream-uri' applies only to --source stream, not --source ${source}`, C);
+  // --base-uri and --stream-uri are service endpoints, like the SDK's baseUri/streamUri: accepted with any
+  // source, so a Relay Proxy user can set both once; each is used by the source that talks to it.
   const durationS = seconds(v.duration, 'duration', C);
   const progressS = seconds(v.progress, 'progress', C);
   const plan: SyncPlan = {
@@ -118,10 +119,12 @@ export async function syncCommand(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   const config = dynamoClientConfig({ endpoint: plan.endpoint, region: plan.region }, io.env);
-  const ctx = failureContext(plan.tableName, plan, config);
   const client = new DynamoDBClient(config);
   const logger = stderrLogger(io.stderr, plan.verbose);
+  const ctx = { ...failureContext(plan.tableName, plan, config), errorsShown: logger.errorsShown };
   try {
+    // A file that cannot be synced fails before anything is created (--create-table) or touched.
+    if (plan.source === 'file') await readDataFile(plan.file!);
     const checked = await checkTable(client, ctx, { create: plan.createTable });
     if (checked === 'created') io.stderr.write(`Created DynamoDB table '${plan.tableName}'\n`);
     const store = new DynamoDBFlagStore({ tableName: plan.tableName, prefix: plan.prefix, client, logger });

@@ -1,6 +1,9 @@
 // Starts AWS's DynamoDB Local (the jar shipped in amplify-dynamodb-simulator, run with Java 17+) in memory on
 // a free loopback port. Used by `npm start`, the vitest global set-up and the benchmarks; stopped by PID.
 // Development-time only: nothing deployed imports it (amplify-dynamodb-simulator is a dev dependency).
+// -sharedDb: one database whatever the credentials and region, so a consumer snippet run with other (or
+// real) credentials sees the table `npm start` created. Java is taken from JAVA_HOME when set, else PATH;
+// when neither has one the error says how to install it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createServer, connect } from 'node:net';
@@ -17,6 +20,26 @@ function emulatorDir(): string {
   const require = createRequire(import.meta.url);
   const pkg = require.resolve('amplify-dynamodb-simulator/package.json');
   return path.join(path.dirname(pkg), 'emulator');
+}
+
+/** Thrown when no Java runtime can be started; the message says how to get one. */
+export class JavaNotFoundError extends Error {
+  override name = 'JavaNotFoundError';
+}
+
+/** The java executable: $JAVA_HOME/bin/java when JAVA_HOME is set, else `java` on PATH. */
+export function javaCommand(env: NodeJS.ProcessEnv = process.env): string {
+  const home = env.JAVA_HOME?.trim();
+  return home ? path.join(home, 'bin', process.platform === 'win32' ? 'java.exe' : 'java') : 'java';
+}
+
+function javaMissing(java: string): JavaNotFoundError {
+  const where = java === 'java' ? "Java was not found on PATH (and JAVA_HOME is not set)" : `JAVA_HOME points to no Java runtime (${java} does not exist)`;
+  return new JavaNotFoundError(
+    `${where}: DynamoDB Local needs Java 17 or later. Install one, e.g. 'sudo apt-get install openjdk-17-jre-headless' ` +
+      "(Debian/Ubuntu), 'brew install openjdk@17' (macOS) or 'winget install EclipseAdoptium.Temurin.17.JRE' (Windows), " +
+      'or set JAVA_HOME to an installed one',
+  );
 }
 
 export async function freePort(): Promise<number> {
@@ -42,9 +65,10 @@ function canConnect(port: number): Promise<boolean> {
 export async function startDynamoDBLocal(opts: { port?: number; timeoutMs?: number } = {}): Promise<DynamoDBLocal> {
   const dir = emulatorDir();
   const port = opts.port ?? (await freePort());
+  const java = javaCommand();
   const child: ChildProcess = spawn(
-    'java',
-    [`-Djava.library.path=${path.join(dir, 'DynamoDBLocal_lib')}`, '-jar', path.join(dir, 'DynamoDBLocal.jar'), '-inMemory', '-port', String(port)],
+    java,
+    [`-Djava.library.path=${path.join(dir, 'DynamoDBLocal_lib')}`, '-jar', path.join(dir, 'DynamoDBLocal.jar'), '-inMemory', '-sharedDb', '-port', String(port)],
     { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -53,10 +77,12 @@ export async function startDynamoDBLocal(opts: { port?: number; timeoutMs?: numb
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let exitCode: number | null | undefined;
   void exited.then((c) => { exitCode = c; });
-  child.once('error', (err) => { output += String(err); exitCode = -1; });
+  let spawnError: NodeJS.ErrnoException | undefined;
+  child.once('error', (err) => { spawnError = err; output += String(err); exitCode = -1; });
 
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   while (!(await canConnect(port))) {
+    if (spawnError?.code === 'ENOENT') throw javaMissing(java);
     if (exitCode !== undefined) throw new Error(`DynamoDB Local exited with code ${exitCode} before listening on port ${port}: ${output.trim()}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');

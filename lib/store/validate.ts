@@ -40,7 +40,8 @@ export function checkItem(kind: unknown, item: unknown, mapKey?: string): Versio
   const { key, version, deleted } = item as Record<string, unknown>;
   checkKey(kind, mapKey ?? key);
   if (mapKey !== undefined && key !== mapKey) {
-    throw new ItemValidationError(kind, mapKey, `listed under ${JSON.stringify(mapKey)} but its "key" is ${describe(key)}`);
+    const has = key === undefined ? 'has no "key"' : `its "key" is ${describe(key)}`;
+    throw new ItemValidationError(kind, mapKey, `listed under ${JSON.stringify(mapKey)} but ${has}`);
   }
   checkVersion(kind, mapKey ?? (key as string), version);
   if (deleted !== undefined && typeof deleted !== 'boolean') {

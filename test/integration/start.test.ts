@@ -70,11 +70,11 @@ describe('npm start', () => {
     for (const line of lines) expect(out, shown).toContain(`${line}\n`);
 
     // And the demo shows what it is meant to show (checked by hand against the example's rules).
-    expect(out).toMatch(/new-checkout\n {2}alice \(staff, NZ, pro\) +→ true {2}\(RULE_MATCH: rule 1: in segment internal-staff or beta-testers\)/);
-    expect(out).toMatch(/new-checkout\n(.*\n)*? {2}carol \(beta tester, AU\) +→ true {2}\(TARGET_MATCH/);
-    expect(out).toMatch(/one-click-buy\n(.*\n)*? {2}bob \(US, app 1\.8\.2\) +→ false {2}\(PREREQUISITE_FAILED: prerequisite 'new-checkout' not met/);
-    expect(out).toMatch(/api-rate-limit\n(.*\n)*? {2}dave @ org-globex \(DE\) +→ 5000 {2}\(TARGET_MATCH/);
-    expect(out).toMatch(/holiday-theme\n {2}alice.*→ null {2}\(OFF: flag is off and has no off variation/);
+    expect(out).toMatch(/new-checkout\n {2}user-alice \(staff, NZ, pro\) +→ true {2}\(RULE_MATCH: rule 1: in segment internal-staff or beta-testers\)/);
+    expect(out).toMatch(/new-checkout\n(.*\n)*? {2}user-carol \(beta tester, AU\) +→ true {2}\(TARGET_MATCH/);
+    expect(out).toMatch(/one-click-buy\n(.*\n)*? {2}user-bob \(US, app 1\.8\.2\) +→ false {2}\(PREREQUISITE_FAILED: prerequisite 'new-checkout' not met/);
+    expect(out).toMatch(/api-rate-limit\n(.*\n)*? {2}user-dave \+ org-globex \(DE\) +→ 5000 {2}\(TARGET_MATCH/);
+    expect(out).toMatch(/holiday-theme\n {2}user-alice.*→ null {2}\(OFF: flag is off and has no off variation/);
     expect(new Set(lines.map((l) => /\((\w+):/.exec(l)?.[1])).size).toBeGreaterThanOrEqual(5); // OFF, FALLTHROUGH, TARGET_MATCH, RULE_MATCH, PREREQUISITE_FAILED
 
     expect(out).toContain('5. Stopped DynamoDB Local.');

@@ -50,7 +50,7 @@ const deep = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
 
 const corpus: BadItem[] = [
   // flags: keys
-  { kind: 'features', mapKey: 'bad-no-key', json: without(goodFlag('bad-no-key'), 'key'), reason: /listed under "bad-no-key" but its "key" is nothing/ },
+  { kind: 'features', mapKey: 'bad-no-key', json: without(goodFlag('bad-no-key'), 'key'), reason: /listed under "bad-no-key" but has no "key"/ },
   { kind: 'features', mapKey: 'bad-key-number', json: flagWith('bad-key-number', { key: 42 }), reason: /"key" is number 42/ },
   { kind: 'features', mapKey: 'bad-key-null', json: flagWith('bad-key-null', { key: null }), reason: /"key" is null/ },
   { kind: 'features', mapKey: 'bad-key-object', json: flagWith('bad-key-object', { key: { nested: 'x' } }), reason: /"key" is an object/ },
@@ -82,7 +82,7 @@ const corpus: BadItem[] = [
   // flags: size
   { kind: 'features', mapKey: 'bad-huge', json: flagWith('bad-huge', { variations: [incompressible(), 'b'] }), reason: /bytes even gzip-compressed; a DynamoDB item holds at most 400000 bytes/, tooLarge: true },
   // segments
-  { kind: 'segments', mapKey: 'bad-seg-no-key', json: without(goodSegment('bad-seg-no-key'), 'key'), reason: /listed under "bad-seg-no-key" but its "key" is nothing/ },
+  { kind: 'segments', mapKey: 'bad-seg-no-key', json: without(goodSegment('bad-seg-no-key'), 'key'), reason: /listed under "bad-seg-no-key" but has no "key"/ },
   { kind: 'segments', mapKey: 'bad-seg-mismatch', json: segmentWith('bad-seg-mismatch', { key: 'other-seg' }), reason: /listed under "bad-seg-mismatch" but its "key" is "other-seg"/ },
   { kind: 'segments', mapKey: 'bad-seg-version-missing', json: without(goodSegment('bad-seg-version-missing'), 'version'), reason: /"version" must be a non-negative integer, got nothing/ },
   { kind: 'segments', mapKey: 'bad-seg-version-negative', json: segmentWith('bad-seg-version-negative', { version: -5 }), reason: /"version" must be a non-negative integer, got number -5/ },

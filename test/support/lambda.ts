@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Context, LambdaFunctionURLEvent } from 'aws-lambda';
-import { vi } from 'vitest';
+import { onTestFailed, vi } from 'vitest';
 import type { LaunchDarklyServer } from './ld-server.js';
 import { listenOnLoopback } from './loopback.js';
 
@@ -78,15 +78,23 @@ export function functionUrlEvent(options: {
   };
 }
 
-/** Everything written to stdout and stderr until `restore()`; still passed through, so failures stay visible. */
+/**
+ * Everything written to stdout and stderr until `restore()`. Kept out of the test run's output (a passing run
+ * is quiet: the handlers' expected errors are checked, not printed), and printed if the test fails.
+ */
 export function captureOutput() {
   const chunks: string[] = [];
-  const spies = [process.stdout, process.stderr].map((stream) => {
-    const original = stream.write.bind(stream);
-    return vi.spyOn(stream, 'write').mockImplementation(((chunk: unknown, ...rest: unknown[]) => {
+  const originalStderr = process.stderr.write.bind(process.stderr);
+  const spies = [process.stdout, process.stderr].map((stream) =>
+    vi.spyOn(stream, 'write').mockImplementation(((chunk: unknown, ...rest: unknown[]) => {
       chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-      return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
-    }) as typeof stream.write);
+      const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      if (done) queueMicrotask(done);
+      return true;
+    }) as typeof stream.write),
+  );
+  onTestFailed(() => {
+    originalStderr(`--- output captured during the failed test ---\n${chunks.join('')}--- end of captured output ---\n`);
   });
   const text = () => chunks.join('');
   const jsonLines = () =>
