@@ -177,6 +177,6 @@ describe('DynamoDBBigSegmentStore options', () => {
     await expect(store.getMetadata()).rejects.toThrow(/the store is closed/);
 
     expect(() => DynamoDBBigSegmentStore(table, { prefx: 'opts' } as never)).toThrow("DynamoDBBigSegmentStore: Unknown option 'prefx'");
-    expect(() => DynamoDBBigSegmentStore(table, { dynamoDBClient: client, clientOptions: {} } as never)).toThrow(StoreOptionsError);
+    expect(() => DynamoDBBigSegmentStore(table, { client, clientConfig: {} } as never)).toThrow(StoreOptionsError);
   });
 });
