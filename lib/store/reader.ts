@@ -23,14 +23,6 @@
 // - The SDK's evaluator needs items preprocessed (attribute references, large segment lists as sets); the
 //   SDK's own `reviveFullPayload` does that, exactly as for data it receives from LaunchDarkly.
 import {
-  BatchGetItemCommand,
-  DynamoDBClient,
-  QueryCommand,
-  type AttributeValue,
-  type DynamoDBClientConfig,
-  type QueryCommandOutput,
-} from '@aws-sdk/client-dynamodb';
-import {
   reviveFullPayload,
   type DataKind,
   type LDClientContext,
@@ -41,7 +33,15 @@ import {
 } from '@launchdarkly/node-server-sdk';
 import { COMPRESSED_ATTRIBUTE, initedKey, isDataKind, namespaceFor, prerequisiteKeys, rowJson, segmentKeys, type StoredRow } from './layout.js';
 import { decodeReadHints, parseRefId, rangeKeyCondition, rangesOf, readHintsKey, refId, type ReadHints } from './read-hints.js';
+import { readerSettings, ReaderOptionsError, type ReadOnlyFeatureStoreOptions } from './reader/options.js';
+import { createReadTransport, type Attr, type QueryOutput, type ReadTransport, type Row } from './transport/transport.js';
 import type { DataKindName } from './types.js';
+
+export { ReaderOptionsError, type ReadOnlyFeatureStoreOptions };
+export { createReadTransport, type ReadTransport } from './transport/transport.js';
+
+type AttributeValue = Attr;
+type QueryCommandOutput = QueryOutput;
 
 /** Thrown by the write methods (init, upsert, delete): this store only reads. */
 export class ReadOnlyStoreError extends Error {
@@ -58,28 +58,6 @@ export class ReadOnlyStoreError extends Error {
   }
 }
 
-/** Invalid options given to ReadOnlyFeatureStore. */
-export class ReaderOptionsError extends Error {
-  override name = 'ReaderOptionsError';
-}
-
-interface BaseOptions {
-  /** The prefix the sync writes this environment under; none by default. */
-  prefix?: string;
-  /** Seconds items stay cached; default 15 (as LaunchDarkly's store), 0 turns the cache off. */
-  cacheTTL?: number;
-  /** Strongly consistent reads (twice the read units). Default false. */
-  consistentReads?: boolean;
-  /** Default: the SDK's logger. */
-  logger?: LDLogger;
-}
-
-/** Pass a DynamoDB client, or the configuration to build one (destroyed on close), never both. */
-export type ReadOnlyFeatureStoreOptions = BaseOptions &
-  ({ client: DynamoDBClient; clientConfig?: never } | { client?: never; clientConfig?: DynamoDBClientConfig });
-
-const KNOWN_OPTIONS = new Set(['prefix', 'cacheTTL', 'consistentReads', 'logger', 'client', 'clientConfig']);
-const DEFAULT_TTL_SECONDS = 15;
 /** BatchGetItem takes at most 100 keys. */
 const BATCH_LIMIT = 100;
 /** With cacheTTL 0, how long items read on a lookup's behalf wait for the evaluation that needs them. */
@@ -132,15 +110,14 @@ export function ReadOnlyFeatureStore(
   tableName: string,
   options: ReadOnlyFeatureStoreOptions = {},
 ): (clientContext: LDClientContext) => LDFeatureStore {
-  checkOptions(tableName, options);
+  readerSettings(tableName, options);
   return (clientContext) => new ReadOnlyDynamoDBFeatureStore(tableName, options, clientContext?.basicConfiguration?.logger);
 }
 
 export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
   readonly tableName: string;
   readonly prefix: string | undefined;
-  private readonly client: DynamoDBClient;
-  private readonly ownsClient: boolean;
+  private readonly transport: ReadTransport;
   private readonly ttlMs: number;
   private readonly consistentReads: boolean;
   private readonly logger: LDLogger;
@@ -161,14 +138,14 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
   private closed = false;
 
   constructor(tableName: string, options: ReadOnlyFeatureStoreOptions = {}, sdkLogger?: LDLogger) {
-    checkOptions(tableName, options);
+    const settings = readerSettings(tableName, options);
     this.tableName = tableName;
-    this.prefix = options.prefix || undefined;
-    this.ttlMs = (options.cacheTTL ?? DEFAULT_TTL_SECONDS) * 1000;
-    this.consistentReads = options.consistentReads ?? false;
-    this.logger = options.logger ?? sdkLogger ?? silent;
-    this.ownsClient = !options.client;
-    this.client = options.client ?? new DynamoDBClient(options.clientConfig ?? {});
+    this.prefix = settings.prefix;
+    this.ttlMs = settings.ttlMs;
+    this.consistentReads = settings.consistentReads;
+    this.logger = settings.logger ?? sdkLogger ?? silent;
+    // The lean transport unless the caller hands us an SDK client (or a configuration only the SDK implements).
+    this.transport = createReadTransport({ client: settings.client, clientConfig: settings.clientConfig });
   }
 
   get(kind: DataKind, key: string, callback: (res: Item | null) => void): void {
@@ -230,7 +207,7 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
     this.closed = true;
     this.cache.clear();
     this.allCache.clear();
-    if (this.ownsClient) this.client.destroy();
+    this.transport.close();
   }
 
   getDescription(): string {
@@ -324,17 +301,15 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
     try {
       if (this.closed) throw new Error('the store is closed');
       for (let attempt = 0; ; attempt++) {
-        const out = await this.client.send(
-          new BatchGetItemCommand({
-            RequestItems: {
-              [this.tableName]: { Keys: [...waiting.values()].map((r) => this.keyOf(r)), ConsistentRead: this.consistentReads },
-            },
-          }),
+        const out = await this.transport.batchGet(
+          this.tableName,
+          [...waiting.values()].map((r) => this.keyOf(r)),
+          this.consistentReads,
         );
         // The hints first: the items of this batch use them to plan the fetch of their dependencies.
         const hintsKey = readHintsKey(this.prefix);
         const isHints = (row: Record<string, AttributeValue>) => row.namespace?.S === hintsKey;
-        const rows = [...(out.Responses?.[this.tableName] ?? [])].sort((a, b) => Number(isHints(b)) - Number(isHints(a)));
+        const rows = [...out.rows].sort((a, b) => Number(isHints(b)) - Number(isHints(a)));
         for (const row of rows) {
           const id = rowId(row);
           const request = waiting.get(id);
@@ -342,7 +317,7 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
           waiting.delete(id);
           this.settle(request, row as StoredRow);
         }
-        const unprocessed = new Set((out.UnprocessedKeys?.[this.tableName]?.Keys ?? []).map(rowId));
+        const unprocessed = new Set(out.unprocessed.map(rowId));
         for (const [id, request] of waiting) {
           if (unprocessed.has(id)) continue;
           waiting.delete(id);
@@ -517,8 +492,7 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
     const range = rangeKeyCondition(lo, hi);
     const values: Record<string, AttributeValue> = { ':ns': { S: namespace }, ...range.values };
     const condition = `#ns = :ns${range.expression}`;
-    return this.client.send(
-      new QueryCommand({
+    return this.transport.query({
         TableName: this.tableName,
         KeyConditionExpression: condition,
         // Only what decoding needs: leaving out the repeated namespace and the version saves response bytes and parsing.
@@ -527,8 +501,7 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
         ExpressionAttributeValues: values,
         ConsistentRead: this.consistentReads,
         ExclusiveStartKey: start,
-      }),
-    );
+      });
   }
 
   // ---- helpers
@@ -590,22 +563,6 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
     this.logger.error(err.message);
     throw err;
   }
-}
-
-function checkOptions(tableName: unknown, options: unknown): asserts options is ReadOnlyFeatureStoreOptions {
-  if (typeof tableName !== 'string' || tableName.length < 3 || tableName.length > 255) {
-    throw new ReaderOptionsError(`tableName must be a DynamoDB table name (3 to 255 characters), got ${JSON.stringify(tableName)}`);
-  }
-  if (options === null || typeof options !== 'object') throw new ReaderOptionsError(`options must be an object, got ${typeof options}`);
-  const o = options as Record<string, unknown>;
-  for (const name of Object.keys(o)) {
-    if (!KNOWN_OPTIONS.has(name)) throw new ReaderOptionsError(`Unknown option '${name}'; expected one of ${[...KNOWN_OPTIONS].join(', ')}`);
-  }
-  if (o.prefix !== undefined && typeof o.prefix !== 'string') throw new ReaderOptionsError(`Option 'prefix' must be a string, got ${typeof o.prefix}`);
-  if (o.cacheTTL !== undefined && !(typeof o.cacheTTL === 'number' && Number.isFinite(o.cacheTTL) && o.cacheTTL >= 0)) {
-    throw new ReaderOptionsError(`Option 'cacheTTL' must be a number of seconds, 0 or more, got ${JSON.stringify(o.cacheTTL)}`);
-  }
-  if (o.client !== undefined && o.clientConfig !== undefined) throw new ReaderOptionsError("Pass either 'client' or 'clientConfig', not both");
 }
 
 function kindOf(kind: DataKind | undefined): DataKindName | undefined {
