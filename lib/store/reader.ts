@@ -152,7 +152,7 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
     const name = kindOf(kind);
     if (!name) return this.answer(callback, null);
     const scoped = this.scope?.[name];
-    if (scoped) return this.answer(callback, scoped[key] ?? null);
+    if (scoped) return this.answer(callback, ownItem(scoped, key));
     const id = itemId(name, key);
     // A read already under way is newer than anything cached (with the cache off, it is this evaluation's).
     const pending = this.loading.get(id);
@@ -221,12 +221,30 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
     const pending = this.loading.get(id);
     if (pending) return pending;
     // A query of the whole kind is under way (allFlagsState): it will have this item too.
+    // A small environment (the hints say each namespace fits one query page) is read whole, both namespaces
+    // in one parallel wave: every flag asked for afterwards, in whatever order, is then in the cache.
+    if (this.readsWhole()) this.loadWholeNamespaces();
     const whole = this.allLoading.get(kind);
-    if (whole) return whole.then((items) => (items ? (items[key] ?? null) : undefined));
+    if (whole) return whole.then((items) => (items ? ownItem(items, key) : undefined));
     const promise = this.enqueue(id, kind, key, false);
     // Hints already at hand: what this item refers to beyond its own references travels in the same batch.
     if (this.hints?.value) this.prefetchDependencies(kind, undefined, key);
     return promise;
+  }
+
+  /**
+   * The read policy, from the writer's hints: a namespace with no split points is under RANGE_TARGET_BYTES
+   * (read-hints.ts), one Query page; when both are, one wave of two queries costs little more than a few
+   * item reads and saves a round trip per flag asked for later. Without hints (unknown size), larger
+   * environments, or with the cache off, items are read as they are asked for.
+   */
+  private readsWhole(): boolean {
+    const hints = this.hints?.value;
+    return this.ttlMs > 0 && !!hints && hints.ranges.features.length === 0 && hints.ranges.segments.length === 0;
+  }
+
+  private loadWholeNamespaces(): void {
+    for (const kind of ['features', 'segments'] as const) if (!this.allLoading.has(kind) && !this.freshAll(kind)) void this.loadAll(kind);
   }
 
   private hintsUnknown(): boolean {
@@ -350,6 +368,8 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
       const value = decodeReadHints(bytes) ?? null;
       if (bytes && !value) this.logger.warn(`ReadOnlyDynamoDBFeatureStore: read hints in table "${this.tableName}" are in a form this version does not know; reading without them`);
       this.hints = { value, expires: Date.now() + HINTS_TTL_MS };
+      // Settled before the items of its batch: their dependencies, and every later get, join these queries.
+      if (this.readsWhole()) this.loadWholeNamespaces();
       request.resolve(null);
       return;
     }
@@ -393,8 +413,9 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
     }
     const refs = this.hints?.value?.refs;
     if (refs) {
-      if (self !== undefined) for (const id of refs[self] ?? []) want(id);
-      while (next.length > 0) for (const id of refs[next.shift()!] ?? []) want(id);
+      const refsOf = (id: string) => (Object.hasOwn(refs, id) && Array.isArray(refs[id]) ? refs[id] : []);
+      if (self !== undefined) for (const id of refsOf(self)) want(id);
+      while (next.length > 0) for (const id of refsOf(next.shift()!)) want(id);
     }
     for (const [depKind, depKey] of wanted.values()) {
       const id = itemId(depKind, depKey);
@@ -418,7 +439,8 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
 
   private async queryAll(kind: DataKindName): Promise<LDFeatureStoreKindData | undefined> {
     const namespace = namespaceFor(this.prefix, kind);
-    const items: LDFeatureStoreKindData = {};
+    // Keys are data: `__proto__` or `toString` must be own entries, never the prototype's.
+    const items: LDFeatureStoreKindData = Object.create(null) as LDFeatureStoreKindData;
     const rows = new Map<string, Value>();
     const take = (out: QueryCommandOutput) => {
       for (const row of (out.Items ?? []) as StoredRow[]) {
@@ -571,6 +593,7 @@ function kindOf(kind: DataKind | undefined): DataKindName | undefined {
 }
 
 const itemId = (kind: DataKindName, key: string) => `${kind}:${key}`;
+const ownItem = (items: LDFeatureStoreKindData, key: string): Item | null => (Object.hasOwn(items, key) ? (items[key] ?? null) : null);
 const rowId = (row: Record<string, AttributeValue>) => `${row.namespace?.S}\u0000${row.key?.S}`;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
