@@ -25,8 +25,6 @@ const THROTTLING = new Set(['ProvisionedThroughputExceededException', 'Throttlin
 const TRANSIENT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'EAI_AGAIN', 'ENOTFOUND']);
 const BASE_DELAY_MS = 50;
 const MAX_DELAY_MS = 2_000;
-/** A socket that sends nothing for this long is given up (and the request retried). */
-const SOCKET_TIMEOUT_MS = 10_000;
 
 export class LeanTransport implements ReadTransport {
   readonly kind = 'lean';
@@ -97,7 +95,7 @@ export class LeanTransport implements ReadTransport {
     );
     const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = this.request(
-        { protocol: endpoint.protocol, hostname: endpoint.hostname, port: endpoint.port || undefined, path: signed.path, method: 'POST', headers: signed.headers, agent: this.agent, timeout: SOCKET_TIMEOUT_MS },
+        { protocol: endpoint.protocol, hostname: endpoint.hostname, port: endpoint.port || undefined, path: signed.path, method: 'POST', headers: signed.headers, agent: this.agent },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -105,7 +103,8 @@ export class LeanTransport implements ReadTransport {
           res.on('error', reject);
         },
       );
-      req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer from ${endpoint.host} within ${SOCKET_TIMEOUT_MS} ms`), { code: 'ETIMEDOUT' })));
+      // No timeout of our own, as the AWS SDK has none by default: an overloaded DynamoDB (or DynamoDB Local)
+      // answers late rather than never, and the Lambda's own timeout bounds a request that truly hangs.
       req.on('error', reject);
       req.end(body);
     });
