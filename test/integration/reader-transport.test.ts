@@ -4,7 +4,10 @@
 // throttling, 5xx and dropped connections are retried, the endpoint follows region / FIPS / dual-stack, and
 // the AWS SDK client is used exactly when the caller asks for it.
 import { createHash, createHmac } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { LDClientContext, LDFeatureStore } from '@launchdarkly/node-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,14 +55,14 @@ async function startRecordingProxy(target: string) {
  * request → string to sign → signing key by HMAC chain → signature. Independent of the `aws4` package the
  * transport signs with. Returns what is wrong, or undefined when the signature verifies.
  */
-function verifySigV4(r: Recorded, secretAccessKey: string): string | undefined {
+function verifySigV4(r: Recorded, secretAccessKey: string, mustSign = ['host', 'x-amz-date', 'x-amz-target', 'x-amz-security-token']): string | undefined {
   const auth = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(String(r.headers.authorization));
   if (!auth) return `unexpected Authorization header ${r.headers.authorization}`;
   const [, , date, region, service, signedHeaders, signature] = auth;
   const amzDate = String(r.headers['x-amz-date']);
   if (!amzDate.startsWith(date!)) return 'x-amz-date does not match the credential scope';
   const names = signedHeaders!.split(';');
-  for (const required of ['host', 'x-amz-date', 'x-amz-target', 'x-amz-security-token']) if (!names.includes(required)) return `${required} is not signed`;
+  for (const required of mustSign) if (!names.includes(required)) return `${required} is not signed`;
   const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
   const canonicalHeaders = names.map((n) => `${n}:${String(r.headers[n] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
   const [path, query = ''] = r.url.split('?');
@@ -70,6 +73,12 @@ function verifySigV4(r: Recorded, secretAccessKey: string): string | undefined {
   const signingKey = hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, date!), region!), service!), 'aws4_request');
   const expected = createHmac('sha256', signingKey).update(stringToSign, 'utf8').digest('hex');
   return expected === signature ? undefined : 'signature does not verify';
+}
+
+/** The same check for long-term credentials, which sign no session token. */
+function verifyWithoutToken(r: Recorded, secretAccessKey: string): string | undefined {
+  if (r.headers['x-amz-security-token'] !== undefined) return 'unexpected session token';
+  return verifySigV4({ ...r, headers: { ...r.headers, 'x-amz-security-token': '' } }, secretAccessKey, ['host', 'x-amz-date', 'x-amz-target']);
 }
 
 function storeFor(tableName: string, options: ReadOnlyFeatureStoreOptions): LDFeatureStore {
@@ -163,6 +172,75 @@ describe('the lean transport signs with the credentials Lambda gives a function'
     const noRegion = leanConfigFrom({}, {});
     expect(noRegion?.endpoint).toBeUndefined();
     expect(noRegion?.problem).toMatch(/AWS_REGION/);
+  });
+});
+
+describe('without credentials in the environment, the AWS SDK default chain is used (loaded only then)', () => {
+  const names = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_EC2_METADATA_DISABLED', 'AWS_REGION'];
+  const saved: Record<string, string | undefined> = {};
+  let dir: string;
+  beforeAll(async () => {
+    for (const k of names) {
+      saved[k] = process.env[k];
+      delete process.env[k];
+    }
+    process.env.AWS_EC2_METADATA_DISABLED = 'true';
+    process.env.AWS_REGION = 'us-east-1';
+    dir = await mkdtemp(path.join(tmpdir(), 'reader-creds-'));
+    // An empty config file, so the chain never reads the developer's own ~/.aws.
+    await writeFile(path.join(dir, 'config'), '');
+    process.env.AWS_CONFIG_FILE = path.join(dir, 'config');
+  });
+  afterAll(async () => {
+    for (const k of names) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function signedBy(): Promise<Recorded> {
+    const proxy = await startRecordingProxy(dynamoEndpoint());
+    const store = storeFor('any-table', { clientConfig: { endpoint: proxy.endpoint }, cacheTTL: 0, logger: { error() {}, warn() {}, info() {}, debug() {} } });
+    try {
+      await get(store, 'alpha'); // the table is in no database of these keys: only the request matters
+      return proxy.recorded[0]!;
+    } finally {
+      store.close();
+      await proxy.close();
+    }
+  }
+
+  it('uses a profile from the shared credentials file (local runs)', async () => {
+    await writeFile(path.join(dir, 'credentials'), '[reader-test]\naws_access_key_id = AKIDPROFILEEXAMPLE\naws_secret_access_key = profile/secret\n');
+    process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(dir, 'credentials');
+    process.env.AWS_PROFILE = 'reader-test';
+    try {
+      const r = await signedBy();
+      expect(r.headers.authorization).toContain('Credential=AKIDPROFILEEXAMPLE/');
+      expect(verifyWithoutToken(r, 'profile/secret')).toBeUndefined();
+    } finally {
+      delete process.env.AWS_SHARED_CREDENTIALS_FILE;
+      delete process.env.AWS_PROFILE;
+    }
+  });
+
+  it('uses container credentials (ECS, or a local credentials endpoint) with their session token', async () => {
+    const server = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ AccessKeyId: 'ASIACONTAINEREXAMPLE', SecretAccessKey: 'container/secret', Token: 'container-token', Expiration: new Date(Date.now() + 3_600_000).toISOString() }));
+    });
+    const origin = await listenOnLoopback(server);
+    process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI = `${origin}/creds`;
+    try {
+      const r = await signedBy();
+      expect(r.headers.authorization).toContain('Credential=ASIACONTAINEREXAMPLE/');
+      expect(r.headers['x-amz-security-token']).toBe('container-token');
+      expect(verifySigV4(r, 'container/secret')).toBeUndefined();
+    } finally {
+      delete process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
 
