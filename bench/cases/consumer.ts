@@ -8,12 +8,14 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { FullDataSet } from '../../lib/store/types.js';
 import { generateContexts } from '../../test/support/generate-environment.js';
-import { epochNow, type Counts, type CountingProxy } from '../lib/proxy.js';
+import type { CpuCap } from '../lib/cpu-cap.js';
+import { epochNow, type Counts, type CountingProxy, type Exchange } from '../lib/proxy.js';
 import { localCredentials } from '../lib/tables.js';
 import type { Impl } from '../workers/init-worker.js';
 
-export type Scenario = 'one' | 'five-concurrent' | 'five-sequential' | 'all';
-export const scenarios: Scenario[] = ['one', 'five-concurrent', 'five-sequential', 'all'];
+export type Scenario = 'one' | 'five-concurrent' | 'five-sequential' | 'first-then-five' | 'all' | 'load';
+/** The scenarios the per-size benchmark runs ('load' is the Lambda-sizes floor, run by bench/cases/lambda-sizes.ts). */
+export const scenarios: Scenario[] = ['one', 'five-concurrent', 'five-sequential', 'first-then-five', 'all'];
 
 export interface ConsumerRun {
   /** From spawning the process to the first evaluation's result. */
@@ -23,6 +25,12 @@ export interface ConsumerRun {
   /** Loading the bundle: from the driver's first line to the end of the import. */
   importMs: number;
   requestsBeforeFirst: Counts;
+  /** 'first-then-five': from spawning to the last of the five flags after the first. */
+  processStartToFiveMs?: number;
+  /** Requests from process start to the end of the scenario's first pass (the five flags, for 'first-then-five'). */
+  requestsFirstPass: Counts;
+  /** Rounds of requests in that span: a request that starts after every earlier one ended starts a new wave. */
+  wavesFirstPass: number;
   /** Requests after the first evaluation: the same evaluations again and the warm loop, all within the TTL. */
   requestsAfterFirst: number;
   warmEvalsPerSecond?: number;
@@ -68,10 +76,23 @@ export interface ConsumerSpec {
   tableName: string;
   picked: Picked;
   warm: number;
+  /** Run the process under this CPU cap (bench/lib/cpu-cap.ts). */
+  cap?: CpuCap;
+}
+
+/** Rounds of requests: a request that starts after every earlier one has ended opens a new round. */
+export function countWaves(log: Exchange[]): number {
+  let waves = 0;
+  let lastEnd = -Infinity;
+  for (const e of [...log].sort((a, b) => a.startedAt - b.startedAt)) {
+    if (e.startedAt > lastEnd) waves++;
+    lastEnd = Math.max(lastEnd, e.endedAt);
+  }
+  return waves;
 }
 
 export async function runConsumer(proxy: CountingProxy, repoRoot: string, spec: ConsumerSpec): Promise<ConsumerRun> {
-  const flags = spec.scenario === 'one' ? spec.picked.one : spec.picked.five;
+  const flags = spec.scenario === 'one' ? spec.picked.one : spec.scenario === 'first-then-five' ? [...spec.picked.one, ...spec.picked.five] : spec.picked.five;
   const arg = JSON.stringify({
     bundle: spec.bundle,
     scenario: spec.scenario,
@@ -94,7 +115,10 @@ export async function runConsumer(proxy: CountingProxy, repoRoot: string, spec: 
   };
   proxy.reset();
   const spawnedAt = epochNow();
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bench/consumer/driver.mjs'), arg], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const plain = { command: process.execPath, args: [path.join(repoRoot, 'bench/consumer/driver.mjs'), arg] };
+  // Under a CPU cap (Lambda sizes) the child moves itself into the cgroup before Node starts.
+  const { command, args } = spec.cap ? spec.cap.wrap(plain.command, plain.args) : plain;
+  const child = spawn(command, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -108,6 +132,7 @@ export async function runConsumer(proxy: CountingProxy, repoRoot: string, spec: 
     importedAt: number;
     firstAt: number;
     secondAt: number;
+    fiveAt?: number;
     endedAt: number;
     values: Record<string, unknown>;
     allCount?: number;
@@ -119,6 +144,9 @@ export async function runConsumer(proxy: CountingProxy, repoRoot: string, spec: 
     importMs: out.importedAt - out.startedAt,
     requestsBeforeFirst: proxy.counts((e) => e.startedAt <= out.firstAt),
     requestsAfterFirst: proxy.counts((e) => e.startedAt > out.firstAt).totalRequests,
+    processStartToFiveMs: out.fiveAt === undefined ? undefined : out.fiveAt - spawnedAt,
+    requestsFirstPass: proxy.counts((e) => e.startedAt <= (out.fiveAt ?? out.firstAt)),
+    wavesFirstPass: countWaves(proxy.log.filter((e) => e.startedAt <= (out.fiveAt ?? out.firstAt))),
     warmEvalsPerSecond: out.warm ? out.warm.count / (out.warm.ms / 1000) : undefined,
     values: out.values,
     allCount: out.allCount,

@@ -33,6 +33,23 @@ switch (spec.scenario) {
     await evaluateSequentially(spec.flags);
     out.secondAt = now();
     break;
+  case 'first-then-five':
+    // A Lambda's code asks for flags one at a time: the first variation, then five more, one after another.
+    await client.waitForInitialization();
+    out.values = { [spec.flags[0]]: await client.variation(spec.flags[0], spec.context, null) };
+    out.firstAt = now();
+    for (const key of spec.flags.slice(1)) out.values[key] = await client.variation(key, spec.context, null);
+    out.fiveAt = now();
+    await evaluateSequentially(spec.flags);
+    out.secondAt = now();
+    break;
+  case 'load':
+    // The floor: the LaunchDarkly SDK alone, loaded and initialised in daemon mode with its in-memory store.
+    await client.waitForInitialization();
+    out.values = {};
+    out.firstAt = now();
+    out.secondAt = out.firstAt;
+    break;
   case 'all': {
     await client.waitForInitialization();
     const state = await client.allFlagsState(spec.context);

@@ -16,6 +16,10 @@ export interface BenchConfig {
   seed: number;
   /** A run longer than this (ms) is not repeated: its median is its single value. */
   expensiveMs: number;
+  /** Lambda memory sizes (MB) whose CPU share the cold-start case caps a process to; empty skips the case. */
+  lambdaMemoryMb: number[];
+  /** Repetitions of each capped cold start. */
+  lambdaReps: number;
 }
 
 export const defaultConfig: BenchConfig = {
@@ -26,6 +30,8 @@ export const defaultConfig: BenchConfig = {
   warmEvaluations: 50_000,
   seed: 1,
   expensiveMs: 8_000,
+  lambdaMemoryMb: [128, 512, 1024],
+  lambdaReps: 3,
 };
 
 /** The small configuration `BENCH_QUICK=1` and the test use: every figure, at a size that takes seconds. */
@@ -37,6 +43,8 @@ export const quickConfig: BenchConfig = {
   warmEvaluations: 2_000,
   seed: 1,
   expensiveMs: 8_000,
+  lambdaMemoryMb: [],
+  lambdaReps: 1,
 };
 
 function list(name: string, value: string): number[] {
@@ -56,7 +64,8 @@ function int(name: string, value: string): number {
 
 /**
  * BENCH_QUICK=1 starts from the quick configuration; BENCH_SIZES, BENCH_OURS_ONLY_SIZES, BENCH_REPS,
- * BENCH_PATCHES, BENCH_WARM_EVALS and BENCH_SEED override single settings.
+ * BENCH_PATCHES, BENCH_WARM_EVALS, BENCH_SEED, BENCH_LAMBDA_MB (e.g. "128,512,1024") and BENCH_LAMBDA_REPS
+ * override single settings.
  */
 export function configFromEnv(env: NodeJS.ProcessEnv): BenchConfig {
   const config = { ...(env.BENCH_QUICK === '1' ? quickConfig : defaultConfig) };
@@ -66,6 +75,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): BenchConfig {
   if (env.BENCH_PATCHES !== undefined) config.patches = int('BENCH_PATCHES', env.BENCH_PATCHES);
   if (env.BENCH_WARM_EVALS !== undefined) config.warmEvaluations = int('BENCH_WARM_EVALS', env.BENCH_WARM_EVALS);
   if (env.BENCH_SEED !== undefined) config.seed = int('BENCH_SEED', env.BENCH_SEED);
+  if (env.BENCH_LAMBDA_MB !== undefined) config.lambdaMemoryMb = list('BENCH_LAMBDA_MB', env.BENCH_LAMBDA_MB);
+  if (env.BENCH_LAMBDA_REPS !== undefined) config.lambdaReps = int('BENCH_LAMBDA_REPS', env.BENCH_LAMBDA_REPS);
   if (config.sizes.length === 0) throw new Error('BENCH_SIZES must name at least one size');
   return config;
 }

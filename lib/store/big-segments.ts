@@ -12,13 +12,12 @@
 // metadata missing or older than `bigSegments.staleAfter` gives the reason's `bigSegmentsStatus` "STALE", a
 // failed read "STORE_ERROR", no store configured "NOT_CONFIGURED".
 //
-// Cheap on a cold start: the module imports nothing at load but types; the AWS SDK is loaded when the store
-// is created (the SDK's init, in a Lambda's init phase) and a client is built on the first read, unless one
-// was given. Every read is one GetItem behind the small `GetItem` function, so a leaner transport can replace
-// the AWS SDK without touching the store's logic.
-import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+// Cheap on a cold start: every read is one GetItem through the read path's lean transport (lib/store/transport:
+// aws4-signed HTTP with keep-alive, no AWS SDK), or through the caller's own SDK client when one is given.
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { interfaces, LDClientContext } from '@launchdarkly/node-server-sdk';
 import { resolveStoreOptions, type ResolvedStoreOptions, type StoreOptions } from './options.js';
+import { createReadTransport } from './transport/transport.js';
 
 export const BIG_SEGMENTS_METADATA = 'big_segments_metadata';
 export const BIG_SEGMENTS_USER = 'big_segments_user';
@@ -98,33 +97,22 @@ export function DynamoDBBigSegmentStore(
   const o = resolveStoreOptions('DynamoDBBigSegmentStore', tableName, options);
   return (clientContext) => {
     for (const warning of o.warnings) (o.logger ?? clientContext?.basicConfiguration?.logger)?.warn(warning);
-    const { getItem, close } = awsGetItem(o);
+    const { getItem, close } = transportGetItem(o);
     return new BigSegmentTableStore(getItem, o.prefix, close);
   };
 }
 
-/** GetItem through the AWS SDK v3, loaded now and used from the first read; a client it builds is destroyed on close. */
-function awsGetItem(o: ResolvedStoreOptions): { getItem: GetItem; close: () => void } {
-  const sdk = import('@aws-sdk/client-dynamodb');
-  // Not awaited here: a failed load surfaces as a failed read (STORE_ERROR), not as an unhandled rejection.
-  sdk.catch(() => {});
-  let client: DynamoDBClient | undefined = o.client;
+/** GetItem through the read path's transport (lean, or the caller's SDK client), built with the store. */
+function transportGetItem(o: ResolvedStoreOptions): { getItem: GetItem; close: () => void } {
+  const transport = createReadTransport({ client: o.client, clientConfig: o.clientConfig });
   let closed = false;
   const where = `DynamoDB table "${o.tableName}"${o.prefix ? ` (prefix "${o.prefix}")` : ''}`;
   const getItem: GetItem = async (key) => {
     if (closed) throw new Error(`DynamoDBBigSegmentStore: the store is closed; cannot read ${where}`);
-    const { DynamoDBClient, GetItemCommand } = await sdk;
-    if (closed) throw new Error(`DynamoDBBigSegmentStore: the store is closed; cannot read ${where}`);
-    client ??= new DynamoDBClient(o.clientConfig ?? {});
     try {
-      const out = await client.send(
-        new GetItemCommand({
-          TableName: o.tableName,
-          Key: { namespace: { S: key.namespace }, key: { S: key.key } },
-          ConsistentRead: o.consistentReads,
-        }),
-      );
-      return out.Item;
+      return (await transport.getItem(o.tableName, { namespace: { S: key.namespace }, key: { S: key.key } }, o.consistentReads)) as
+        | Record<string, AttributeValue>
+        | undefined;
     } catch (err) {
       const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       throw new Error(`DynamoDBBigSegmentStore: could not read "${key.namespace}" from ${where}: ${reason}`, { cause: err });
@@ -132,7 +120,7 @@ function awsGetItem(o: ResolvedStoreOptions): { getItem: GetItem; close: () => v
   };
   const close = () => {
     closed = true;
-    if (client && !o.client) client.destroy();
+    transport.close();
   };
   return { getItem, close };
 }

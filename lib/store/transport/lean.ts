@@ -1,0 +1,157 @@
+// The lean read transport: DynamoDB's JSON protocol (POST /, X-Amz-Target: DynamoDB_20120810.<Operation>,
+// application/x-amz-json-1.0) over node:http(s) with keep-alive, signed with Signature Version 4 by `aws4`
+// (a small, long-maintained signer on node:crypto). Retries with capped, jittered exponential backoff what the
+// AWS SDK retries: throttling, 5xx, and connections dropped before an answer. Binary attributes travel as
+// base64 and are handed to callers as Uint8Array, as the SDK does, so callers cannot tell the two apart.
+import http from 'node:http';
+import https from 'node:https';
+import aws4 from 'aws4';
+import type { LeanConfig } from './config.js';
+import type { Attr, BatchGetOutput, QueryInput, QueryOutput, ReadTransport, Row } from './transport.js';
+
+/** A DynamoDB error answer, named as the AWS SDK names it (`ResourceNotFoundException`, …). */
+export class DynamoDBRequestError extends Error {
+  constructor(
+    override readonly name: string,
+    message: string,
+    readonly statusCode: number | undefined,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}
+
+const THROTTLING = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'Throttling', 'TooManyRequestsException']);
+const TRANSIENT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'EAI_AGAIN', 'ENOTFOUND']);
+const BASE_DELAY_MS = 50;
+const MAX_DELAY_MS = 2_000;
+
+export class LeanTransport implements ReadTransport {
+  readonly kind = 'lean';
+  private readonly agent: http.Agent;
+  private readonly request: typeof http.request;
+  private closed = false;
+
+  constructor(private readonly config: LeanConfig) {
+    const secure = config.endpoint?.protocol !== 'http:';
+    // Keep-alive: a Lambda reuses its connection across invocations instead of a TLS handshake per request.
+    this.agent = secure ? new https.Agent({ keepAlive: true, maxSockets: 50 }) : new http.Agent({ keepAlive: true, maxSockets: 50 });
+    this.request = secure ? https.request : http.request;
+  }
+
+  async getItem(table: string, key: Row, consistentRead?: boolean): Promise<Row | undefined> {
+    const out = (await this.send('GetItem', { TableName: table, Key: key, ConsistentRead: consistentRead })) as { Item?: Row };
+    return out.Item;
+  }
+
+  async batchGet(table: string, keys: Row[], consistentRead?: boolean): Promise<BatchGetOutput> {
+    const out = (await this.send('BatchGetItem', { RequestItems: { [table]: { Keys: keys, ConsistentRead: consistentRead } } })) as {
+      Responses?: Record<string, Row[]>;
+      UnprocessedKeys?: Record<string, { Keys?: Row[] }>;
+    };
+    return { rows: out.Responses?.[table] ?? [], unprocessed: out.UnprocessedKeys?.[table]?.Keys ?? [] };
+  }
+
+  async query(input: QueryInput): Promise<QueryOutput> {
+    const out = (await this.send('Query', input)) as { Items?: Row[]; LastEvaluatedKey?: Row };
+    return { Items: out.Items ?? [], LastEvaluatedKey: out.LastEvaluatedKey };
+  }
+
+  close(): void {
+    this.closed = true;
+    this.agent.destroy();
+  }
+
+  /** One operation, retried; resolves to the response with binary attributes decoded. */
+  private async send(operation: string, input: unknown): Promise<unknown> {
+    const body = JSON.stringify(input, binaryToBase64);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return reviveBinary(await this.attempt(operation, body));
+      } catch (err) {
+        if (attempt >= this.config.maxAttempts || !isRetryable(err)) throw err;
+        const delay = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (attempt - 1));
+        await new Promise((resolve) => setTimeout(resolve, delay / 2 + Math.random() * (delay / 2)));
+      }
+    }
+  }
+
+  private async attempt(operation: string, body: string): Promise<unknown> {
+    if (this.closed) throw new Error('the store is closed');
+    const { endpoint, problem } = this.config;
+    if (!endpoint) throw new Error(problem ?? 'no DynamoDB endpoint');
+    const credentials = await this.config.credentials();
+    const signed = aws4.sign(
+      {
+        host: endpoint.host,
+        path: endpoint.pathname || '/',
+        method: 'POST',
+        service: 'dynamodb',
+        region: this.config.region,
+        headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `DynamoDB_20120810.${operation}` },
+        body,
+      },
+      { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken },
+    );
+    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = this.request(
+        { protocol: endpoint.protocol, hostname: endpoint.hostname, port: endpoint.port || undefined, path: signed.path, method: 'POST', headers: signed.headers, agent: this.agent },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
+      // No timeout of our own, as the AWS SDK has none by default: an overloaded DynamoDB (or DynamoDB Local)
+      // answers late rather than never, and the Lambda's own timeout bounds a request that truly hangs.
+      req.on('error', reject);
+      req.end(body);
+    });
+    if (status === 200) return JSON.parse(text);
+    throw errorFrom(status, text);
+  }
+}
+
+function errorFrom(status: number, text: string): DynamoDBRequestError {
+  let type = '';
+  let message = text.slice(0, 300);
+  try {
+    const parsed = JSON.parse(text) as { __type?: string; message?: string; Message?: string };
+    type = (parsed.__type ?? '').split('#').pop() ?? '';
+    message = parsed.message ?? parsed.Message ?? message;
+  } catch {
+    // Not JSON (a proxy's error page): keep the start of the text.
+  }
+  const name = type || `HTTP${status}`;
+  return new DynamoDBRequestError(name, `${name} (HTTP ${status}): ${message}`, status, status >= 500 || status === 429 || THROTTLING.has(type));
+}
+
+function isRetryable(err: unknown): boolean {
+  if (err instanceof DynamoDBRequestError) return err.retryable;
+  const code = (err as { code?: string } | null)?.code;
+  return code !== undefined && TRANSIENT_CODES.has(code);
+}
+
+/** JSON.stringify replacer: binary attribute values go over the wire as base64, as DynamoDB expects. */
+function binaryToBase64(this: unknown, key: string, value: unknown): unknown {
+  const raw = (this as Record<string, unknown>)[key];
+  if (raw instanceof Uint8Array) return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64');
+  return value;
+}
+
+/** Turns every `B` / `BS` value in a response from base64 into bytes (in place). */
+function reviveBinary(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    for (const v of value) reviveBinary(v);
+  } else if (value && typeof value === 'object') {
+    const attr = value as Attr & Record<string, unknown>;
+    for (const key of Object.keys(attr)) {
+      const v = attr[key];
+      if (key === 'B' && typeof v === 'string') attr.B = Buffer.from(v, 'base64');
+      else if (key === 'BS' && Array.isArray(v)) attr.BS = v.map((b) => Buffer.from(String(b), 'base64'));
+      else if (typeof v === 'object') reviveBinary(v);
+    }
+  }
+  return value;
+}
