@@ -13,7 +13,7 @@ import { runFileSync, runPollSync, type SyncReport } from '../sync/index.js';
 import { ldUri, parse, tableName as tableNameOf, url } from './args.js';
 import { checkTable, dynamoClientConfig, DynamoDBClient, failureContext } from './dynamodb.js';
 import { optionalEnv } from './env.js';
-import { CliError, describeFailure, UsageError } from './errors.js';
+import { CliError, describeFailure, type FailureContext, UsageError } from './errors.js';
 import { DEMO_CONTEXTS, DEMO_FLAGS, evaluateFromTable, formatEvaluationLine, sdkLogger, type LabelledContext } from './evaluate.js';
 import { DEFAULT_BASE_URI } from './help.js';
 import { formatDuration, redacting, stderrLogger, type CliIO } from './output.js';
@@ -148,131 +148,169 @@ function parseContext(json: string, index: number): LabelledContext {
   return { label, context: ctx as LabelledContext['context'] };
 }
 
+type Plan = Exclude<ReturnType<typeof plan>, 'help'>;
+
+/** What a run holds open, released in runLocal's finally; `ctx` names the table and endpoint in failures. */
+interface RunState {
+  ddb?: DynamoDBLocal;
+  client?: DynamoDBClient;
+  ctx: FailureContext;
+}
+
 /** Runs the local demo; resolves with the exit code and never rejects. */
 export async function runLocal(argv: string[], io: CliIO): Promise<number> {
   const safe: CliIO = { ...io, stdout: redacting(io.stdout, [io.env.LD_SDK_KEY?.trim()]), stderr: redacting(io.stderr, [io.env.LD_SDK_KEY?.trim()]) };
-  const out = safe.stdout;
-  let ddb: DynamoDBLocal | undefined;
-  let client: DynamoDBClient | undefined;
-  let ctx = {};
+  const state: RunState = { ctx: {} };
   try {
     const p = plan(argv, safe);
     if (p === 'help') {
-      out.write(START_HELP);
+      safe.stdout.write(START_HELP);
       return 0;
     }
-    const interrupted = () => {
-      if (safe.signal?.aborted) throw new CliError('Interrupted');
-    };
-    out.write('ld-dynamodb-sync local run\n\n');
-    // A file that cannot be synced fails before anything is started or created.
-    if (p.source.kind === 'file') await readDataFile(p.source.file);
-
-    // 1. DynamoDB
-    let endpoint = p.endpoint;
-    if (p.mode === 'embedded') {
-      const t0 = Date.now();
-      ddb = await startLocal();
-      endpoint = ddb.endpoint;
-      out.write(`1. Started DynamoDB Local (in memory, pid ${ddb.pid}) at ${endpoint} in ${formatDuration(Date.now() - t0)}\n`);
-    } else if (p.mode === 'endpoint') {
-      out.write(`1. Using DynamoDB at ${endpoint}\n`);
-    } else {
-      out.write(`1. Using DynamoDB in your AWS account${p.region ? ` (region ${p.region})` : ''}\n`);
-    }
-    interrupted();
-    const clientConfig = dynamoClientConfig({ endpoint, region: p.region }, safe.env);
-    ctx = failureContext(p.tableName, { endpoint, region: p.region }, clientConfig);
-    client = new DynamoDBClient(clientConfig);
-    const created = await checkTable(client, ctx, { create: p.createTable });
-    out.write(
-      `2. Table '${p.tableName}' ${created === 'created' ? 'created' : created === 'exists' ? 'exists' : 'assumed to exist'}` +
-        ` (LaunchDarkly's layout: partition key namespace, sort key key)${p.prefix ? `, prefix '${p.prefix}'` : ''}\n`,
-    );
-    interrupted();
-
-    // 2. Sync, through the same core as the Lambda functions.
-    const logger = stderrLogger(safe.stderr, false);
-    ctx = { ...ctx, errorsShown: logger.errorsShown };
-    const store = new DynamoDBFlagStore({ tableName: p.tableName, prefix: p.prefix, client, logger });
-    let report: SyncReport;
-    let from: string;
-    if (p.source.kind === 'file') {
-      from = path.relative(safe.cwd ?? process.cwd(), p.source.file) || p.source.file;
-      report = await runFileSync({ store, path: p.source.file });
-    } else {
-      from = `LaunchDarkly (poll ${p.source.baseUri}, SDK key from LD_SDK_KEY)`;
-      report = await runPollSync({ store, poller: new PollingClient({ sdkKey: p.source.sdkKey, baseUri: p.source.baseUri }) });
-    }
-    const [flags, segments, status] = await Promise.all([store.all('features'), store.all('segments'), store.syncStatus()]);
-    out.write(
-      `3. Synced ${from}: ${Object.keys(flags).length} flags and ${Object.keys(segments).length} segments in the table; ` +
-        `${report.written} items written, ${report.unchanged} unchanged, ${report.deleted} deleted in ${formatDuration(report.durationMs)}\n`,
-    );
-    if (status) out.write(`   Sync status recorded in the table: source ${status.source} at ${status.syncedAt.toISOString()}\n`);
-    interrupted();
-
-    // 3. Evaluate as a consumer Lambda would.
-    const keys = Object.keys(flags).sort();
-    const chosen = p.flags ?? (p.allFlags ? keys : DEMO_FLAGS.filter((k) => k in flags));
-    const flagKeys = chosen.length ? chosen : keys.slice(0, 8);
-    out.write(
-      `4. Evaluating ${flagKeys.length} flag(s) for ${p.contexts.length} context(s) through @launchdarkly/node-server-sdk ` +
-        'in daemon mode (useLdd), reading the table with ReadOnlyFeatureStore:\n',
-    );
-    const evaluations = await evaluateFromTable({
-      tableName: p.tableName,
-      prefix: p.prefix,
-      clientConfig,
-      flags: flagKeys,
-      contexts: p.contexts,
-      logger: sdkLogger(safe.stderr),
-    });
-    let current: string | undefined;
-    for (const e of evaluations) {
-      if (e.flag !== current) {
-        current = e.flag;
-        out.write(`\n${e.flag}${flags[e.flag] ? '' : '  (not in the table)'}\n`);
-      }
-      out.write(`${formatEvaluationLine(e.label, e, flags[e.flag])}\n`);
-    }
-    out.write('\n');
-
-    if (ddb && p.keepRunning) {
-      // DynamoDB Local runs with -sharedDb, so any credentials see the table; these are the variables the
-      // consumer snippet (docs/package.md) and the AWS SDK read.
-      const snippetEnv = [`FLAG_TABLE=${p.tableName}`, ...(p.prefix ? [`FLAG_PREFIX=${p.prefix}`] : []), `AWS_ENDPOINT_URL_DYNAMODB=${ddb.endpoint}`, 'AWS_REGION=us-east-1', 'AWS_ACCESS_KEY_ID=local', 'AWS_SECRET_ACCESS_KEY=local'];
-      out.write(
-        `DynamoDB Local keeps running at ${ddb.endpoint} until Ctrl-C (or SIGTERM). Try, in another terminal:\n` +
-          `  npm run cli -- status --table ${p.tableName}${p.prefix ? ` --prefix ${p.prefix}` : ''} --dynamodb-endpoint ${ddb.endpoint}\n` +
-          `  or run a consumer handler (docs/package.md) with: ${snippetEnv.join(' ')}\n`,
-      );
-      await new Promise<void>((resolve) => {
-        if (!safe.signal || safe.signal.aborted) return resolve();
-        safe.signal.addEventListener('abort', () => resolve(), { once: true });
-      });
-    }
-    if (ddb) {
-      await ddb.stop();
-      ddb = undefined;
-      out.write('5. Stopped DynamoDB Local.\n');
-    }
-    out.write(
-      '\nNext: `npm test` runs the test suite; `npm run cli -- --help` shows the CLI;\n' +
-        'with LD_SDK_KEY set, `npm start` syncs your own LaunchDarkly environment.\n',
-    );
+    await runSteps(p, safe, state);
     return 0;
   } catch (err) {
     if (err instanceof UsageError) {
       safe.stderr.write(`npm start: ${err.message} (see 'npm start -- --help')\n`);
       return 2;
     }
-    safe.stderr.write(`npm start: ${describeFailure(err, ctx)}\n`);
+    safe.stderr.write(`npm start: ${describeFailure(err, state.ctx)}\n`);
     return 1;
   } finally {
-    client?.destroy();
-    await ddb?.stop().catch(() => {});
+    state.client?.destroy();
+    await state.ddb?.stop().catch(() => {});
   }
+}
+
+/** The numbered steps the demo prints: DynamoDB, table, sync, evaluations, then stop. */
+async function runSteps(p: Plan, safe: CliIO, state: RunState): Promise<void> {
+  const out = safe.stdout;
+  const interrupted = () => {
+    if (safe.signal?.aborted) throw new CliError('Interrupted');
+  };
+  out.write('ld-dynamodb-sync local run\n\n');
+  // A file that cannot be synced fails before anything is started or created.
+  if (p.source.kind === 'file') await readDataFile(p.source.file);
+
+  const { clientConfig, client } = await prepareTable(p, safe, state);
+  interrupted();
+  const flags = await syncStep(p, safe, state, client);
+  interrupted();
+  await evaluateStep(p, safe, clientConfig, flags);
+
+  if (state.ddb && p.keepRunning) await keepRunning(p, safe, state.ddb);
+  if (state.ddb) {
+    await state.ddb.stop();
+    state.ddb = undefined;
+    out.write('5. Stopped DynamoDB Local.\n');
+  }
+  out.write(
+    '\nNext: `npm test` runs the test suite; `npm run cli -- --help` shows the CLI;\n' +
+      'with LD_SDK_KEY set, `npm start` syncs your own LaunchDarkly environment.\n',
+  );
+}
+
+/** Steps 1 and 2: DynamoDB (embedded, an endpoint or the account) and the table. */
+async function prepareTable(p: Plan, safe: CliIO, state: RunState) {
+  const out = safe.stdout;
+  let endpoint = p.endpoint;
+  if (p.mode === 'embedded') {
+    const t0 = Date.now();
+    state.ddb = await startLocal();
+    endpoint = state.ddb.endpoint;
+    out.write(`1. Started DynamoDB Local (in memory, pid ${state.ddb.pid}) at ${endpoint} in ${formatDuration(Date.now() - t0)}\n`);
+  } else if (p.mode === 'endpoint') {
+    out.write(`1. Using DynamoDB at ${endpoint}\n`);
+  } else {
+    out.write(`1. Using DynamoDB in your AWS account${p.region ? ` (region ${p.region})` : ''}\n`);
+  }
+  const clientConfig = dynamoClientConfig({ endpoint, region: p.region }, safe.env);
+  state.ctx = failureContext(p.tableName, { endpoint, region: p.region }, clientConfig);
+  const client = new DynamoDBClient(clientConfig);
+  state.client = client;
+  const created = await checkTable(client, state.ctx, { create: p.createTable });
+  out.write(
+    `2. Table '${p.tableName}' ${created === 'created' ? 'created' : created === 'exists' ? 'exists' : 'assumed to exist'}` +
+      ` (LaunchDarkly's layout: partition key namespace, sort key key)${p.prefix ? `, prefix '${p.prefix}'` : ''}\n`,
+  );
+  return { clientConfig, client };
+}
+
+/** Step 3: the sync, through the same core as the Lambda functions; resolves with the flags now in the table. */
+async function syncStep(p: Plan, safe: CliIO, state: RunState, client: DynamoDBClient) {
+  const logger = stderrLogger(safe.stderr, false);
+  state.ctx = { ...state.ctx, errorsShown: logger.errorsShown };
+  const store = new DynamoDBFlagStore({ tableName: p.tableName, prefix: p.prefix, client, logger });
+  let report: SyncReport;
+  let from: string;
+  if (p.source.kind === 'file') {
+    from = path.relative(safe.cwd ?? process.cwd(), p.source.file) || p.source.file;
+    report = await runFileSync({ store, path: p.source.file });
+  } else {
+    from = `LaunchDarkly (poll ${p.source.baseUri}, SDK key from LD_SDK_KEY)`;
+    report = await runPollSync({ store, poller: new PollingClient({ sdkKey: p.source.sdkKey, baseUri: p.source.baseUri }) });
+  }
+  const [flags, segments, status] = await Promise.all([store.all('features'), store.all('segments'), store.syncStatus()]);
+  safe.stdout.write(
+    `3. Synced ${from}: ${Object.keys(flags).length} flags and ${Object.keys(segments).length} segments in the table; ` +
+      `${report.written} items written, ${report.unchanged} unchanged, ${report.deleted} deleted in ${formatDuration(report.durationMs)}\n`,
+  );
+  if (status) safe.stdout.write(`   Sync status recorded in the table: source ${status.source} at ${status.syncedAt.toISOString()}\n`);
+  return flags;
+}
+
+/** Step 4: evaluations as a consumer Lambda makes them. */
+async function evaluateStep(p: Plan, safe: CliIO, clientConfig: ReturnType<typeof dynamoClientConfig>, flags: Record<string, unknown>) {
+  const out = safe.stdout;
+  const has = (key: string) => Object.hasOwn(flags, key);
+  const keys = Object.keys(flags).sort();
+  const chosen = p.flags ?? (p.allFlags ? keys : DEMO_FLAGS.filter(has));
+  const flagKeys = chosen.length ? chosen : keys.slice(0, 8);
+  out.write(
+    `4. Evaluating ${flagKeys.length} flag(s) for ${p.contexts.length} context(s) through @launchdarkly/node-server-sdk ` +
+      'in daemon mode (useLdd), reading the table with ReadOnlyFeatureStore:\n',
+  );
+  const evaluations = await evaluateFromTable({
+    tableName: p.tableName,
+    prefix: p.prefix,
+    clientConfig,
+    flags: flagKeys,
+    contexts: p.contexts,
+    logger: sdkLogger(safe.stderr),
+  });
+  let current: string | undefined;
+  for (const e of evaluations) {
+    const flag = has(e.flag) ? flags[e.flag] : undefined;
+    if (e.flag !== current) {
+      current = e.flag;
+      out.write(`\n${e.flag}${flag ? '' : '  (not in the table)'}\n`);
+    }
+    out.write(`${formatEvaluationLine(e.label, e, flag as Parameters<typeof formatEvaluationLine>[2])}\n`);
+  }
+  out.write('\n');
+}
+
+/** With --keep-running: says how to use the table, then waits for Ctrl-C or SIGTERM. */
+async function keepRunning(p: Plan, safe: CliIO, ddb: DynamoDBLocal): Promise<void> {
+  // DynamoDB Local runs with -sharedDb, so any credentials see the table; these are the variables the
+  // consumer snippet (docs/package.md) and the AWS SDK read.
+  const snippetEnv = [
+    `FLAG_TABLE=${p.tableName}`,
+    ...(p.prefix ? [`FLAG_PREFIX=${p.prefix}`] : []),
+    `AWS_ENDPOINT_URL_DYNAMODB=${ddb.endpoint}`,
+    'AWS_REGION=us-east-1',
+    'AWS_ACCESS_KEY_ID=local',
+    'AWS_SECRET_ACCESS_KEY=local',
+  ];
+  safe.stdout.write(
+    `DynamoDB Local keeps running at ${ddb.endpoint} until Ctrl-C (or SIGTERM). Try, in another terminal:\n` +
+      `  npm run cli -- status --table ${p.tableName}${p.prefix ? ` --prefix ${p.prefix}` : ''} --dynamodb-endpoint ${ddb.endpoint}\n` +
+      `  or run a consumer handler (docs/package.md) with: ${snippetEnv.join(' ')}\n`,
+  );
+  await new Promise<void>((resolve) => {
+    if (!safe.signal || safe.signal.aborted) return resolve();
+    safe.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
 }
 
 async function startLocal(): Promise<DynamoDBLocal> {
