@@ -4,7 +4,7 @@
 // before each phase this process says "ready" and waits for "go", so the parent can reset its counters, and
 // after it says "done" with its wall time and memory, so the parent can read the counts and the table.
 import { createRequire } from 'node:module';
-import { DynamoDBFlagStore } from '../../lib/store/writer.js';
+import { DynamoDBFlagStore } from '../../lib/store/flag-store.js';
 import type { FullDataSet } from '../../lib/store/types.js';
 import { generateEnvironment, withChangedFlags } from '../../test/support/generate-environment.js';
 import { clientConfig } from '../lib/tables.js';

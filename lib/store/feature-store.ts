@@ -11,7 +11,7 @@ import {
 import type { DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { isDataKind } from './layout.js';
 import type { DataKindName, FullDataSet, StoreLogger, VersionedItem } from './types.js';
-import { DynamoDBFlagStore } from './writer.js';
+import { DynamoDBFlagStore } from './flag-store.js';
 
 export interface DynamoDBFeatureStoreOptions {
   prefix?: string;
