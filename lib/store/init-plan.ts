@@ -10,8 +10,8 @@ export interface RowState {
   version: number;
   /** A tombstone this store wrote (`deleted` attribute), as opposed to a live row or LaunchDarkly's own tombstone. */
   tombstone: boolean;
-  /** When this store wrote the row (epoch ms); undefined for rows other writers made. */
-  writtenAt?: number;
+  /** The moment of LaunchDarkly's data the row reflects (epoch ms, item-codec.ts); undefined for rows other writers made. */
+  asOf?: number;
 }
 
 /**
@@ -21,7 +21,7 @@ export interface RowState {
  * - `live-newer`: an older live row, never a tombstone (what a stale snapshot may still move forward);
  * - `tombstone`: exactly the expired tombstone being removed.
  */
-export type Expect = { type: 'newer' } | { type: 'live-newer' } | { type: 'exact'; version: number; writtenAt?: number } | { type: 'tombstone'; version: number };
+export type Expect = { type: 'newer' } | { type: 'live-newer' } | { type: 'exact'; version: number; asOf?: number } | { type: 'tombstone'; version: number };
 
 export type WriteOp = { type: 'put'; item: Encoded; expect: Expect; found: 'absent' | 'live' | 'tombstone' } | { type: 'remove'; kind: DataKindName; key: string; expect: Extract<Expect, { type: 'tombstone' }> };
 
@@ -81,7 +81,7 @@ export function planInit(input: PlanInput): Plan {
     for (const item of input.incoming[kind].values()) {
       const row = input.existing[kind].get(item.key);
       const found = row === undefined ? 'absent' : row.tombstone ? 'tombstone' : 'live';
-      const restarted = row?.writtenAt !== undefined && row.writtenAt < restartBefore;
+      const restarted = row?.asOf !== undefined && row.asOf < restartBefore;
       if (!input.newest) {
         // A snapshot older than one already applied only moves live rows forward: it never creates,
         // re-creates or deletes, since its absences and presences may be older than the table's.
@@ -93,7 +93,7 @@ export function planInit(input: PlanInput): Plan {
       } else if (row.version === item.version && !row.tombstone) {
         unchanged++;
       } else if (restarted) {
-        puts[kind].push({ type: 'put', item, expect: { type: 'exact', version: row.version, writtenAt: row.writtenAt }, found });
+        puts[kind].push({ type: 'put', item, expect: { type: 'exact', version: row.version, asOf: row.asOf }, found });
       } else {
         stale++;
       }
@@ -108,17 +108,17 @@ export function planInit(input: PlanInput): Plan {
     for (const [key, row] of input.existing[kind]) {
       if (input.incoming[kind].has(key) || input.rejected[kind].has(key)) continue;
       if (row.tombstone) {
-        if (!staleDataSet && row.writtenAt !== undefined && row.writtenAt < input.now - rules.tombstoneTtlMs) {
+        if (!staleDataSet && row.asOf !== undefined && row.asOf < input.now - rules.tombstoneTtlMs) {
           removals.push({ type: 'remove', kind, key, expect: { type: 'tombstone', version: row.version } });
         }
         continue;
       }
       // A row written after the snapshot was taken is newer than the snapshot's absence of it.
-      if (staleDataSet || (row.writtenAt !== undefined && row.writtenAt > input.snapshotAt)) {
+      if (staleDataSet || (row.asOf !== undefined && row.asOf > input.snapshotAt)) {
         deletesSkipped++;
         continue;
       }
-      deletions[kind].push({ type: 'put', item: input.tombstone(kind, key, row.version), expect: { type: 'exact', version: row.version, writtenAt: row.writtenAt }, found: 'live' });
+      deletions[kind].push({ type: 'put', item: input.tombstone(kind, key, row.version), expect: { type: 'exact', version: row.version, asOf: row.asOf }, found: 'live' });
     }
   }
 

@@ -1,8 +1,9 @@
 // Flags and segments to table rows and back, in LaunchDarkly's layout (layout.ts), for the writer.
 //
 // What a row carries besides LaunchDarkly's `namespace`, `key`, `version` and `item`:
-// - `writtenAt` (N, epoch ms): when this store wrote the row. Readers ignore it; the init plan uses it to
-//   tell a row written before a snapshot was taken from one written after (see docs/write-rules.md, §5).
+// - `asOf` (N, epoch ms): the moment of LaunchDarkly's data the row reflects: when the full data set was
+//   taken, or when a patch arrived. Readers ignore it; the init plan uses it to tell rows older than a
+//   snapshot from newer ones (docs/write-rules.md).
 // - on a tombstone, `deleted` (BOOL true) next to the `{"key","version","deleted":true}` JSON: LaunchDarkly's
 //   own stores read this attribute as "deleted" (js-core DynamoDBCore `_unmarshalItem`, and the v7 store's
 //   query filter `attribute_not_exists(deleted) OR deleted = :deleted`), and it lets the writer's projected
@@ -14,7 +15,7 @@ import { ItemTooLargeError, ItemValidationError } from './errors.js';
 import { COMPRESSED_ATTRIBUTE, MAX_ITEM_BYTES, estimateItemBytes, namespaceFor, rowJson, rowVersion, type StoredRow } from './layout.js';
 import type { DataKindName, VersionedItem } from './types.js';
 
-export const WRITTEN_AT = 'writtenAt';
+export const AS_OF = 'asOf';
 export const DELETED = 'deleted';
 
 /** An item ready to be written. */
@@ -37,7 +38,7 @@ export function writeUnits(bytes: number): number {
  * Encodes an item (or, with `deleted: true`, its tombstone) for `prefix`; throws ItemValidationError when its
  * JSON cannot be produced and ItemTooLargeError when it does not fit even compressed.
  */
-export function encodeItem(prefix: string | undefined, kind: DataKindName, item: VersionedItem, writtenAt: number): Encoded {
+export function encodeItem(prefix: string | undefined, kind: DataKindName, item: VersionedItem, asOf: number): Encoded {
   const tombstone = item.deleted === true;
   let json: string;
   try {
@@ -50,7 +51,7 @@ export function encodeItem(prefix: string | undefined, kind: DataKindName, item:
     namespace: { S: namespaceFor(prefix, kind) },
     key: { S: item.key },
     version: { N: String(item.version) },
-    [WRITTEN_AT]: { N: String(writtenAt) },
+    [AS_OF]: { N: String(asOf) },
   };
   if (tombstone) base[DELETED] = { BOOL: true };
   const plain = { ...base, item: { S: json } };

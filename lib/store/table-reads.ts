@@ -2,7 +2,7 @@
 // hints' key ranges in parallel), one item, and whether the `$inited` marker exists.
 import { GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { RowState } from './init-plan.js';
-import { DELETED, WRITTEN_AT, decodeRow } from './item-codec.js';
+import { DELETED, AS_OF, decodeRow } from './item-codec.js';
 import { initedKey, namespaceFor, rowVersion, type StoredRow } from './layout.js';
 import { rangeKeyCondition, rangesOf } from './read-hints.js';
 import type { StoreContext } from './table-client.js';
@@ -19,7 +19,7 @@ export async function readVersions(ctx: StoreContext, kind: DataKindName, splits
       return ctx.table.queryAll({
         KeyConditionExpression: `#ns = :ns${range.expression}`,
         ProjectionExpression: '#k, #v, #d, #w',
-        ExpressionAttributeNames: { '#ns': 'namespace', '#k': 'key', '#v': 'version', '#d': DELETED, '#w': WRITTEN_AT },
+        ExpressionAttributeNames: { '#ns': 'namespace', '#k': 'key', '#v': 'version', '#d': DELETED, '#w': AS_OF },
         ExpressionAttributeValues: { ':ns': { S: namespaceFor(ctx.prefix, kind) }, ...range.values },
       });
     }),
@@ -30,8 +30,8 @@ export async function readVersions(ctx: StoreContext, kind: DataKindName, splits
     for (const row of page) {
       const key = row.key?.S;
       if (key === undefined) continue;
-      const writtenAt = Number(row[WRITTEN_AT]?.N);
-      rows.set(key, { version: rowVersion(row as StoredRow), tombstone: row[DELETED]?.BOOL === true, writtenAt: Number.isFinite(writtenAt) ? writtenAt : undefined });
+      const asOf = Number(row[AS_OF]?.N);
+      rows.set(key, { version: rowVersion(row as StoredRow), tombstone: row[DELETED]?.BOOL === true, asOf: Number.isFinite(asOf) ? asOf : undefined });
     }
   }
   return rows;

@@ -4,7 +4,7 @@
 // condition is an answer, not an error: the table held something newer, the op is 'stale'.
 import { DeleteItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { WriteFailedError, type UnwrittenItem } from './errors.js';
-import { DELETED, WRITTEN_AT, writeUnits } from './item-codec.js';
+import { DELETED, AS_OF, writeUnits } from './item-codec.js';
 import { namespaceFor } from './layout.js';
 import { opKey, opKind, type Expect, type WriteOp } from './init-plan.js';
 import { runPool } from './pacing.js';
@@ -32,12 +32,12 @@ export function conditionFor(expect: Expect, version: number): Condition {
         ExpressionAttributeValues: { ':v': num(version) },
       };
     case 'exact':
-      return expect.writtenAt === undefined
+      return expect.asOf === undefined
         ? { ConditionExpression: '#v = :r', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':r': num(expect.version) } }
         : {
             ConditionExpression: '#v = :r AND #w = :w',
-            ExpressionAttributeNames: { '#v': 'version', '#w': WRITTEN_AT },
-            ExpressionAttributeValues: { ':r': num(expect.version), ':w': num(expect.writtenAt) },
+            ExpressionAttributeNames: { '#v': 'version', '#w': AS_OF },
+            ExpressionAttributeValues: { ':r': num(expect.version), ':w': num(expect.asOf) },
           };
     case 'tombstone':
       return {

@@ -60,12 +60,12 @@ interface Encoding {
   compressed: number;
 }
 
-function encodeAll(ctx: StoreContext, input: FullDataSet, writtenAt: number): Encoding {
+function encodeAll(ctx: StoreContext, input: FullDataSet, asOf: number): Encoding {
   const out: Encoding = { incoming: { segments: new Map(), features: new Map() }, rejected: { segments: new Set(), features: new Set() }, problems: [], compressed: 0 };
   for (const kind of ['segments', 'features'] as const) {
     for (const [mapKey, raw] of Object.entries(kind === 'features' ? input.flags : input.segments)) {
       try {
-        const enc = encodeItem(ctx.prefix, kind, checkItem(kind, raw, mapKey), writtenAt);
+        const enc = encodeItem(ctx.prefix, kind, checkItem(kind, raw, mapKey), asOf);
         if (enc.compressed) {
           out.compressed++;
           ctx.logger.warn(`${kind}/${enc.key} is over 400 KB; stored gzip-compressed (${enc.bytes} bytes), which LaunchDarkly's own readers see as deleted`);
@@ -84,6 +84,13 @@ function encodeAll(ctx: StoreContext, input: FullDataSet, writtenAt: number): En
 
 const hasWrites = (plan: Plan) => plan.putWaves.length > 0 || plan.deletions.features.length + plan.deletions.segments.length + plan.removals.length > 0;
 
+interface Counts {
+  written: number;
+  deleted: number;
+  stale: number;
+  deletesSkipped: number;
+}
+
 /** Replaces the data for the context's prefix with `data`, writing only what changed. */
 export async function runInit(ctx: StoreContext, data: unknown, settings: WriterSettings, options: InitOptions = {}): Promise<InitSummary> {
   const started = performance.now();
@@ -92,15 +99,14 @@ export async function runInit(ctx: StoreContext, data: unknown, settings: Writer
   const now = Date.now();
   const snapshotAt = options.snapshotAt === undefined ? now : Number(options.snapshotAt);
   if (!Number.isFinite(snapshotAt)) throw new StoreError(`init option 'snapshotAt' must be a Date or epoch milliseconds, got ${String(options.snapshotAt)}`);
-  const enc = encodeAll(ctx, input, now);
+  const enc = encodeAll(ctx, input, snapshotAt);
 
   const [hintState, markerPresent, claimBefore] = await Promise.all([readHintState(ctx), markerExists(ctx, false), readClaim(ctx)]);
   const readExisting = async (): Promise<Record<DataKindName, Map<string, RowState>>> => {
     const [segments, features] = await Promise.all([readVersions(ctx, 'segments', hintState?.ranges?.segments), readVersions(ctx, 'features', hintState?.ranges?.features)]);
     return { segments, features };
   };
-  let existing = await readExisting();
-  const plan = (newest: boolean) =>
+  const plan = (existing: Record<DataKindName, Map<string, RowState>>, newest: boolean) =>
     planInit({
       ...enc,
       existing,
@@ -108,21 +114,24 @@ export async function runInit(ctx: StoreContext, data: unknown, settings: Writer
       snapshotAt,
       now,
       newest,
-      tombstone: (kind, key, version) => encodeItem(ctx.prefix, kind, { key, version, deleted: true }, now),
+      tombstone: (kind, key, version) => encodeItem(ctx.prefix, kind, { key, version, deleted: true }, snapshotAt),
       rules: settings.rules,
     });
 
   let newest = claimBefore.snapshotAt === undefined || claimBefore.snapshotAt <= snapshotAt;
-  let current = plan(newest);
+  const existing = await readExisting();
+  let current = plan(existing, newest);
+  let contested = false;
   if (newest && hasWrites(current)) {
     const claim = await claimTable(ctx, snapshotAt);
     if (!claim.won) {
       newest = false;
-      current = plan(false);
+      current = plan(existing, false);
     } else if (claim.previous.claim !== claimBefore.claim) {
-      // Another full sync claimed the table between our read and our claim: read what it wrote.
-      existing = await readExisting();
-      current = plan(true);
+      // Another full sync claimed the table between our read and our claim: read what it wrote, and once
+      // done, read again for what it was still writing (it stops creating and deleting when it sees our claim).
+      contested = true;
+      current = plan(await readExisting(), true);
     }
   }
   if (!newest) ctx.logger.warn(`Data set for ${ctx.label} is older than one already applied; only moving live items forward`);
@@ -130,35 +139,17 @@ export async function runInit(ctx: StoreContext, data: unknown, settings: Writer
     ctx.logger.warn(`Data set for ${ctx.label} is older than the table for ${current.stale} item(s); skipping ${current.deletesSkipped} deletion(s) so that newer items are not removed`);
   }
 
-  const deletionWaves = orderFlagDeletions(current.deletions.features, await deletedPrerequisites(ctx, current.deletions.features, settings.concurrency));
-  let waves: WriteOp[][] = [...current.putWaves, ...deletionWaves, current.deletions.segments, current.removals].filter((w) => w.length > 0);
-  const counts = { written: 0, deleted: 0, stale: current.stale, deletesSkipped: current.deletesSkipped };
-  let staleDataSet = current.staleDataSet;
-  for (let i = 0; i < waves.length; i++) {
-    if (i > 0 && newest && !(await stillNewest(ctx, snapshotAt))) {
-      // A newer snapshot claimed the table while we were writing: stop creating and deleting.
-      newest = false;
-      staleDataSet = true;
-      const demoted = demoteToStale(waves.slice(i));
-      waves = [...waves.slice(0, i), ...demoted.waves];
-      counts.stale += demoted.droppedPuts;
-      counts.deletesSkipped += demoted.droppedDeletes;
-      if (i >= waves.length) break;
-    }
-    const wave = waves[i]!;
-    const results = await applyOrExplain(ctx, waves, i, settings.concurrency);
-    wave.forEach((op, j) => {
-      if (op.type === 'remove') return;
-      if (results[j] === 'stale') counts.stale++;
-      else if (op.item.tombstone) counts.deleted++;
-      else counts.written++;
-    });
+  const counts: Counts = { written: 0, deleted: 0, stale: current.stale, deletesSkipped: current.deletesSkipped };
+  let outcome = await applyPlan(ctx, current, newest, snapshotAt, settings.concurrency, counts);
+  if (contested && outcome.newest) {
+    const second = plan(await readExisting(), true);
+    outcome = await applyPlan(ctx, second, true, snapshotAt, settings.concurrency, counts);
   }
 
   // Read hints are planned from the data set, so an older one (which the table has partly overtaken) skips them.
-  const hintsWritten = staleDataSet ? false : await updateReadHints(ctx, hintSources(enc, input), hintState);
+  const hintsWritten = outcome.staleDataSet ? false : await updateReadHints(ctx, hintSources(enc, input), hintState);
   // The marker never changes once written, so a re-sync that changed nothing writes nothing at all.
-  if (!markerPresent && newest) await putMarker(ctx);
+  if (!markerPresent && outcome.newest) await putMarker(ctx);
 
   const summary: InitSummary = {
     ...counts,
@@ -172,6 +163,38 @@ export async function runInit(ctx: StoreContext, data: unknown, settings: Writer
   ctx.logger.info(`Init of ${ctx.label}: ${summary.written} written, ${summary.unchanged} unchanged, ${summary.deleted} deleted, ${summary.stale} stale, ${summary.rejected} rejected`);
   if (enc.problems.length > 0) throw new PartialInitError(summary, enc.problems);
   return summary;
+}
+
+/**
+ * Writes a plan's waves in order: puts, flag deletions (dependents first), segment deletions, tombstone
+ * removals. Before each wave after the first, checks that no newer snapshot has claimed the table; if one
+ * has, the rest is demoted to what a stale snapshot may still do.
+ */
+async function applyPlan(ctx: StoreContext, plan: Plan, newestAtStart: boolean, snapshotAt: number, concurrency: number, counts: Counts): Promise<{ newest: boolean; staleDataSet: boolean }> {
+  let newest = newestAtStart;
+  let staleDataSet = plan.staleDataSet;
+  const deletionWaves = orderFlagDeletions(plan.deletions.features, await deletedPrerequisites(ctx, plan.deletions.features, concurrency));
+  let waves: WriteOp[][] = [...plan.putWaves, ...deletionWaves, plan.deletions.segments, plan.removals].filter((w) => w.length > 0);
+  for (let i = 0; i < waves.length; i++) {
+    if (i > 0 && newest && !(await stillNewest(ctx, snapshotAt))) {
+      newest = false;
+      staleDataSet = true;
+      const demoted = demoteToStale(waves.slice(i));
+      waves = [...waves.slice(0, i), ...demoted.waves];
+      counts.stale += demoted.droppedPuts;
+      counts.deletesSkipped += demoted.droppedDeletes;
+      if (i >= waves.length) break;
+    }
+    const wave = waves[i]!;
+    const results = await applyOrExplain(ctx, waves, i, concurrency);
+    wave.forEach((op, j) => {
+      if (op.type === 'remove') return;
+      if (results[j] === 'stale') counts.stale++;
+      else if (op.item.tombstone) counts.deleted++;
+      else counts.written++;
+    });
+  }
+  return { newest, staleDataSet };
 }
 
 /** Applies wave `i`; on failure, names everything not written: the failed ops, the later waves and the marker. */

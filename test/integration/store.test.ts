@@ -102,7 +102,7 @@ for (const prefix of [undefined, 'env1']) {
           version: { N: '11' },
           item: { S: '{"key":"d","version":11,"deleted":true}' },
           deleted: { BOOL: true },
-          writtenAt: { N: expect.stringMatching(/^\d{13}$/) },
+          asOf: { N: expect.stringMatching(/^\d{13}$/) },
         });
       });
 
