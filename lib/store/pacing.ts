@@ -45,22 +45,22 @@ export async function runPool<T, R>(items: readonly T[], limit: number, task: (i
 }
 
 export interface PacerOptions {
-  /** Share of the getting-through rate kept after a throttle. Default 0.8. */
+  /** Share of the getting-through rate kept after a throttle. Default 0.85. */
   decrease: number;
-  /** Growth of the rate per `intervalMs` without throttling. Default 1.05. */
+  /** Growth of the rate per `intervalMs` (100 ms) without throttling. Default 1.02 (about +22% a second). */
   increase: number;
   intervalMs: number;
   /** Window over which the getting-through rate is measured, ms. Default 1,000. */
   windowMs: number;
   /**
    * Floor of the limit, units per second. Real DynamoDB serves 1,000 write units per second per partition
-   * key value, so pacing below a tenth of that only slows a writer whose throttles come from elsewhere.
+   * key value, so pacing below a twentieth of that only slows a writer whose throttles come from elsewhere. Default 50.
    */
   minRate: number;
   now: () => number;
 }
 
-const defaultPacer: PacerOptions = { decrease: 0.8, increase: 1.05, intervalMs: 100, windowMs: 1_000, minRate: 100, now: () => performance.now() };
+const defaultPacer: PacerOptions = { decrease: 0.85, increase: 1.02, intervalMs: 100, windowMs: 1_000, minRate: 50, now: () => performance.now() };
 
 /**
  * An AIMD-like limit on units per second (units: write capacity units a request is expected to cost).

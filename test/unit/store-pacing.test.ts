@@ -41,17 +41,17 @@ describe('AdaptivePacer', () => {
       pacer.succeeded(2);
     }
     pacer.throttled();
-    expect(pacer.unitsPerSecond).toBeCloseTo(1600, -1);
+    expect(pacer.unitsPerSecond).toBeCloseTo(1700, -1);
     // A burst of throttles is one signal.
     pacer.throttled();
-    expect(pacer.unitsPerSecond).toBeCloseTo(1600, -1);
-    // One second without throttling raises the rate by 5% per 100 ms.
+    expect(pacer.unitsPerSecond).toBeCloseTo(1700, -1);
+    // One second without throttling raises the rate by 2% per 100 ms.
     now += 1000;
     await pacer.acquire(1);
-    expect(pacer.unitsPerSecond).toBeCloseTo(1600 * 1.05 ** 10, -1);
+    expect(pacer.unitsPerSecond).toBeCloseTo(1700 * 1.02 ** 10, -1);
     now += 600;
     pacer.throttled();
-    expect(pacer.unitsPerSecond).toBeLessThan(1600 * 1.05 ** 10);
+    expect(pacer.unitsPerSecond).toBeLessThan(1700 * 1.02 ** 10);
   });
 
   it('spaces requests by their units at the current rate, and never goes below the floor', async () => {
