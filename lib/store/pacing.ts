@@ -74,6 +74,8 @@ export class AdaptivePacer {
   private nextAt = 0;
   private lastThrottle = -Infinity;
   private lastRaise = 0;
+  /** Never below this share of what was getting through when throttling began (see throttled()). */
+  private floor = 0;
   /** Completed requests' (time, units) in the measuring window. */
   private readonly done: { at: number; units: number }[] = [];
   throttles = 0;
@@ -109,8 +111,12 @@ export class AdaptivePacer {
     if (now - this.lastThrottle < this.opts.windowMs / 2) return;
     this.lastThrottle = now;
     const through = this.measured(now);
+    // Throttling that comes from a rate limit stops below that limit; throttling that does not (errors
+    // injected at random, a brief hiccup) would otherwise drive the rate down without end. So the limit
+    // never falls below 30% of the rate that was getting through when throttling began.
+    if (this.rate === Infinity) this.floor = Math.max(this.opts.minRate, through * 0.3);
     const base = this.rate === Infinity ? through : Math.min(this.rate, Math.max(through, this.rate * this.opts.decrease));
-    this.rate = Math.max(this.opts.minRate, base * this.opts.decrease);
+    this.rate = Math.max(this.floor, base * this.opts.decrease);
     this.lastRaise = now;
   }
 
