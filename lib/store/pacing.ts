@@ -76,6 +76,8 @@ export class AdaptivePacer {
   private lastRaise = 0;
   /** Never below this share of what was getting through when throttling began (see throttled()). */
   private floor = 0;
+  /** What was getting through at the last cut. */
+  private cutThrough = Infinity;
   /** Completed requests' (time, units) in the measuring window. */
   private readonly done: { at: number; units: number }[] = [];
   throttles = 0;
@@ -115,6 +117,10 @@ export class AdaptivePacer {
     // injected at random, a brief hiccup) would otherwise drive the rate down without end. So the limit
     // never falls below 30% of the rate that was getting through when throttling began.
     if (this.rate === Infinity) this.floor = Math.max(this.opts.minRate, through * 0.3);
+    // Throttled again though less is getting through than at the last cut: slowing down did not help, so
+    // the throttling is not ours to cure by pacing; keep the rate rather than cut again.
+    if (through < 0.9 * this.cutThrough && this.rate !== Infinity) return;
+    this.cutThrough = through;
     const base = this.rate === Infinity ? through : Math.min(this.rate, Math.max(through, this.rate * this.opts.decrease));
     this.rate = Math.max(this.floor, base * this.opts.decrease);
     this.lastRaise = now;

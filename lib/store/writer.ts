@@ -123,7 +123,11 @@ export async function runInit(ctx: StoreContext, data: unknown, settings: Writer
   let current = plan(existing, newest);
   let contested = false;
   if (newest && hasWrites(current)) {
-    const claim = await claimTable(ctx, snapshotAt);
+    const claim = await claimTable(ctx, snapshotAt).catch((err: unknown) => {
+      // Nothing was written: name every planned write and the marker, as a failed wave does.
+      const planned = [...current.putWaves.flat(), ...current.deletions.features, ...current.deletions.segments].map(opTarget);
+      throw new WriteFailedError([...planned, { kind: '$inited', key: initedKey(ctx.prefix) }], err);
+    });
     if (!claim.won) {
       newest = false;
       current = plan(existing, false);

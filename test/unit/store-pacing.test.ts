@@ -49,9 +49,19 @@ describe('AdaptivePacer', () => {
     now += 1000;
     await pacer.acquire(1);
     expect(pacer.unitsPerSecond).toBeCloseTo(1700 * 1.02 ** 10, -1);
-    now += 600;
+    // Throttled again while as much as before gets through: a rate limit, cut again.
+    for (let i = 0; i < 600; i++) {
+      now += 1;
+      pacer.succeeded(3.5);
+    }
     pacer.throttled();
-    expect(pacer.unitsPerSecond).toBeLessThan(1700 * 1.02 ** 10);
+    const cut = pacer.unitsPerSecond;
+    expect(cut).toBeLessThan(1700 * 1.02 ** 10);
+    // Throttled yet again with far less getting through: slowing down did not help, no further cut.
+    now += 2_000;
+    pacer.succeeded(1);
+    pacer.throttled();
+    expect(pacer.unitsPerSecond).toBe(cut);
   });
 
   it('spaces requests by their units at the current rate, and never goes below the floor', async () => {
