@@ -6,7 +6,10 @@
 import { fork } from 'node:child_process';
 import path from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { CountingProxy, Counts } from '../lib/proxy.js';
+import type { FullDataSet } from '../../lib/store/types.js';
+import { ServiceLimits } from '../../test/support/ddb-service-limits.js';
+import { generateEnvironment, withChangedFlags } from '../../test/support/generate-environment.js';
+import { startCountingProxy, type CountingProxy, type Counts } from '../lib/proxy.js';
 import { compareTables, dropTable, newTable, readTable, type StoredItem } from '../lib/tables.js';
 import type { Impl, InitPhase, InitPhaseResult, InitWorkerStart, WorkerMessage } from '../workers/init-worker.js';
 
@@ -43,7 +46,7 @@ export interface InitCaseOptions {
 
 /** Runs one worker through all phases; `between` runs after each phase, before the next starts. */
 export async function runInitWorker(
-  opts: Pick<InitCaseOptions, 'proxy' | 'repoRoot' | 'seed' | 'phases'> & { impl: Impl; tableName: string; size: number },
+  opts: Pick<InitCaseOptions, 'proxy' | 'repoRoot' | 'seed' | 'phases'> & { impl: Impl; tableName: string; size: number; tolerateErrors?: boolean },
   between: (phase: InitPhase) => Promise<void> = async () => {},
 ): Promise<InitRun[]> {
   const child = fork(path.join(opts.repoRoot, 'bench/workers/init-worker.ts'), [], {
@@ -75,7 +78,7 @@ export async function runInitWorker(
   const runs: InitRun[] = [];
   try {
     const phases = opts.phases ?? initPhases;
-    const start: InitWorkerStart = { type: 'start', impl: opts.impl, tableName: opts.tableName, endpoint: opts.proxy.endpoint, flags: opts.size, seed: opts.seed, phases };
+    const start: InitWorkerStart = { type: 'start', impl: opts.impl, tableName: opts.tableName, endpoint: opts.proxy.endpoint, flags: opts.size, seed: opts.seed, phases, tolerateErrors: opts.tolerateErrors };
     child.send(start);
     for (const phase of phases) {
       const ready = await nextMessage();
@@ -128,6 +131,62 @@ export async function runInitCase(opts: InitCaseOptions): Promise<InitCaseResult
     if (slowest > opts.expensiveMs && rep + 1 < opts.reps) {
       opts.log(`  init ${opts.size}: a run took ${Math.round(slowest)} ms; not repeating`);
       break;
+    }
+  }
+  return result;
+}
+
+/** One store's full init and 1% re-sync under the service-limits model, with what the table lacks afterwards. */
+export interface LimitsRun extends InitRun {
+  /** Items of the phase's data set not in the table at their version afterwards (read back directly). */
+  missing: number;
+}
+
+export interface LimitsCaseResult {
+  size: number;
+  runs: Partial<Record<Impl, LimitsRun[]>>;
+}
+
+/** Items of `data` the table does not hold live at their version. */
+function missingItems(data: FullDataSet, table: Map<string, StoredItem>): number {
+  let missing = 0;
+  for (const [ns, items] of [['features', data.flags], ['segments', data.segments]] as const) {
+    for (const [key, item] of Object.entries(items)) {
+      const row = table.get(`${ns}/${key}`);
+      if (!row || row.version !== item.version || !row.item || (JSON.parse(row.item) as { deleted?: boolean }).deleted) missing++;
+    }
+  }
+  return missing;
+}
+
+/**
+ * Runs each store's full init and 1% re-sync through a proxy playing real DynamoDB's limits (a fresh model per
+ * store, so each starts with a new on-demand table's capacity), then reads the table back directly.
+ */
+export async function runInitUnderLimits(opts: Omit<InitCaseOptions, 'proxy' | 'reps' | 'keepTable' | 'phases'> & { dynamoEndpoint: string }): Promise<LimitsCaseResult> {
+  const result: LimitsCaseResult = { size: opts.size, runs: {} };
+  const env = generateEnvironment({ flags: opts.size, seed: opts.seed });
+  const changed = withChangedFlags(env, 0.01, opts.seed + 1);
+  for (const impl of opts.impls) {
+    const limits = new ServiceLimits();
+    const proxy = await startCountingProxy(opts.dynamoEndpoint, { limits });
+    const tableName = await newTable(opts.admin, `limits-${impl}-${opts.size}`);
+    const runs: LimitsRun[] = [];
+    try {
+      const phases: InitPhase[] = ['init', 'resync-1pct'];
+      const raw = await runInitWorker({ ...opts, proxy, impl, tableName, phases, tolerateErrors: true }, async (phase) => {
+        const table = await readTable(opts.admin, tableName);
+        runs.push({ ...({} as InitRun), phase, missing: missingItems(phase === 'init' ? env : changed, table) });
+      });
+      raw.forEach((r, i) => Object.assign(runs[i]!, r, { missing: runs[i]!.missing }));
+      result.runs[impl] = runs;
+      opts.log(
+        `  limits ${opts.size} ${impl}: ` +
+          runs.map((r) => `${r.phase} ${Math.round(r.wallMs)} ms ${Math.round(r.counts.writeCapacityUnits)} WCU ${r.counts.throttled}/${r.counts.totalRequests} throttled, ${r.counts.unprocessed} unprocessed, ${r.missing} missing`).join(' | '),
+      );
+    } finally {
+      await proxy.close();
+      await dropTable(opts.admin, tableName);
     }
   }
   return result;

@@ -6,7 +6,7 @@
 // "sync through the SDK" deployment would.
 import { createRequire } from 'node:module';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBFlagStore } from '../../lib/store/writer.js';
+import { DynamoDBFlagStore } from '../../lib/store/flag-store.js';
 import { runStreamSync } from '../../lib/sync/index.js';
 import type { Flag, FullDataSet } from '../../lib/store/types.js';
 import { startLaunchDarklyServer, type LaunchDarklyServer } from '../../test/support/ld-server.js';

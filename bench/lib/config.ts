@@ -6,6 +6,8 @@ export interface BenchConfig {
   sizes: number[];
   /** Extra sizes measured for our store only (the peer's figures there are left out). */
   oursOnlySizes: number[];
+  /** Sizes whose full init and 1% re-sync also run under the service-limits model (docs/service-limits.md), both stores. */
+  limitsSizes: number[];
   /** Repetitions of each cheap measurement (medians are reported). */
   reps: number;
   /** Patches sent in the stream benchmark. */
@@ -25,6 +27,7 @@ export interface BenchConfig {
 export const defaultConfig: BenchConfig = {
   sizes: [1000, 10000],
   oursOnlySizes: [50000],
+  limitsSizes: [10000],
   reps: 3,
   patches: 1000,
   warmEvaluations: 50_000,
@@ -38,6 +41,7 @@ export const defaultConfig: BenchConfig = {
 export const quickConfig: BenchConfig = {
   sizes: [200],
   oursOnlySizes: [],
+  limitsSizes: [200],
   reps: 1,
   patches: 50,
   warmEvaluations: 2_000,
@@ -63,14 +67,15 @@ function int(name: string, value: string): number {
 }
 
 /**
- * BENCH_QUICK=1 starts from the quick configuration; BENCH_SIZES, BENCH_OURS_ONLY_SIZES, BENCH_REPS,
- * BENCH_PATCHES, BENCH_WARM_EVALS, BENCH_SEED, BENCH_LAMBDA_MB (e.g. "128,512,1024") and BENCH_LAMBDA_REPS
- * override single settings.
+ * BENCH_QUICK=1 starts from the quick configuration; BENCH_SIZES, BENCH_OURS_ONLY_SIZES, BENCH_LIMITS_SIZES,
+ * BENCH_REPS, BENCH_PATCHES, BENCH_WARM_EVALS, BENCH_SEED, BENCH_LAMBDA_MB (e.g. "128,512,1024") and
+ * BENCH_LAMBDA_REPS override single settings.
  */
 export function configFromEnv(env: NodeJS.ProcessEnv): BenchConfig {
   const config = { ...(env.BENCH_QUICK === '1' ? quickConfig : defaultConfig) };
   if (env.BENCH_SIZES !== undefined) config.sizes = list('BENCH_SIZES', env.BENCH_SIZES);
   if (env.BENCH_OURS_ONLY_SIZES !== undefined) config.oursOnlySizes = list('BENCH_OURS_ONLY_SIZES', env.BENCH_OURS_ONLY_SIZES);
+  if (env.BENCH_LIMITS_SIZES !== undefined) config.limitsSizes = list('BENCH_LIMITS_SIZES', env.BENCH_LIMITS_SIZES);
   if (env.BENCH_REPS !== undefined) config.reps = int('BENCH_REPS', env.BENCH_REPS);
   if (env.BENCH_PATCHES !== undefined) config.patches = int('BENCH_PATCHES', env.BENCH_PATCHES);
   if (env.BENCH_WARM_EVALS !== undefined) config.warmEvaluations = int('BENCH_WARM_EVALS', env.BENCH_WARM_EVALS);

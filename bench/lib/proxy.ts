@@ -9,13 +9,20 @@
 // arrival and completion times (epoch ms, sub-millisecond) and the keys it wrote, so a benchmark can count
 // what a child process sent before a given moment, or see when a patched item became readable.
 //
+// With `limits` (test/support/ddb-service-limits.ts, docs/service-limits.md) it also plays real DynamoDB's
+// throughput limits and latency: a throttled request is answered by the proxy and never reaches DynamoDB
+// Local; the held-back part of a batch is added to the response's Unprocessed* as DynamoDB would.
+//
 // One correction: DynamoDB Local reports a flat 8 write units for any TransactWriteItems, whatever it holds.
 // For those the proxy computes what DynamoDB bills instead: 2 units per started KB of each item written. It
 // reports nothing at all for PartiQL writes (BatchExecuteStatement): 1 unit per started KB of each statement
 // that succeeded, estimated from the statement's attribute names and parameters.
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { gunzipSync } from 'node:zlib';
+import { itemBytes, type ServiceLimits } from '../../test/support/ddb-service-limits.js';
 import { listenOnLoopback } from '../../test/support/loopback.js';
+
+export { itemBytes };
 
 /** Operations whose input takes ReturnConsumedCapacity. */
 const CAPACITY_OPERATIONS = new Set([
@@ -44,6 +51,10 @@ export interface Exchange {
   writeCapacityUnits: number;
   /** Keys (namespace and key) of the items a successful write put, with their version. */
   written: { namespace: string; key: string; version: number }[];
+  /** Answered with a throttling error by the service-limits model. */
+  throttled: boolean;
+  /** Items or keys of a batch the model held back (returned as Unprocessed*). */
+  unprocessed: number;
 }
 
 export interface Counts {
@@ -51,8 +62,12 @@ export interface Counts {
   totalRequests: number;
   readCapacityUnits: number;
   writeCapacityUnits: number;
-  /** Requests DynamoDB answered with an error status (e.g. failed conditions). */
+  /** Requests DynamoDB answered with an error status (e.g. failed conditions), throttles included. */
   errors: number;
+  /** Requests the service-limits model throttled. */
+  throttled: number;
+  /** Batch entries the model returned unprocessed. */
+  unprocessed: number;
 }
 
 export interface CountingProxy {
@@ -72,7 +87,8 @@ export interface CountingProxy {
 /** Epoch milliseconds with sub-millisecond resolution, comparable across processes on this machine. */
 export const epochNow = (): number => performance.timeOrigin + performance.now();
 
-export async function startCountingProxy(target: string): Promise<CountingProxy> {
+export async function startCountingProxy(target: string, options: { limits?: ServiceLimits } = {}): Promise<CountingProxy> {
+  const limits = options.limits;
   const upstream = new URL(target);
   // No socket limit: a client that fires hundreds of requests at once (LaunchDarkly's init does) must see
   // the same concurrency as without the proxy.
@@ -98,25 +114,47 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     const startedAt = epochNow();
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => forward(req, res, Buffer.concat(chunks), startedAt));
+    req.on('end', () => {
+      forward(req, res, Buffer.concat(chunks), startedAt).catch((err: Error) => {
+        res.writeHead(502, { 'content-type': 'text/plain' });
+        res.end(`counting proxy: ${err.message}`);
+      });
+    });
   });
   server.keepAliveTimeout = 30_000;
 
-  function forward(req: IncomingMessage, res: ServerResponse, original: Buffer, startedAt: number): void {
+  async function forward(req: IncomingMessage, res: ServerResponse, original: Buffer, startedAt: number): Promise<void> {
     const target = String(req.headers['x-amz-target'] ?? '');
     const operation = target.includes('.') ? target.slice(target.indexOf('.') + 1) : target || 'unknown';
     let body = original;
     let input: Record<string, unknown> | undefined;
-    if (CAPACITY_OPERATIONS.has(operation) && original.length > 0) {
+    if ((CAPACITY_OPERATIONS.has(operation) || limits) && original.length > 0) {
       try {
         input = JSON.parse(original.toString('utf8')) as Record<string, unknown>;
-        if (input.ReturnConsumedCapacity === undefined || input.ReturnConsumedCapacity === 'NONE') {
-          body = Buffer.from(JSON.stringify({ ...input, ReturnConsumedCapacity: 'TOTAL' }), 'utf8');
-        }
       } catch {
         input = undefined;
       }
     }
+    let send = input;
+    if (input && CAPACITY_OPERATIONS.has(operation) && (input.ReturnConsumedCapacity === undefined || input.ReturnConsumedCapacity === 'NONE')) {
+      send = { ...input, ReturnConsumedCapacity: 'TOTAL' };
+    }
+    let admission: ReturnType<ServiceLimits['admit']> | undefined;
+    if (limits && send) {
+      await new Promise((r) => setTimeout(r, limits.latency()));
+      admission = limits.admit(operation, send);
+      if (admission.throttle) {
+        const answer = Buffer.from(JSON.stringify(admission.throttle.body));
+        res.writeHead(admission.throttle.status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': `limits-${log.length}`, 'content-length': String(answer.length) });
+        res.end(answer);
+        const exchange: Exchange = { operation, startedAt, endedAt: epochNow(), status: 400, readCapacityUnits: 0, writeCapacityUnits: 0, written: [], throttled: true, unprocessed: 0 };
+        log.push(exchange);
+        proxy.onExchange?.(exchange);
+        return;
+      }
+      send = admission.body;
+    }
+    if (send !== input) body = Buffer.from(JSON.stringify(send), 'utf8');
     const headers = { ...req.headers, 'content-length': String(body.length) };
     const out = httpRequest(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, agent },
@@ -124,10 +162,24 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
         const parts: Buffer[] = [];
         up.on('data', (c: Buffer) => parts.push(c));
         up.on('end', () => {
-          const raw = Buffer.concat(parts);
-          res.writeHead(up.statusCode ?? 502, up.headers);
+          let raw = Buffer.concat(parts);
+          const upHeaders = { ...up.headers };
+          if (admission && !admission.throttle && up.statusCode === 200) {
+            // The model charges reads from the reported capacity and adds held-back batch entries.
+            const text = (up.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
+            const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+            const finished = admission.finish(parsed);
+            if (admission.unprocessed > 0 && finished) {
+              raw = Buffer.from(JSON.stringify(finished));
+              delete upHeaders['content-encoding'];
+              delete upHeaders['x-amz-crc32'];
+              upHeaders['content-length'] = String(raw.length);
+            }
+          }
+          res.writeHead(up.statusCode ?? 502, upHeaders);
           res.end(raw);
-          const exchange = record(operation, input, up, raw, startedAt);
+          const exchange = record(operation, send ?? input, up, raw, startedAt);
+          exchange.unprocessed = admission && !admission.throttle ? admission.unprocessed : 0;
           log.push(exchange);
           proxy.onExchange?.(exchange);
         });
@@ -147,7 +199,7 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
 
 function record(operation: string, input: Record<string, unknown> | undefined, up: IncomingMessage, raw: Buffer, startedAt: number): Exchange {
   const status = up.statusCode ?? 0;
-  const exchange: Exchange = { operation, startedAt, endedAt: epochNow(), status, readCapacityUnits: 0, writeCapacityUnits: 0, written: [] };
+  const exchange: Exchange = { operation, startedAt, endedAt: epochNow(), status, readCapacityUnits: 0, writeCapacityUnits: 0, written: [], throttled: false, unprocessed: 0 };
   let output: Record<string, unknown> | undefined;
   try {
     const text = (up.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
@@ -203,20 +255,6 @@ function writtenItems(operation: string, input: Record<string, unknown>): Exchan
     .map((i) => ({ namespace: i.namespace!.S!, key: i.key!.S!, version: Number(i.version?.N ?? 0) }));
 }
 
-/** DynamoDB's size of an item: attribute names plus values (UTF-8 strings, binary, about a byte per two digits). */
-export function itemBytes(item: AttrMap): number {
-  let size = 0;
-  for (const [name, value] of Object.entries(item)) {
-    size += Buffer.byteLength(name);
-    if (!value) continue;
-    if (value.S !== undefined) size += Buffer.byteLength(value.S);
-    else if (value.N !== undefined) size += Math.ceil(value.N.replace(/^-|\.|^0+/g, '').length / 2) + 1;
-    else if (value.B !== undefined) size += Buffer.from(value.B, 'base64').length;
-    else size += 1;
-  }
-  return size;
-}
-
 /** Transactional writes cost two write units per started KB of each item; a delete or check is counted as one KB. */
 function transactionWriteUnits(input: Record<string, unknown>): number {
   let units = 0;
@@ -227,8 +265,10 @@ function transactionWriteUnits(input: Record<string, unknown>): number {
 }
 
 function sum(log: Exchange[]): Counts {
-  const counts: Counts = { requests: {}, totalRequests: 0, readCapacityUnits: 0, writeCapacityUnits: 0, errors: 0 };
+  const counts: Counts = { requests: {}, totalRequests: 0, readCapacityUnits: 0, writeCapacityUnits: 0, errors: 0, throttled: 0, unprocessed: 0 };
   for (const e of log) {
+    if (e.throttled) counts.throttled++;
+    counts.unprocessed += e.unprocessed;
     counts.requests[e.operation] = (counts.requests[e.operation] ?? 0) + 1;
     counts.totalRequests++;
     counts.readCapacityUnits += e.readCapacityUnits;

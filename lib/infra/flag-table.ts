@@ -26,7 +26,7 @@ import { KEY_PREFIX } from '../config/environment-list.js';
 /** The actions ReadOnlyFeatureStore (lib/store/reader.ts) makes: batched gets, and a query per namespace. */
 export const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'] as const;
 /** The actions DynamoDBFlagStore (lib/store/writer.ts) makes: diffing reads and version-guarded writes. */
-export const SYNC_WRITE_ACTIONS = ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'] as const;
+export const SYNC_WRITE_ACTIONS = ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'] as const;
 
 /**
  * Every namespace (partition key) of the unprefixed environment: LaunchDarkly's data kinds and marker
@@ -180,7 +180,7 @@ export class FlagTable extends Construct implements IFlagTable {
 
   /**
    * What a sync function needs, on the primary table only (replication carries writes to the replicas): the
-   * writer's reads (Query, GetItem, BatchGetItem) and its version-guarded writes (PutItem, DeleteItem), on the
+   * writer's reads (Query, GetItem) and its version-guarded writes (PutItem, DeleteItem), on the
    * rows of the environments in `scope` only.
    */
   grantSyncWrite(grantee: IGrantable, scope: EnvironmentScope): Grant {

@@ -11,7 +11,7 @@ import {
 import { isDataKind } from './layout.js';
 import { resolveStoreOptions, type StoreOptions } from './options.js';
 import type { DataKindName, FullDataSet, StoreLogger, VersionedItem } from './types.js';
-import { DynamoDBFlagStore } from './writer.js';
+import { DynamoDBFlagStore } from './flag-store.js';
 
 /**
  * Our option names and LaunchDarkly's (see options.ts): `prefix`, `cacheTTL` (seconds the SDK caches items

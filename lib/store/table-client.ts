@@ -1,5 +1,6 @@
 // A thin layer over the DynamoDB client for the writer: bounded retries with backoff and jitter, paginated
-// queries, and counters of requests and consumed capacity (what a sync costs, reported in its summary).
+// queries, counters of requests and consumed capacity (what a sync costs, reported in its summary), and the
+// adaptive pacer (pacing.ts) every write passes through, so throttling slows all writers of a store at once.
 import {
   DynamoDBClient,
   QueryCommand,
@@ -8,6 +9,8 @@ import {
   type QueryCommandInput,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
+import { AdaptivePacer, backoffDelay, sleep } from './pacing.js';
+import type { StoreLogger } from './types.js';
 
 export interface RetryOptions {
   /** Attempts per request, including the first (our own, on top of the AWS SDK's). Default 8. */
@@ -34,8 +37,6 @@ const RETRYABLE_NAMES = new Set([
   'RequestTimeoutException',
 ]);
 const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
-/** Cancellation reasons of a transaction that say "try again", as opposed to a failed condition. */
-export const RETRYABLE_CANCELLATION = new Set(['ThrottlingError', 'TransactionConflict', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded']);
 
 const READ_OPERATIONS = new Set(['Query', 'GetItem', 'BatchGetItem', 'Scan']);
 
@@ -47,37 +48,34 @@ export function isRetryable(err: unknown): boolean {
   if (e.$retryable) return true;
   const status = e.$metadata?.httpStatusCode;
   if (status !== undefined && status >= 500) return true;
-  if (e.name === 'TransactionCanceledException') {
-    const reasons = (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-    const codes = reasons.map((r) => r.Code).filter((c) => c && c !== 'None');
-    return codes.length > 0 && codes.every((c) => RETRYABLE_CANCELLATION.has(c!));
-  }
   return e.cause !== undefined && e.cause !== err && isRetryable(e.cause);
 }
 
-/** Delay before retry number `attempt` (1-based): exponential, capped, with jitter in (delay/2, delay]. */
-export function backoffDelay(attempt: number, retry: RetryOptions): number {
-  const delay = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
-  return delay - Math.floor(Math.random() * 0.5 * delay);
-}
+/** Errors that say "slow down" (as opposed to a failure): they feed the pacer. */
+const THROTTLING_NAMES = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded']);
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export function isThrottling(err: unknown): boolean {
+  return !!err && typeof err === 'object' && THROTTLING_NAMES.has((err as { name?: string }).name ?? '');
+}
 
 export interface Usage {
   requests: Record<string, number>;
   readCapacityUnits: number;
   writeCapacityUnits: number;
   retries: number;
+  /** Requests DynamoDB answered with a throttling error (each also counted in `retries` when retried). */
+  throttled: number;
 }
 
 export function emptyUsage(): Usage {
-  return { requests: {}, readCapacityUnits: 0, writeCapacityUnits: 0, retries: 0 };
+  return { requests: {}, readCapacityUnits: 0, writeCapacityUnits: 0, retries: 0, throttled: 0 };
 }
 
 export class TableClient {
   readonly client: DynamoDBClient;
   private readonly ownsClient: boolean;
   usage: Usage = emptyUsage();
+  readonly pacer = new AdaptivePacer();
 
   constructor(
     readonly tableName: string,
@@ -85,21 +83,35 @@ export class TableClient {
     readonly retry: RetryOptions,
   ) {
     this.ownsClient = !opts.client;
-    this.client = opts.client ?? new DynamoDBClient(opts.clientConfig ?? {});
+    // A client we build leaves retries to us (maxAttempts 1 unless configured), so that every throttle
+    // reaches the pacer instead of being retried unpaced inside the SDK.
+    this.client = opts.client ?? new DynamoDBClient({ maxAttempts: 1, ...opts.clientConfig });
   }
 
-  /** Sends a command, retrying throttling, 5xx and connection errors with backoff; counts it and its capacity. */
-  async send<T = Record<string, unknown>>(operation: string, command: object): Promise<T> {
+  /**
+   * Sends a command, retrying throttling, 5xx and connection errors with backoff; counts it and its capacity.
+   * A write passes the pacer first, `units` being the write units it is expected to cost.
+   */
+  async send<T = Record<string, unknown>>(operation: string, command: object, units = 1): Promise<T> {
     const kind = READ_OPERATIONS.has(operation) ? 'read' : 'write';
     for (let attempt = 1; ; attempt++) {
+      if (kind === 'write') await this.pacer.acquire(units);
       this.usage.requests[operation] = (this.usage.requests[operation] ?? 0) + 1;
       try {
         const out = (await this.client.send(command as never)) as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] };
         this.count(out.ConsumedCapacity, kind);
+        if (kind === 'write') this.pacer.succeeded(units);
         return out as T;
       } catch (err) {
         const capacity = (err as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] }).ConsumedCapacity;
         this.count(capacity, kind);
+        if (isThrottling(err)) {
+          this.usage.throttled++;
+          if (kind === 'write') this.pacer.throttled();
+        } else if (kind === 'write' && (err as Error).name === 'ConditionalCheckFailedException') {
+          // A failed condition was served (and billed): it is throughput getting through.
+          this.pacer.succeeded(units);
+        }
         if (attempt >= this.retry.maxAttempts || !isRetryable(err)) throw err;
         this.usage.retries++;
         await sleep(backoffDelay(attempt, this.retry));
@@ -137,4 +149,13 @@ export class TableClient {
   destroy(): void {
     if (this.ownsClient) this.client.destroy();
   }
+}
+
+/** What the writer's modules share: the table client, the prefix, the logger and how to name the table in messages. */
+export interface StoreContext {
+  table: TableClient;
+  prefix: string | undefined;
+  logger: StoreLogger;
+  /** e.g. "table flags prefix prod", for messages. */
+  label: string;
 }

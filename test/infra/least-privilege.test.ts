@@ -54,7 +54,7 @@ describe('two prefixed environments with streaming', () => {
     const statements = dynamoStatements(statementsOfRole(template, roleOfFunction(template, what)));
     expect(statements.length).toBeGreaterThan(0);
     for (const s of statements) expect(leadingKeys(s)).toEqual([pattern]);
-    expect(actionsOf(statements, 'dynamodb')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    expect(actionsOf(statements, 'dynamodb')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
   });
 
   it('no policy lists dynamodb:TransactWriteItems, which is not an IAM action', () => {

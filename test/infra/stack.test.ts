@@ -110,7 +110,7 @@ describe('least-privilege IAM', () => {
 
   it.each(syncFunctions)('the function that %s has exactly the writer’s DynamoDB actions, on this table, on %s rows only', (what, rows) => {
     const statements = statementsOfRole(template, roleOfFunction(template, what));
-    expect(actionsOf(statements, 'dynamodb')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    expect(actionsOf(statements, 'dynamodb')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     expect(resourcesOf(statements, 'dynamodb')).toEqual([tableArn()]);
     const dynamo = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:'))) as (Statement & { Condition?: unknown })[];
     for (const s of dynamo) expect(s.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [rows] } });
@@ -130,7 +130,7 @@ describe('least-privilege IAM', () => {
     for (const s of dynamo) {
       expect([s.Resource].flat()).toEqual([tableArn()]);
       for (const action of [s.Action].flat()) {
-        expect(['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']).toContain(action);
+        expect(['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']).toContain(action);
       }
     }
   });

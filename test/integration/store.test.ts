@@ -93,10 +93,17 @@ for (const prefix of [undefined, 'env1']) {
         expect(await store.getIncludingDeleted('features', 'unknown')).toEqual({ key: 'unknown', version: 1, deleted: true });
         expect(await store.delete('segments', 'ds', 4)).toBe(true);
         expect(await store.get('segments', 'ds')).toBeNull();
-        // the tombstone is LaunchDarkly's exact JSON
+        // the tombstone is LaunchDarkly's exact JSON, with the `deleted` attribute LaunchDarkly's stores also read
         const ns = prefix ? `${prefix}:features` : 'features';
         const raw = await client.send(new GetItemCommand({ TableName: tableName, Key: { namespace: { S: ns }, key: { S: 'd' } } }));
-        expect(raw.Item).toEqual({ namespace: { S: ns }, key: { S: 'd' }, version: { N: '11' }, item: { S: '{"key":"d","version":11,"deleted":true}' } });
+        expect(raw.Item).toEqual({
+          namespace: { S: ns },
+          key: { S: 'd' },
+          version: { N: '11' },
+          item: { S: '{"key":"d","version":11,"deleted":true}' },
+          deleted: { BOOL: true },
+          asOf: { N: expect.stringMatching(/^\d{13}$/) },
+        });
       });
 
       it('an older upsert after a delete does not resurrect the item', async () => {
@@ -163,7 +170,7 @@ for (const prefix of [undefined, 'env1']) {
         const changed = flags.map((f, i) => (i % 100 === 0 ? { ...f, version: 2, on: false } : f));
         const third = await s.init(dataSet(changed, [segment('s', 1)]));
         expect(third).toMatchObject({ written: 3, unchanged: 298 });
-        expect(third.requests.PutItem).toBe(3); // the marker is already there
+        expect(third.requests.PutItem).toBe(4); // the 3 flags and the snapshot claim; the marker is already there
         expect(await s.get('features', 'f100')).toMatchObject({ version: 2, on: false });
       });
 
@@ -230,13 +237,17 @@ for (const prefix of [undefined, 'env1']) {
         expect(decodeReadHints(after.hints?.B)?.refs).toEqual({ 'f:mid': ['f:f002'] });
       });
 
-      it('bulk loads go through conditional transactions and still never roll back', async () => {
+      it('bulk loads are single conditional PutItems at 1× write units and still never roll back', async () => {
         const t = await freshTable(client, 'bulk');
-        const s = new DynamoDBFlagStore({ tableName: t, prefix, client, transactionThreshold: 50 });
+        const s = new DynamoDBFlagStore({ tableName: t, prefix, client });
         await s.upsert('features', flag('f7', 9));
-        const summary = await s.init(dataSet(Array.from({ length: 250 }, (_, i) => flag(`f${i}`, 3))));
-        expect(summary.requests.TransactWriteItems).toBeGreaterThanOrEqual(3);
+        const summary = await s.init(dataSet(Array.from({ length: 250 }, (_, i) => flag(`f${i}`, 3, { description: 'x'.repeat(1500) }))));
+        expect(summary.requests.TransactWriteItems).toBeUndefined();
+        expect(summary.requests.BatchWriteItem).toBeUndefined();
         expect(summary).toMatchObject({ written: 249, stale: 1 });
+        // Each flag is 1-2 KB: 2 units each, as DynamoDB bills a PutItem; the rest is the claim, hints and marker.
+        expect(summary.writeCapacityUnits).toBeGreaterThanOrEqual(2 * 250);
+        expect(summary.writeCapacityUnits).toBeLessThan(2 * 250 + 10);
         expect(await s.get('features', 'f7')).toMatchObject({ version: 9 });
         expect(Object.keys(await s.all('features'))).toHaveLength(250);
       });
@@ -316,7 +327,7 @@ for (const prefix of [undefined, 'env1']) {
     });
 
     describe('faults', () => {
-      it('throttling and cancelled transactions mid-init are retried until every item arrives', async () => {
+      it('throttling mid-init is retried until every item arrives', async () => {
         const t = await freshTable(client, 'faults');
         const c = localClient();
         let injected = 0;
@@ -325,24 +336,16 @@ for (const prefix of [undefined, 'env1']) {
           (next, context) => async (args) => {
             n++;
             const name = context.commandName;
-            if ((name === 'PutItemCommand' || name === 'TransactWriteItemsCommand' || name === 'QueryCommand') && n % 3 === 0) {
+            if ((name === 'PutItemCommand' || name === 'QueryCommand') && n % 3 === 0) {
               injected++;
               const kind = n % 2 === 0 ? 'ProvisionedThroughputExceededException' : 'ThrottlingException';
-              if (name === 'TransactWriteItemsCommand' && n % 2 === 1) {
-                const items = (args.input as any).TransactItems as unknown[];
-                throw Object.assign(new Error('Transaction cancelled'), {
-                  name: 'TransactionCanceledException',
-                  $metadata: { httpStatusCode: 400 },
-                  CancellationReasons: items.map((_, i) => ({ Code: i === 0 ? 'ThrottlingError' : 'None' })),
-                });
-              }
               throw Object.assign(new Error('Rate exceeded'), { name: kind, $metadata: { httpStatusCode: 400 } });
             }
             return next(args);
           },
           { step: 'initialize', name: 'throttle' },
         );
-        const s = new DynamoDBFlagStore({ tableName: t, prefix, client: c, transactionThreshold: 40, retry: { baseDelayMs: 1, maxDelayMs: 5 } });
+        const s = new DynamoDBFlagStore({ tableName: t, prefix, client: c, retry: { baseDelayMs: 1, maxDelayMs: 5 } });
         const flags = Array.from({ length: 200 }, (_, i) => flag(`f${i}`, 1));
         const segs = Array.from({ length: 20 }, (_, i) => segment(`s${i}`, 1));
         const summary = await s.init(dataSet(flags, segs));

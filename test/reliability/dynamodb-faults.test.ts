@@ -1,6 +1,6 @@
 // DynamoDB faults: a full sync of 10,000 flags and 500 segments (DynamoDBFlagStore.init), then an update of
 // it, through a proxy injecting the faults real DynamoDB produces (throttling, 5xx, dropped connections before
-// and after a write was applied, latency, throttled transactions). Each time the table must end equal to the
+// and after a write was applied, latency, throttling of writes only). Each time the table must end equal to the
 // source item for item, read directly from DynamoDB Local. A fault that outlasts the retry bound must fail the
 // sync loudly (WriteFailedError naming every key not written) without rolling anything back. And the reader's
 // BatchGetItem must lose nothing when DynamoDB returns UnprocessedKeys.
@@ -17,7 +17,7 @@ import { record } from './support/report.js';
 import { compareWith, describeProblems, itemCount, readTable, rolledBack } from './support/table-state.js';
 
 const AREA = 'DynamoDB faults';
-const WRITES = ['PutItem', 'DeleteItem', 'TransactWriteItems'];
+const WRITES = ['PutItem', 'DeleteItem'];
 
 let client: DynamoDBClient;
 let proxy: DynamoDBFaultProxy;
@@ -73,7 +73,7 @@ const scenarios: { name: string; rules: FaultRule[]; client?: Record<string, unk
   },
   { name: 'connection reset before the request reaches DynamoDB, 10%', rules: [{ fault: 'reset', rate: 0.1 }] },
   { name: 'connection reset after DynamoDB applied the write, 15% of writes', rules: [{ fault: 'reset-after', rate: 0.15, operations: WRITES }] },
-  { name: 'transactions cancelled with ThrottlingError, 30%', rules: [{ fault: 'transaction-throttled', rate: 0.3 }] },
+  { name: 'throttling on 30% of writes: the pacer backs off, probes back up, and every item still arrives', rules: [{ fault: 'throughput-exceeded', rate: 0.3, operations: WRITES }] },
   { name: 'latency: +150 ms on 30% of requests', rules: [{ fault: 'latency', rate: 0.3, latencyMs: 150 }] },
   {
     name: 'all of the above at once, 3-5% each',
@@ -84,7 +84,6 @@ const scenarios: { name: string; rules: FaultRule[]; client?: Record<string, unk
       { fault: 'internal-error', rate: 0.03 },
       { fault: 'reset', rate: 0.03 },
       { fault: 'reset-after', rate: 0.05, operations: WRITES },
-      { fault: 'transaction-throttled', rate: 0.05 },
       { fault: 'latency', rate: 0.05, latencyMs: 100 },
     ],
   },

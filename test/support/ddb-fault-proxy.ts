@@ -14,9 +14,11 @@
 // some matching requests went through (a fault that starts mid-sync) and at most so many times. Decisions
 // come from a seeded PRNG, so a run with the same seed and the same request order injects the same faults.
 // A hook sees every request first and may hold it (to interleave two writers), drop it, or forward it.
-// Everything injected is counted.
+// Everything injected is counted. With `limits` (ddb-service-limits.ts, docs/service-limits.md) it also plays
+// real DynamoDB's throughput limits and latency after the rules.
 import { createServer, request as httpRequest, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { ServiceLimits } from './ddb-service-limits.js';
 import { seededRandom } from './generate-environment.js';
 import { listenOnLoopback } from './loopback.js';
 
@@ -116,6 +118,8 @@ export interface FaultProxyOptions {
   /** PRNG seed. Default 1. */
   seed?: number;
   hook?: ProxyHook;
+  /** Real DynamoDB's throughput limits, played after the rules (a throttle is not counted in `injected`). */
+  limits?: ServiceLimits;
 }
 
 const WRITE_OPERATIONS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
@@ -307,6 +311,17 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Dynam
       }
     }
 
+    const limits = options.limits;
+    let admission: ReturnType<ServiceLimits['admit']> | undefined;
+    if (limits) {
+      await new Promise((r) => setTimeout(r, limits.latency()));
+      admission = limits.admit(operation, parseBody(body));
+      if (admission.throttle) {
+        reply(res, admission.throttle.status, { 'content-type': 'application/x-amz-json-1.0' }, Buffer.from(JSON.stringify(admission.throttle.body)));
+        return;
+      }
+      if (admission.unprocessed > 0) body = Buffer.from(JSON.stringify(admission.body));
+    }
     let answer: Awaited<ReturnType<typeof forward>>;
     try {
       answer = await forward(req, body);
@@ -317,6 +332,13 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Dynam
     if (resetAfter) {
       req.socket.destroy();
       return;
+    }
+    if (admission && !admission.throttle && answer.status === 200) {
+      const finished = admission.finish(parseBody(answer.body));
+      if (admission.unprocessed > 0 && finished) {
+        answer.body = Buffer.from(JSON.stringify(finished));
+        delete answer.headers['x-amz-crc32'];
+      }
     }
     if (unprocessed && answer.status === 200) {
       const parsed = parseBody(answer.body);
