@@ -130,7 +130,7 @@ describe('least-privilege IAM', () => {
     for (const s of dynamo) {
       expect([s.Resource].flat()).toEqual([tableArn()]);
       for (const action of [s.Action].flat()) {
-        expect(['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']).toContain(action);
+        expect(['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']).toContain(action);
       }
     }
   });
