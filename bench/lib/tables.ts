@@ -1,7 +1,7 @@
 // Table helpers for the benchmarks: fresh tables, and a comparison of two tables' contents, which is how the
 // benchmark checks that our store and LaunchDarkly's wrote the same thing from the same data.
 import { isDeepStrictEqual } from 'node:util';
-import { DeleteTableCommand, DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, type DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { createFlagTable } from '../../lib/store/table.js';
 
 export const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -29,8 +29,8 @@ export interface StoredItem {
   item: string | undefined;
 }
 
-/** Rows of our own outside LaunchDarkly's layout (read hints, sync status), which LaunchDarkly's readers never see. */
-const OWN_ROWS = /(^|:)\$(readHints|syncStatus)$/;
+/** Rows of our own outside LaunchDarkly's layout (read hints, sync status, the snapshot claim), which LaunchDarkly's readers never see. */
+const OWN_ROWS = /(^|:)\$(readHints|syncStatus|fullSync)$/;
 
 /** Every row of LaunchDarkly's layout in a table (flags, segments, the marker), by "namespace/key". */
 export async function readTable(admin: DynamoDBClient, name: string): Promise<Map<string, StoredItem>> {
@@ -40,7 +40,10 @@ export async function readTable(admin: DynamoDBClient, name: string): Promise<Ma
     const out = await admin.send(new ScanCommand({ TableName: name, ExclusiveStartKey: start }));
     for (const row of out.Items ?? []) {
       if (OWN_ROWS.test(row.namespace?.S ?? '')) continue;
-      rows.set(`${row.namespace?.S}/${row.key?.S}`, { version: row.version?.N === undefined ? undefined : Number(row.version.N), item: row.item?.S });
+      rows.set(`${row.namespace?.S}/${row.key?.S}`, {
+        version: row.version?.N === undefined ? undefined : Number(row.version.N),
+        item: row.item?.S,
+      });
     }
     start = out.LastEvaluatedKey;
   } while (start);

@@ -8,10 +8,10 @@
 // - a prefixed environment owns every namespace starting "<prefix>:" (prefixes cannot hold ':', so one
 //   environment's pattern never matches another's namespaces);
 // - the unprefixed environment owns exactly the unprefixed namespaces of the layout, UNPREFIXED_NAMESPACES below
-//   (LaunchDarkly's features, segments, $inited and big segments, and our $syncStatus and $readHints), so it
+//   (LaunchDarkly's features, segments, $inited and big segments, and our $syncStatus, $readHints and $fullSync), so it
 //   cannot write "<prefix>:…" rows of another environment either.
-// Transactions need no action of their own: DynamoDB authorises each Put/Delete inside TransactWriteItems as
-// PutItem/DeleteItem, conditions included (`dynamodb:TransactWriteItems` is not an IAM action).
+// The writer sends single conditional PutItem/DeleteItem requests only; `dynamodb:TransactWriteItems` would not
+// be an IAM action anyway (DynamoDB authorises a transaction's parts as PutItem/DeleteItem).
 //
 // Consumer stacks reach the table through `FlagTable.fromTableName` / `fromExport` / `fromParameter` and call
 // `grantReadFlags(fn)`: they never need the sync stack's constructs.
@@ -30,7 +30,8 @@ export const SYNC_WRITE_ACTIONS = ['dynamodb:Query', 'dynamodb:GetItem', 'dynamo
 
 /**
  * Every namespace (partition key) of the unprefixed environment: LaunchDarkly's data kinds and marker
- * (lib/store/layout.ts), our sync-status row (writer.ts) and read hints (read-hints.ts), and LaunchDarkly's Big
+ * (lib/store/layout.ts), our sync-status row (sync-status.ts), read hints (read-hints.ts) and snapshot claim
+ * (snapshot-claim.ts), and LaunchDarkly's Big
  * Segments rows. A prefixed environment has the same names behind "<prefix>:". A test writes through the real
  * writer and checks every row it creates falls under these.
  */
@@ -40,6 +41,7 @@ export const UNPREFIXED_NAMESPACES = [
   '$inited',
   '$syncStatus',
   '$readHints',
+  '$fullSync',
   'big_segments_metadata',
   'big_segments_user',
 ] as const;
@@ -214,7 +216,12 @@ class ImportedFlagTable extends Construct implements IFlagTable {
   constructor(scope: Construct, id: string, tableName: string, options: ImportFlagTableOptions) {
     super(scope, id);
     this.tableName = tableName;
-    this.tableArn = Stack.of(this).formatArn({ service: 'dynamodb', resource: 'table', resourceName: tableName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    this.tableArn = Stack.of(this).formatArn({
+      service: 'dynamodb',
+      resource: 'table',
+      resourceName: tableName,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
     if (options.encryptionKey) this.encryptionKey = options.encryptionKey;
   }
 
@@ -225,7 +232,9 @@ class ImportedFlagTable extends Construct implements IFlagTable {
 
 function readGrant(grantee: IGrantable, resourceArns: string[], options: GrantReadFlagsOptions, key: IKey | undefined): Grant {
   if (options.prefix !== undefined && !KEY_PREFIX.test(options.prefix)) {
-    throw new Error(`grantReadFlags: "prefix" must be a key prefix as the sync uses it (letters, digits, '.', '_' or '-', no ':'), got ${JSON.stringify(options.prefix)}`);
+    throw new Error(
+      `grantReadFlags: "prefix" must be a key prefix as the sync uses it (letters, digits, '.', '_' or '-', no ':'), got ${JSON.stringify(options.prefix)}`,
+    );
   }
   const grant = Grant.addToPrincipal({
     grantee,

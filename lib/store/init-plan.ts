@@ -21,9 +21,15 @@ export interface RowState {
  * - `live-newer`: an older live row, never a tombstone (what a stale snapshot may still move forward);
  * - `tombstone`: exactly the expired tombstone being removed.
  */
-export type Expect = { type: 'newer' } | { type: 'live-newer' } | { type: 'exact'; version: number; asOf?: number } | { type: 'tombstone'; version: number };
+export type Expect =
+  | { type: 'newer' }
+  | { type: 'live-newer' }
+  | { type: 'exact'; version: number; asOf?: number }
+  | { type: 'tombstone'; version: number };
 
-export type WriteOp = { type: 'put'; item: Encoded; expect: Expect; found: 'absent' | 'live' | 'tombstone' } | { type: 'remove'; kind: DataKindName; key: string; expect: Extract<Expect, { type: 'tombstone' }> };
+export type WriteOp =
+  | { type: 'put'; item: Encoded; expect: Expect; found: 'absent' | 'live' | 'tombstone' }
+  | { type: 'remove'; kind: DataKindName; key: string; expect: Extract<Expect, { type: 'tombstone' }> };
 
 export interface PlanInput {
   incoming: Record<DataKindName, Map<string, Encoded>>;
@@ -92,6 +98,11 @@ export function planInit(input: PlanInput): Plan {
         puts[kind].push({ type: 'put', item, expect: { type: 'newer' }, found });
       } else if (row.version === item.version && !row.tombstone) {
         unchanged++;
+      } else if (row.version === item.version) {
+        // A tombstone at the very version the newest snapshot holds live: a full sync's deletion (tombstones
+        // keep the version read) of a flag that is back, e.g. after a poll that briefly lacked it. LaunchDarkly
+        // deletes at a higher version, so the newest data set having it live at this version is the truth.
+        puts[kind].push({ type: 'put', item, expect: { type: 'exact', version: row.version, asOf: row.asOf }, found });
       } else if (restarted) {
         puts[kind].push({ type: 'put', item, expect: { type: 'exact', version: row.version, asOf: row.asOf }, found });
       } else {
@@ -118,11 +129,18 @@ export function planInit(input: PlanInput): Plan {
         deletesSkipped++;
         continue;
       }
-      deletions[kind].push({ type: 'put', item: input.tombstone(kind, key, row.version), expect: { type: 'exact', version: row.version, asOf: row.asOf }, found: 'live' });
+      deletions[kind].push({
+        type: 'put',
+        item: input.tombstone(kind, key, row.version),
+        expect: { type: 'exact', version: row.version, asOf: row.asOf },
+        found: 'live',
+      });
     }
   }
 
-  const putWaves = [puts.segments, ...prerequisiteLevels(puts.features, (op) => opKey(op), input.prerequisitesOf)].filter((w) => w.length > 0);
+  const putWaves = [puts.segments, ...prerequisiteLevels(puts.features, (op) => opKey(op), input.prerequisitesOf)].filter(
+    (w) => w.length > 0,
+  );
   return { putWaves, deletions, removals, unchanged, stale, deletesSkipped, staleDataSet };
 }
 
@@ -152,7 +170,8 @@ export function demoteToStale(waves: WriteOp[][]): { waves: WriteOp[][]; dropped
   let droppedDeletes = 0;
   const kept = waves.map((wave) =>
     wave.flatMap((op): WriteOp[] => {
-      if (op.type === 'put' && !op.item.tombstone && op.found === 'live' && op.expect.type === 'newer') return [{ ...op, expect: { type: 'live-newer' } }];
+      if (op.type === 'put' && !op.item.tombstone && op.found === 'live' && op.expect.type === 'newer')
+        return [{ ...op, expect: { type: 'live-newer' } }];
       if (op.type === 'put' && op.item.tombstone) droppedDeletes++;
       else if (op.type === 'put') droppedPuts++;
       return [];
@@ -167,7 +186,11 @@ export function demoteToStale(waves: WriteOp[][]): { waves: WriteOp[][]; dropped
  * unchanged prerequisites count too. A prerequisite cycle, which LaunchDarkly prevents but bad input may
  * contain, is broken arbitrarily rather than looping.
  */
-export function prerequisiteLevels<T>(items: T[], keyOf: (item: T) => string, prerequisitesOf: (key: string) => string[] | undefined): T[][] {
+export function prerequisiteLevels<T>(
+  items: T[],
+  keyOf: (item: T) => string,
+  prerequisitesOf: (key: string) => string[] | undefined,
+): T[][] {
   const level = new Map<string, number>();
   const visiting = new Set<string>();
   const levelOf = (key: string): number => {

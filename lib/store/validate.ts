@@ -18,7 +18,11 @@ export function checkKey(kind: string, key: unknown): asserts key is string {
     throw new ItemValidationError(kind, undefined, `"key" must be a non-empty string, got ${describe(key)}`);
   }
   if (Buffer.byteLength(key) > MAX_KEY_BYTES) {
-    throw new ItemValidationError(kind, key.slice(0, 64) + '…', `key is ${Buffer.byteLength(key)} bytes; DynamoDB sort keys hold at most ${MAX_KEY_BYTES}`);
+    throw new ItemValidationError(
+      kind,
+      key.slice(0, 64) + '…',
+      `key is ${Buffer.byteLength(key)} bytes; DynamoDB sort keys hold at most ${MAX_KEY_BYTES}`,
+    );
   }
 }
 

@@ -47,7 +47,8 @@ export async function runPollSync(options: PollSyncOptions): Promise<SyncReport>
   if (typeof options.poller.fetchAll !== 'function') throw new SyncError(`${where}: option 'poller' must have a fetchAll() method`);
   checkFunction(where, 'onProgress', options.onProgress);
   const source = options.source ?? 'poll';
-  if (source !== 'poll' && source !== 'webhook') throw new SyncError(`${where}: option 'source' must be 'poll' or 'webhook', got ${JSON.stringify(source)}`);
+  if (source !== 'poll' && source !== 'webhook')
+    throw new SyncError(`${where}: option 'source' must be 'poll' or 'webhook', got ${JSON.stringify(source)}`);
   const retry = retryOptions(where, options.retry);
   const { store, poller, signal, onProgress } = options;
   const logger = options.logger ?? quiet;
@@ -55,7 +56,13 @@ export async function runPollSync(options: PollSyncOptions): Promise<SyncReport>
   const started = performance.now();
   const totals = new Totals();
   notify(onProgress, totals.progress('fetching'), logger);
-  const result = await withRetries(() => poller.fetchAll({ signal }), {
+  // The snapshot is at least as new as the request that fetched it: that moment orders racing full syncs.
+  let requestedAt = Date.now();
+  const fetchOnce = () => {
+    requestedAt = Date.now();
+    return poller.fetchAll({ signal });
+  };
+  const result = await withRetries(fetchOnce, {
     ...retry,
     signal,
     shouldRetry: isRecoverable,
@@ -70,7 +77,12 @@ export async function runPollSync(options: PollSyncOptions): Promise<SyncReport>
     notify(onProgress, totals.progress('done'), logger);
     return report;
   }
-  return apply(store, result.data, source, totals, started, { logger, onProgress, onFailure: () => poller.forgetEtag?.() });
+  return apply(store, result.data, source, totals, started, {
+    logger,
+    onProgress,
+    onFailure: () => poller.forgetEtag?.(),
+    snapshotAt: requestedAt,
+  });
 }
 
 export interface FileSyncOptions {
@@ -87,7 +99,8 @@ const FILE_OPTIONS = ['store', 'path', 'logger', 'onProgress'] as const;
 export async function runFileSync(options: FileSyncOptions): Promise<SyncReport> {
   const where = 'runFileSync';
   checkOptions(where, options, FILE_OPTIONS, ['store', 'path']);
-  if (typeof options.path !== 'string' || options.path === '') throw new SyncError(`${where}: option 'path' must be a file path, got ${JSON.stringify(options.path)}`);
+  if (typeof options.path !== 'string' || options.path === '')
+    throw new SyncError(`${where}: option 'path' must be a file path, got ${JSON.stringify(options.path)}`);
   checkFunction(where, 'onProgress', options.onProgress);
   const logger = options.logger ?? quiet;
   const started = performance.now();
@@ -103,12 +116,12 @@ async function apply(
   source: SyncReport['source'],
   totals: Totals,
   started: number,
-  hooks: { logger: SyncLogger; onProgress?: (p: SyncProgress) => void; onFailure?: () => void },
+  hooks: { logger: SyncLogger; onProgress?: (p: SyncProgress) => void; onFailure?: () => void; snapshotAt?: number },
 ): Promise<SyncReport> {
   const { logger, onProgress } = hooks;
   notify(onProgress, totals.progress('writing'), logger);
   try {
-    totals.addInit(await store.init(data));
+    totals.addInit(await store.init(data, hooks.snapshotAt === undefined ? undefined : { snapshotAt: hooks.snapshotAt }));
   } catch (err) {
     // The data could not all be applied: make sure the next poll gets the full body again, not a 304.
     hooks.onFailure?.();
@@ -116,7 +129,9 @@ async function apply(
   }
   const report = totals.report(source, false, started);
   await store.recordSync({ source, summary: summaryForRecord(report) });
-  logger.info(`${source}: synced ${report.written} written, ${report.unchanged} unchanged, ${report.deleted} deleted, ${report.stale} stale in ${report.durationMs} ms`);
+  logger.info(
+    `${source}: synced ${report.written} written, ${report.unchanged} unchanged, ${report.deleted} deleted, ${report.stale} stale in ${report.durationMs} ms`,
+  );
   notify(onProgress, totals.progress('done'), logger);
   return report;
 }

@@ -46,7 +46,8 @@ export interface SyncProgress {
 
 /** What the sync core needs of a store; DynamoDBFlagStore provides it. */
 export interface SyncStore {
-  init(data: FullDataSet): Promise<InitSummary>;
+  /** `snapshotAt`: when the data set was requested from LaunchDarkly (orders racing full syncs; write-rules.md rule 5). */
+  init(data: FullDataSet, options?: { snapshotAt?: number }): Promise<InitSummary>;
   upsert(kind: DataKindName, item: VersionedItem): Promise<boolean>;
   delete(kind: DataKindName, key: string, version: number): Promise<boolean>;
   recordSync(record: { source: string; at?: Date; summary?: object }): Promise<void>;

@@ -23,7 +23,10 @@ describe('readDataFile', () => {
 
   it('names the file when it is missing, not JSON, or the wrong shape', async () => {
     const missing = join(dir, 'missing.json');
-    await expect(readDataFile(missing)).rejects.toMatchObject({ name: 'LaunchDarklyError', message: `Cannot read data file ${missing}: no such file` });
+    await expect(readDataFile(missing)).rejects.toMatchObject({
+      name: 'LaunchDarklyError',
+      message: `Cannot read data file ${missing}: no such file`,
+    });
     const bad = join(dir, 'bad.json');
     await writeFile(bad, '{"flags": {');
     await expect(readDataFile(bad)).rejects.toMatchObject({ name: 'PayloadError', where: `data file ${bad}` });
