@@ -14,7 +14,9 @@ process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE ??= '1';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const config = configFromEnv(process.env);
 const log = (line: string) => process.stderr.write(`${line}\n`);
-log(`Benchmark: sizes ${config.sizes.join(', ')}${config.oursOnlySizes.length ? ` (ours only: ${config.oursOnlySizes.join(', ')})` : ''}, ${config.reps} repetition(s), ${config.patches} patches`);
+log(
+  `Benchmark: sizes ${config.sizes.join(', ')}${config.oursOnlySizes.length ? ` (ours only: ${config.oursOnlySizes.join(', ')})` : ''}, ${config.reps} repetition(s), ${config.patches} patches`,
+);
 
 const ddb = await startDynamoDBLocal();
 let failed = false;
@@ -23,7 +25,9 @@ try {
   const file = path.join(repoRoot, 'bench/results.json');
   await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
   const m = results.machine;
-  console.log(`\nld-dynamodb-sync vs launchdarkly-node-server-sdk-dynamodb@4 (SDK v7), DynamoDB Local, ${m.cpus} vCPU ${m.cpuModel}, Node ${m.node}; medians of up to ${config.reps} alternating runs\n`);
+  console.log(
+    `\nld-dynamodb-sync vs launchdarkly-node-server-sdk-dynamodb@4 (SDK v7), DynamoDB Local, ${m.cpus} vCPU ${m.cpuModel}, Node ${m.node}; medians of up to ${config.reps} alternating runs\n`,
+  );
   console.log(renderTable(results.figures));
   console.log('\nTargets:');
   for (const t of results.targets) console.log(`  ${t.met === null ? '–' : t.met ? '✓' : '✗'} ${t.name}: ${t.detail}`);

@@ -35,7 +35,9 @@ export const bundleSettings = {
   target: 'node22',
   format: 'esm',
   legalComments: 'none',
-  banner: { js: "import { createRequire as __benchCreateRequire } from 'node:module'; const require = __benchCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __benchCreateRequire } from 'node:module'; const require = __benchCreateRequire(import.meta.url);",
+  },
   metafile: true,
   write: true,
   logLevel: 'error',
@@ -56,15 +58,36 @@ export async function buildBundles(repoRoot: string, outDir: string): Promise<Bu
   for (const impl of ['ours', 'peer'] as const) {
     const entryPoints = [path.join(repoRoot, bundleEntries[impl])];
     const dir = path.join(outDir, impl);
-    const out = await build({ ...bundleSettings, absWorkingDir: repoRoot, entryPoints, outdir: dir, splitting: true, entryNames: 'index', outExtension: { '.js': '.mjs' } });
+    const out = await build({
+      ...bundleSettings,
+      absWorkingDir: repoRoot,
+      entryPoints,
+      outdir: dir,
+      splitting: true,
+      entryNames: 'index',
+      outExtension: { '.js': '.mjs' },
+    });
     const file = path.join(dir, 'index.mjs');
     const { eager, lazy } = await splitOutputs(repoRoot, out.metafile!, file);
     const eagerBytes = Buffer.concat(await Promise.all(eager.map((f) => readFile(f))));
     const lazyBytes = (await Promise.all(lazy.map((f) => readFile(f)))).reduce((sum, b) => sum + b.byteLength, 0);
-    bundled[impl] = { file, minifiedBytes: eagerBytes.byteLength, gzipBytes: gzipSync(eagerBytes, { level: 9 }).byteLength, lazyBytes, largest: largestPackages(out.metafile!) };
+    bundled[impl] = {
+      file,
+      minifiedBytes: eagerBytes.byteLength,
+      gzipBytes: gzipSync(eagerBytes, { level: 9 }).byteLength,
+      lazyBytes,
+      largest: largestPackages(out.metafile!),
+    };
     // Under node_modules, so that bare imports resolve to the packages as they would in a deployed zip.
     external[impl] = path.join(outDir, `${impl}-external.mjs`);
-    await build({ ...bundleSettings, metafile: false, absWorkingDir: repoRoot, entryPoints, outfile: external[impl], packages: 'external' });
+    await build({
+      ...bundleSettings,
+      metafile: false,
+      absWorkingDir: repoRoot,
+      entryPoints,
+      outfile: external[impl],
+      packages: 'external',
+    });
   }
   return { bundled, external };
 }
@@ -72,7 +95,11 @@ export async function buildBundles(repoRoot: string, outDir: string): Promise<Bu
 /** The output files a cold start loads (the entry and its static imports, transitively) and the rest. */
 async function splitOutputs(repoRoot: string, meta: Metafile, entry: string): Promise<{ eager: string[]; lazy: string[] }> {
   const abs = (f: string) => path.resolve(repoRoot, f);
-  const outputs = new Map(Object.entries(meta.outputs).filter(([f]) => f.endsWith('.mjs')).map(([f, o]) => [abs(f), o]));
+  const outputs = new Map(
+    Object.entries(meta.outputs)
+      .filter(([f]) => f.endsWith('.mjs'))
+      .map(([f, o]) => [abs(f), o]),
+  );
   const eager = new Set<string>();
   const visit = (f: string) => {
     if (eager.has(f) || !outputs.has(f)) return;
@@ -92,5 +119,8 @@ function largestPackages(meta: Metafile): { name: string; bytes: number }[] {
       byPackage.set(name, (byPackage.get(name) ?? 0) + bytesInOutput);
     }
   }
-  return [...byPackage].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes).slice(0, 6);
+  return [...byPackage]
+    .map(([name, bytes]) => ({ name, bytes }))
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, 6);
 }

@@ -63,7 +63,8 @@ export function pickFlags(data: FullDataSet, seed: number): Picked {
     const first = ((f.rules ?? []) as { clauses?: { op?: string }[] }[])[0];
     return first?.clauses?.[0]?.op === 'segmentMatch' && ((f.prerequisites as unknown[]) ?? []).length === 0;
   });
-  if (plain.length < 3 || !withPrereq || !withSegment) throw new Error('the generated environment lacks plain, prerequisite or segment-matching flags to evaluate');
+  if (plain.length < 3 || !withPrereq || !withSegment)
+    throw new Error('the generated environment lacks plain, prerequisite or segment-matching flags to evaluate');
   const five = [withPrereq, withSegment, ...plain.slice(0, 3)].map((f) => f.key as string);
   const contexts = generateContexts(100, seed);
   return { one: [plain[0]!.key as string], five, context: contexts[0], contexts };
@@ -92,7 +93,12 @@ export function countWaves(log: Exchange[]): number {
 }
 
 export async function runConsumer(proxy: CountingProxy, repoRoot: string, spec: ConsumerSpec): Promise<ConsumerRun> {
-  const flags = spec.scenario === 'one' ? spec.picked.one : spec.scenario === 'first-then-five' ? [...spec.picked.one, ...spec.picked.five] : spec.picked.five;
+  const flags =
+    spec.scenario === 'one'
+      ? spec.picked.one
+      : spec.scenario === 'first-then-five'
+        ? [...spec.picked.one, ...spec.picked.five]
+        : spec.picked.five;
   const arg = JSON.stringify({
     bundle: spec.bundle,
     scenario: spec.scenario,

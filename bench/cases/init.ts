@@ -46,7 +46,12 @@ export interface InitCaseOptions {
 
 /** Runs one worker through all phases; `between` runs after each phase, before the next starts. */
 export async function runInitWorker(
-  opts: Pick<InitCaseOptions, 'proxy' | 'repoRoot' | 'seed' | 'phases'> & { impl: Impl; tableName: string; size: number; tolerateErrors?: boolean },
+  opts: Pick<InitCaseOptions, 'proxy' | 'repoRoot' | 'seed' | 'phases'> & {
+    impl: Impl;
+    tableName: string;
+    size: number;
+    tolerateErrors?: boolean;
+  },
   between: (phase: InitPhase) => Promise<void> = async () => {},
 ): Promise<InitRun[]> {
   const child = fork(path.join(opts.repoRoot, 'bench/workers/init-worker.ts'), [], {
@@ -78,11 +83,21 @@ export async function runInitWorker(
   const runs: InitRun[] = [];
   try {
     const phases = opts.phases ?? initPhases;
-    const start: InitWorkerStart = { type: 'start', impl: opts.impl, tableName: opts.tableName, endpoint: opts.proxy.endpoint, flags: opts.size, seed: opts.seed, phases, tolerateErrors: opts.tolerateErrors };
+    const start: InitWorkerStart = {
+      type: 'start',
+      impl: opts.impl,
+      tableName: opts.tableName,
+      endpoint: opts.proxy.endpoint,
+      flags: opts.size,
+      seed: opts.seed,
+      phases,
+      tolerateErrors: opts.tolerateErrors,
+    };
     child.send(start);
     for (const phase of phases) {
       const ready = await nextMessage();
-      if (ready.type !== 'ready' || ready.phase !== phase) throw new Error(`init worker: expected ready for ${phase}, got ${JSON.stringify(ready)}`);
+      if (ready.type !== 'ready' || ready.phase !== phase)
+        throw new Error(`init worker: expected ready for ${phase}, got ${JSON.stringify(ready)}`);
       opts.proxy.reset();
       child.send({ type: 'go' });
       const done = await nextMessage();
@@ -123,7 +138,12 @@ export async function runInitCase(opts: InitCaseOptions): Promise<InitCaseResult
       slowest = Math.max(slowest, wall);
       opts.log(
         `  init ${opts.size} ${impl} rep ${rep + 1}: ` +
-          runs.map((r) => `${r.phase} ${Math.round(r.wallMs)} ms ${r.counts.totalRequests} req ${Math.round(r.counts.writeCapacityUnits)} WCU ${Math.round(r.counts.readCapacityUnits)} RCU`).join(' | '),
+          runs
+            .map(
+              (r) =>
+                `${r.phase} ${Math.round(r.wallMs)} ms ${r.counts.totalRequests} req ${Math.round(r.counts.writeCapacityUnits)} WCU ${Math.round(r.counts.readCapacityUnits)} RCU`,
+            )
+            .join(' | '),
       );
       if (impl === 'ours' && rep === 0 && opts.keepTable) result.keptTable = tableName;
       else await dropTable(opts.admin, tableName);
@@ -150,7 +170,10 @@ export interface LimitsCaseResult {
 /** Items of `data` the table does not hold live at their version. */
 function missingItems(data: FullDataSet, table: Map<string, StoredItem>): number {
   let missing = 0;
-  for (const [ns, items] of [['features', data.flags], ['segments', data.segments]] as const) {
+  for (const [ns, items] of [
+    ['features', data.flags],
+    ['segments', data.segments],
+  ] as const) {
     for (const [key, item] of Object.entries(items)) {
       const row = table.get(`${ns}/${key}`);
       if (!row || row.version !== item.version || !row.item || (JSON.parse(row.item) as { deleted?: boolean }).deleted) missing++;
@@ -163,7 +186,9 @@ function missingItems(data: FullDataSet, table: Map<string, StoredItem>): number
  * Runs each store's full init and 1% re-sync through a proxy playing real DynamoDB's limits (a fresh model per
  * store, so each starts with a new on-demand table's capacity), then reads the table back directly.
  */
-export async function runInitUnderLimits(opts: Omit<InitCaseOptions, 'proxy' | 'reps' | 'keepTable' | 'phases'> & { dynamoEndpoint: string }): Promise<LimitsCaseResult> {
+export async function runInitUnderLimits(
+  opts: Omit<InitCaseOptions, 'proxy' | 'reps' | 'keepTable' | 'phases'> & { dynamoEndpoint: string },
+): Promise<LimitsCaseResult> {
   const result: LimitsCaseResult = { size: opts.size, runs: {} };
   const env = generateEnvironment({ flags: opts.size, seed: opts.seed });
   const changed = withChangedFlags(env, 0.01, opts.seed + 1);
@@ -178,11 +203,18 @@ export async function runInitUnderLimits(opts: Omit<InitCaseOptions, 'proxy' | '
         const table = await readTable(opts.admin, tableName);
         runs.push({ ...({} as InitRun), phase, missing: missingItems(phase === 'init' ? env : changed, table) });
       });
-      raw.forEach((r, i) => Object.assign(runs[i]!, r, { missing: runs[i]!.missing }));
+      raw.forEach((r, i) => {
+        Object.assign(runs[i]!, r, { missing: runs[i]!.missing });
+      });
       result.runs[impl] = runs;
       opts.log(
         `  limits ${opts.size} ${impl}: ` +
-          runs.map((r) => `${r.phase} ${Math.round(r.wallMs)} ms ${Math.round(r.counts.writeCapacityUnits)} WCU ${r.counts.throttled}/${r.counts.totalRequests} throttled, ${r.counts.unprocessed} unprocessed, ${r.missing} missing`).join(' | '),
+          runs
+            .map(
+              (r) =>
+                `${r.phase} ${Math.round(r.wallMs)} ms ${Math.round(r.counts.writeCapacityUnits)} WCU ${r.counts.throttled}/${r.counts.totalRequests} throttled, ${r.counts.unprocessed} unprocessed, ${r.missing} missing`,
+            )
+            .join(' | '),
       );
     } finally {
       await proxy.close();

@@ -26,7 +26,8 @@ export function limitsFigures(results: LimitsCaseResult[]): Figure[] {
         out.push(
           figure({
             id: `limits.${phase}.${key}@${r.size}`,
-            group: 'Under the service-limits model (1,000 WCU/s per partition key, 4,000 WRU/s per table, 2–8 ms latency; docs/service-limits.md)',
+            group:
+              'Under the service-limits model (1,000 WCU/s per partition key, 4,000 WRU/s per table, 2–8 ms latency; docs/service-limits.md)',
             label: `${r.size.toLocaleString('en-US')} flags, ${phaseName[phase]}: ${label}`,
             unit,
             size: r.size,
@@ -59,11 +60,24 @@ export function limitsTargets(results: LimitsCaseResult[]): Target[] {
     });
     const resync = run(r, 'ours', 'resync-1pct');
     const lost = ours.missing + (resync?.missing ?? 0);
-    out.push({ name: `Under the model: nothing lost by our store (${r.size} flags)`, met: lost === 0, detail: `${lost} items missing after init and re-sync` });
+    out.push({
+      name: `Under the model: nothing lost by our store (${r.size} flags)`,
+      met: lost === 0,
+      detail: `${lost} items missing after init and re-sync`,
+    });
     const share = ours.counts.throttled / Math.max(1, ours.counts.totalRequests);
-    out.push({ name: `Under the model: throttled requests a small share (≤ 5%) of our init's (${r.size} flags)`, met: share <= 0.05, detail: `${ours.counts.throttled} of ${ours.counts.totalRequests} (${(share * 100).toFixed(1)}%)` });
+    out.push({
+      name: `Under the model: throttled requests a small share (≤ 5%) of our init's (${r.size} flags)`,
+      met: share <= 0.05,
+      detail: `${ours.counts.throttled} of ${ours.counts.totalRequests} (${(share * 100).toFixed(1)}%)`,
+    });
     const peer = run(r, 'peer', 'init');
-    if (peer) out.push({ name: `Under the model: the peer's losses reported (${r.size} flags)`, met: null, detail: `peer: ${peer.missing} items missing after init, ${run(r, 'peer', 'resync-1pct')?.missing ?? '—'} after the 1% re-sync; ${peer.counts.throttled} throttled, ${peer.counts.unprocessed} unprocessed` });
+    if (peer)
+      out.push({
+        name: `Under the model: the peer's losses reported (${r.size} flags)`,
+        met: null,
+        detail: `peer: ${peer.missing} items missing after init, ${run(r, 'peer', 'resync-1pct')?.missing ?? '—'} after the 1% re-sync; ${peer.counts.throttled} throttled, ${peer.counts.unprocessed} unprocessed`,
+      });
   }
   return out;
 }

@@ -78,7 +78,11 @@ export async function runStreamCase(opts: StreamCaseOptions): Promise<StreamRun>
       const session = runStreamSync({ store, sdkKey: server.sdkKey, streamUri: server.streamUri, signal: controller.signal, logger });
       // A session that fails before the put would otherwise leave the wait below to time out.
       session.catch((err: unknown) => errors.push(String(err)));
-      await withTimeout(Promise.race([marker, session.then(() => Promise.reject(new Error(`stream session ended early: ${errors.join('; ')}`)))]), 120_000, 'the initial put to be written');
+      await withTimeout(
+        Promise.race([marker, session.then(() => Promise.reject(new Error(`stream session ended early: ${errors.join('; ')}`)))]),
+        120_000,
+        'the initial put to be written',
+      );
       stop = async () => {
         controller.abort();
         await session;
@@ -111,7 +115,13 @@ export async function runStreamCase(opts: StreamCaseOptions): Promise<StreamRun>
     const counts = proxy.counts();
     await stop();
     if (errors.length > 0) throw new Error(`stream ${opts.impl}: ${errors.slice(0, 3).join('; ')}`);
-    return { patches: opts.patches, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: Math.max(...latencies), counts };
+    return {
+      patches: opts.patches,
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+      maxMs: Math.max(...latencies),
+      counts,
+    };
   } finally {
     controller.abort();
     proxy.onExchange = undefined;

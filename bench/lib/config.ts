@@ -55,7 +55,8 @@ function list(name: string, value: string): number[] {
   if (value.trim() === '') return [];
   return value.split(',').map((part) => {
     const n = Number(part.trim());
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a comma-separated list of positive integers, got ${JSON.stringify(value)}`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new Error(`${name} must be a comma-separated list of positive integers, got ${JSON.stringify(value)}`);
     return n;
   });
 }

@@ -27,13 +27,19 @@ interface Hierarchy {
 }
 
 function findHierarchy(): Hierarchy | string {
-  const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((line) => line.split(' '));
-  const own = readFileSync('/proc/self/cgroup', 'utf8').split('\n').filter(Boolean).map((line) => line.split(':'));
+  const mounts = readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' '));
+  const own = readFileSync('/proc/self/cgroup', 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(':'));
   const v2 = mounts.find((m) => m[2] === 'cgroup2');
   if (v2) {
     const controllers = path.join(v2[1]!, 'cgroup.controllers');
     const rel = own.find((c) => c[0] === '0')?.[2] ?? '/';
-    if (existsSync(controllers) && readFileSync(controllers, 'utf8').split(/\s+/).includes('cpu')) return { version: 2, dir: path.join(v2[1]!, rel) };
+    if (existsSync(controllers) && readFileSync(controllers, 'utf8').split(/\s+/).includes('cpu'))
+      return { version: 2, dir: path.join(v2[1]!, rel) };
   }
   const v1 = mounts.find((m) => m[2] === 'cgroup' && (m[3] ?? '').split(',').includes('cpu'));
   if (v1) {

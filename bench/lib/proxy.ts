@@ -136,7 +136,11 @@ export async function startCountingProxy(target: string, options: { limits?: Ser
       }
     }
     let send = input;
-    if (input && CAPACITY_OPERATIONS.has(operation) && (input.ReturnConsumedCapacity === undefined || input.ReturnConsumedCapacity === 'NONE')) {
+    if (
+      input &&
+      CAPACITY_OPERATIONS.has(operation) &&
+      (input.ReturnConsumedCapacity === undefined || input.ReturnConsumedCapacity === 'NONE')
+    ) {
       send = { ...input, ReturnConsumedCapacity: 'TOTAL' };
     }
     let admission: ReturnType<ServiceLimits['admit']> | undefined;
@@ -145,9 +149,23 @@ export async function startCountingProxy(target: string, options: { limits?: Ser
       admission = limits.admit(operation, send);
       if (admission.throttle) {
         const answer = Buffer.from(JSON.stringify(admission.throttle.body));
-        res.writeHead(admission.throttle.status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': `limits-${log.length}`, 'content-length': String(answer.length) });
+        res.writeHead(admission.throttle.status, {
+          'content-type': 'application/x-amz-json-1.0',
+          'x-amzn-requestid': `limits-${log.length}`,
+          'content-length': String(answer.length),
+        });
         res.end(answer);
-        const exchange: Exchange = { operation, startedAt, endedAt: epochNow(), status: 400, readCapacityUnits: 0, writeCapacityUnits: 0, written: [], throttled: true, unprocessed: 0 };
+        const exchange: Exchange = {
+          operation,
+          startedAt,
+          endedAt: epochNow(),
+          status: 400,
+          readCapacityUnits: 0,
+          writeCapacityUnits: 0,
+          written: [],
+          throttled: true,
+          unprocessed: 0,
+        };
         log.push(exchange);
         proxy.onExchange?.(exchange);
         return;
@@ -156,36 +174,33 @@ export async function startCountingProxy(target: string, options: { limits?: Ser
     }
     if (send !== input) body = Buffer.from(JSON.stringify(send), 'utf8');
     const headers = { ...req.headers, 'content-length': String(body.length) };
-    const out = httpRequest(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, agent },
-      (up) => {
-        const parts: Buffer[] = [];
-        up.on('data', (c: Buffer) => parts.push(c));
-        up.on('end', () => {
-          let raw = Buffer.concat(parts);
-          const upHeaders = { ...up.headers };
-          if (admission && !admission.throttle && up.statusCode === 200) {
-            // The model charges reads from the reported capacity and adds held-back batch entries.
-            const text = (up.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
-            const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
-            const finished = admission.finish(parsed);
-            if (admission.unprocessed > 0 && finished) {
-              raw = Buffer.from(JSON.stringify(finished));
-              delete upHeaders['content-encoding'];
-              delete upHeaders['x-amz-crc32'];
-              upHeaders['content-length'] = String(raw.length);
-            }
+    const out = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, agent }, (up) => {
+      const parts: Buffer[] = [];
+      up.on('data', (c: Buffer) => parts.push(c));
+      up.on('end', () => {
+        let raw = Buffer.concat(parts);
+        const upHeaders = { ...up.headers };
+        if (admission && !admission.throttle && up.statusCode === 200) {
+          // The model charges reads from the reported capacity and adds held-back batch entries.
+          const text = (up.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
+          const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+          const finished = admission.finish(parsed);
+          if (admission.unprocessed > 0 && finished) {
+            raw = Buffer.from(JSON.stringify(finished));
+            delete upHeaders['content-encoding'];
+            delete upHeaders['x-amz-crc32'];
+            upHeaders['content-length'] = String(raw.length);
           }
-          res.writeHead(up.statusCode ?? 502, upHeaders);
-          res.end(raw);
-          const exchange = record(operation, send ?? input, up, raw, startedAt);
-          exchange.unprocessed = admission && !admission.throttle ? admission.unprocessed : 0;
-          log.push(exchange);
-          proxy.onExchange?.(exchange);
-        });
-        up.on('error', (err) => res.destroy(err));
-      },
-    );
+        }
+        res.writeHead(up.statusCode ?? 502, upHeaders);
+        res.end(raw);
+        const exchange = record(operation, send ?? input, up, raw, startedAt);
+        exchange.unprocessed = admission && !admission.throttle ? admission.unprocessed : 0;
+        log.push(exchange);
+        proxy.onExchange?.(exchange);
+      });
+      up.on('error', (err) => res.destroy(err));
+    });
     out.on('error', (err) => {
       res.writeHead(502, { 'content-type': 'text/plain' });
       res.end(`counting proxy: upstream ${target} failed: ${err.message}`);
@@ -197,9 +212,25 @@ export async function startCountingProxy(target: string, options: { limits?: Ser
   return proxy;
 }
 
-function record(operation: string, input: Record<string, unknown> | undefined, up: IncomingMessage, raw: Buffer, startedAt: number): Exchange {
+function record(
+  operation: string,
+  input: Record<string, unknown> | undefined,
+  up: IncomingMessage,
+  raw: Buffer,
+  startedAt: number,
+): Exchange {
   const status = up.statusCode ?? 0;
-  const exchange: Exchange = { operation, startedAt, endedAt: epochNow(), status, readCapacityUnits: 0, writeCapacityUnits: 0, written: [], throttled: false, unprocessed: 0 };
+  const exchange: Exchange = {
+    operation,
+    startedAt,
+    endedAt: epochNow(),
+    status,
+    readCapacityUnits: 0,
+    writeCapacityUnits: 0,
+    written: [],
+    throttled: false,
+    unprocessed: 0,
+  };
   let output: Record<string, unknown> | undefined;
   try {
     const text = (up.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
@@ -213,13 +244,24 @@ function record(operation: string, input: Record<string, unknown> | undefined, u
     if (status === 200) exchange.writeCapacityUnits = transactionWriteUnits(input);
     return exchange;
   }
-  if ((operation === 'BatchExecuteStatement' || operation === 'ExecuteStatement') && input && status === 200 && output?.ConsumedCapacity === undefined) {
-    const statements = (operation === 'ExecuteStatement' ? [input] : (input.Statements ?? [])) as { Statement: string; Parameters?: Attr[] }[];
+  if (
+    (operation === 'BatchExecuteStatement' || operation === 'ExecuteStatement') &&
+    input &&
+    status === 200 &&
+    output?.ConsumedCapacity === undefined
+  ) {
+    const statements = (operation === 'ExecuteStatement' ? [input] : (input.Statements ?? [])) as {
+      Statement: string;
+      Parameters?: Attr[];
+    }[];
     const responses = (operation === 'ExecuteStatement' ? [{}] : (output?.Responses ?? [])) as { Error?: unknown }[];
     statements.forEach((st, i) => {
       if (responses[i]?.Error || !/^\s*(INSERT|UPDATE|DELETE)/i.test(st.Statement)) return;
       const names = [...st.Statement.matchAll(/'([^']+)'\s*:|SET\s+"([^"]+)"/gi)].map((m) => m[1] ?? m[2] ?? '');
-      const bytes = names.reduce((n, name) => n + Buffer.byteLength(name), 0) + itemBytes(Object.fromEntries((st.Parameters ?? []).map((p, j) => [`${j}`, p]))) - (st.Parameters ?? []).length;
+      const bytes =
+        names.reduce((n, name) => n + Buffer.byteLength(name), 0) +
+        itemBytes(Object.fromEntries((st.Parameters ?? []).map((p, j) => [`${j}`, p]))) -
+        (st.Parameters ?? []).length;
       exchange.writeCapacityUnits += Math.max(1, Math.ceil(bytes / 1024));
     });
     return exchange;
@@ -258,14 +300,27 @@ function writtenItems(operation: string, input: Record<string, unknown>): Exchan
 /** Transactional writes cost two write units per started KB of each item; a delete or check is counted as one KB. */
 function transactionWriteUnits(input: Record<string, unknown>): number {
   let units = 0;
-  for (const t of (input.TransactItems ?? []) as { Put?: { Item: AttrMap }; Update?: unknown; Delete?: unknown; ConditionCheck?: unknown }[]) {
+  for (const t of (input.TransactItems ?? []) as {
+    Put?: { Item: AttrMap };
+    Update?: unknown;
+    Delete?: unknown;
+    ConditionCheck?: unknown;
+  }[]) {
     units += 2 * (t.Put ? Math.max(1, Math.ceil(itemBytes(t.Put.Item) / 1024)) : 1);
   }
   return units;
 }
 
 function sum(log: Exchange[]): Counts {
-  const counts: Counts = { requests: {}, totalRequests: 0, readCapacityUnits: 0, writeCapacityUnits: 0, errors: 0, throttled: 0, unprocessed: 0 };
+  const counts: Counts = {
+    requests: {},
+    totalRequests: 0,
+    readCapacityUnits: 0,
+    writeCapacityUnits: 0,
+    errors: 0,
+    throttled: 0,
+    unprocessed: 0,
+  };
   for (const e of log) {
     if (e.throttled) counts.throttled++;
     counts.unprocessed += e.unprocessed;
@@ -292,12 +347,15 @@ export async function checkUnsignedBodiesAccepted(endpoint: string): Promise<voi
       'x-amz-target': 'DynamoDB_20120810.ListTables',
       // A syntactically valid SigV4 header whose signature cannot match this body.
       authorization:
-        'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=' + '0'.repeat(64),
+        'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=' +
+        '0'.repeat(64),
       'x-amz-date': '20200101T000000Z',
     },
     body: JSON.stringify({ Limit: 1 }),
   });
   if (res.status !== 200) {
-    throw new Error(`DynamoDB at ${endpoint} rejected a request with a non-matching signature (HTTP ${res.status}: ${await res.text()}); the counting proxy cannot rewrite bodies`);
+    throw new Error(
+      `DynamoDB at ${endpoint} rejected a request with a non-matching signature (HTTP ${res.status}: ${await res.text()}); the counting proxy cannot rewrite bodies`,
+    );
   }
 }

@@ -1,7 +1,7 @@
 // Table helpers for the benchmarks: fresh tables, and a comparison of two tables' contents, which is how the
 // benchmark checks that our store and LaunchDarkly's wrote the same thing from the same data.
 import { isDeepStrictEqual } from 'node:util';
-import { DeleteTableCommand, DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, type DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { createFlagTable } from '../../lib/store/table.js';
 
 export const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -40,7 +40,10 @@ export async function readTable(admin: DynamoDBClient, name: string): Promise<Ma
     const out = await admin.send(new ScanCommand({ TableName: name, ExclusiveStartKey: start }));
     for (const row of out.Items ?? []) {
       if (OWN_ROWS.test(row.namespace?.S ?? '')) continue;
-      rows.set(`${row.namespace?.S}/${row.key?.S}`, { version: row.version?.N === undefined ? undefined : Number(row.version.N), item: row.item?.S });
+      rows.set(`${row.namespace?.S}/${row.key?.S}`, {
+        version: row.version?.N === undefined ? undefined : Number(row.version.N),
+        item: row.item?.S,
+      });
     }
     start = out.LastEvaluatedKey;
   } while (start);

@@ -132,6 +132,8 @@ async function main(): Promise<void> {
 
 if (process.send) {
   main().catch((err: unknown) => {
-    process.send!({ type: 'failed', error: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies WorkerMessage, () => process.exit(1));
+    process.send!({ type: 'failed', error: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies WorkerMessage, () =>
+      process.exit(1),
+    );
   });
 }

@@ -17,7 +17,14 @@ export interface Parsed<T> {
  */
 export function parse<T>(argv: string[], options: Options, command: string | undefined, allowPositionals = false): Parsed<T> {
   try {
-    const { values, positionals, tokens } = parseArgs({ args: argv, options, strict: true, allowPositionals, allowNegative: true, tokens: true });
+    const { values, positionals, tokens } = parseArgs({
+      args: argv,
+      options,
+      strict: true,
+      allowPositionals,
+      allowNegative: true,
+      tokens: true,
+    });
     rejectRepeats(tokens, options, command);
     return { values: values as T, positionals };
   } catch (err) {
@@ -35,7 +42,10 @@ function rejectRepeats(tokens: Token[], options: Options, command: string | unde
     if (t.kind !== 'option' || options[t.name]?.multiple) continue;
     if (seen.has(t.name)) {
       const values = [seen.get(t.name), t.value].filter((v) => v !== undefined).map((v) => `'${v}'`);
-      throw new UsageError(`Option '--${t.name}' is given more than once${values.length === 2 ? ` (${values.join(' and ')})` : ''}; give it once`, command);
+      throw new UsageError(
+        `Option '--${t.name}' is given more than once${values.length === 2 ? ` (${values.join(' and ')})` : ''}; give it once`,
+        command,
+      );
     }
     seen.set(t.name, t.value);
   }
@@ -73,7 +83,8 @@ export function required(value: string | undefined, name: string, what: string, 
 export function seconds(value: string | undefined, name: string, command?: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`Option '--${name}' must be a positive number of seconds, got '${value}'`, command);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new UsageError(`Option '--${name}' must be a positive number of seconds, got '${value}'`, command);
   return n;
 }
 

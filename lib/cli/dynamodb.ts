@@ -41,7 +41,11 @@ export function failureContext(tableName: string, target: DynamoDBTarget, config
  * Checks that the table exists and has LaunchDarkly's key schema; creates it when `create` is set.
  * A principal allowed only the sync's data actions (no DescribeTable) skips the check.
  */
-export async function checkTable(client: DynamoDBClient, ctx: FailureContext, opts: { create?: boolean } = {}): Promise<'exists' | 'created' | 'unchecked'> {
+export async function checkTable(
+  client: DynamoDBClient,
+  ctx: FailureContext,
+  opts: { create?: boolean } = {},
+): Promise<'exists' | 'created' | 'unchecked'> {
   const tableName = ctx.table!;
   try {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
@@ -60,7 +64,10 @@ export async function checkTable(client: DynamoDBClient, ctx: FailureContext, op
       try {
         return await createFlagTable(client, tableName);
       } catch (createErr) {
-        throw new CliError(`Could not create DynamoDB table '${tableName}': ${describeDynamoDBError(createErr, ctx) ?? (createErr as Error).message}`, { cause: createErr });
+        throw new CliError(
+          `Could not create DynamoDB table '${tableName}': ${describeDynamoDBError(createErr, ctx) ?? (createErr as Error).message}`,
+          { cause: createErr },
+        );
       }
     }
     const message = describeDynamoDBError(err, ctx);

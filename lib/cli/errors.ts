@@ -44,7 +44,17 @@ interface ErrorLike {
   $metadata?: { httpStatusCode?: number };
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 /** The chain err, err.cause, err.cause.cause…, bounded (cause chains can be cyclic). */
 export function causeChain(err: unknown): ErrorLike[] {
@@ -63,7 +73,11 @@ export function networkCode(err: unknown): string | undefined {
     if (e.code && NETWORK_CODES.has(e.code)) return e.code;
     // AggregateError (happy-eyeballs connect attempts) keeps the codes in `errors`.
     const inner = (e as { errors?: unknown[] }).errors;
-    if (Array.isArray(inner)) for (const i of inner) { const c = (i as ErrorLike)?.code; if (c && NETWORK_CODES.has(c)) return c; }
+    if (Array.isArray(inner))
+      for (const i of inner) {
+        const c = (i as ErrorLike)?.code;
+        if (c && NETWORK_CODES.has(c)) return c;
+      }
   }
   return undefined;
 }
@@ -111,7 +125,8 @@ function notDynamoDB(e: ErrorLike): string | undefined {
   const status = e.$metadata?.httpStatusCode;
   const answered = status ? `HTTP ${status}` : 'an answer';
   if (e.name === 'UnknownError') return `${answered} without a DynamoDB error code`;
-  if (/Deserialization error|Unexpected token|is not valid JSON|Expected .* JSON/i.test(e.message ?? '')) return `${answered} that is not DynamoDB's JSON`;
+  if (/Deserialization error|Unexpected token|is not valid JSON|Expected .* JSON/i.test(e.message ?? ''))
+    return `${answered} that is not DynamoDB's JSON`;
   if (status && status !== 400 && status < 500 && !e.name?.endsWith('Exception')) return `${answered} (${e.name})`;
   return undefined;
 }
@@ -137,7 +152,7 @@ export function describeFailure(err: unknown, ctx: FailureContext): string {
   }
   if (['PayloadError', 'LaunchDarklyError', 'SyncError', 'NoDataError', 'EnvironmentConfigError'].includes(e.name ?? '')) {
     const code = networkCode(err);
-    return oneLine(code && !(e.message ?? '').includes(code) ? `${e.message} (${code})` : e.message ?? String(err));
+    return oneLine(code && !(e.message ?? '').includes(code) ? `${e.message} (${code})` : (e.message ?? String(err)));
   }
   // Store errors already say what, where and which keys.
   const problems = (err as { problems?: { message: string }[] }).problems;
@@ -146,13 +161,15 @@ export function describeFailure(err: unknown, ctx: FailureContext): string {
   }
   if (['StoreError', 'ItemValidationError', 'ItemTooLargeError', 'WriteFailedError', 'PartialInitError'].includes(e.name ?? '')) {
     const aws = e.name === 'WriteFailedError' ? describeDynamoDBError(e.cause, ctx) : undefined;
-    return oneLine(aws ? `${e.message}; ${aws}` : e.message ?? String(err));
+    return oneLine(aws ? `${e.message}; ${aws}` : (e.message ?? String(err)));
   }
   const aws = describeDynamoDBError(err, ctx);
   if (aws) return oneLine(aws);
   if (err instanceof Error) {
     const code = networkCode(err);
-    return oneLine(`${err.name === 'Error' ? '' : `${err.name}: `}${err.message}${code && !err.message.includes(code) ? ` (${code})` : ''}`);
+    return oneLine(
+      `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}${code && !err.message.includes(code) ? ` (${code})` : ''}`,
+    );
   }
   return oneLine(String(err));
 }

@@ -16,15 +16,42 @@ export interface LabelledContext {
 export const DEMO_CONTEXTS: LabelledContext[] = [
   {
     label: 'user-alice (staff, NZ, pro)',
-    context: { kind: 'user', key: 'user-alice', name: 'Alice', email: 'alice@example.com', country: 'NZ', appVersion: '2.4.0', plan: 'pro', platform: 'ios' },
+    context: {
+      kind: 'user',
+      key: 'user-alice',
+      name: 'Alice',
+      email: 'alice@example.com',
+      country: 'NZ',
+      appVersion: '2.4.0',
+      plan: 'pro',
+      platform: 'ios',
+    },
   },
   {
     label: 'user-bob (US, app 1.8.2)',
-    context: { kind: 'user', key: 'user-bob', name: 'Bob', email: 'bob@gmail.com', country: 'US', appVersion: '1.8.2', plan: 'free', platform: 'web' },
+    context: {
+      kind: 'user',
+      key: 'user-bob',
+      name: 'Bob',
+      email: 'bob@gmail.com',
+      country: 'US',
+      appVersion: '1.8.2',
+      plan: 'free',
+      platform: 'web',
+    },
   },
   {
     label: 'user-carol (beta tester, AU)',
-    context: { kind: 'user', key: 'user-carol', name: 'Carol', email: 'carol@fastmail.com', country: 'AU', appVersion: '3.0.1', plan: 'free', platform: 'android' },
+    context: {
+      kind: 'user',
+      key: 'user-carol',
+      name: 'Carol',
+      email: 'carol@fastmail.com',
+      country: 'AU',
+      appVersion: '3.0.1',
+      plan: 'free',
+      platform: 'android',
+    },
   },
   {
     label: 'user-dave + org-globex (DE)',
@@ -87,10 +114,18 @@ export function describeReason(reason: LDEvaluationReason, variationIndex: numbe
   const experiment = reason.inExperiment ? ', in experiment' : '';
   switch (reason.kind) {
     case 'OFF':
-      return variationIndex === null || variationIndex === undefined ? 'OFF: flag is off and has no off variation, so your code’s default' : 'OFF: flag is off, serving its off variation';
+      return variationIndex === null || variationIndex === undefined
+        ? 'OFF: flag is off and has no off variation, so your code’s default'
+        : 'OFF: flag is off, serving its off variation';
     case 'FALLTHROUGH': {
       const rollout = flag?.fallthrough?.rollout;
-      const how = !rollout ? experiment : rollout.kind === 'experiment' ? (reason.inExperiment ? ', in experiment' : ', experiment rollout') : `, percentage rollout${experiment}`;
+      const how = !rollout
+        ? experiment
+        : rollout.kind === 'experiment'
+          ? reason.inExperiment
+            ? ', in experiment'
+            : ', experiment rollout'
+          : `, percentage rollout${experiment}`;
       return `FALLTHROUGH: no target or rule matched, default rule${how}`;
     }
     case 'TARGET_MATCH':
@@ -124,7 +159,10 @@ export function formatEvaluationLine(
 
 /** A logger for the SDK that shows its warnings and errors on `out` and nothing else. */
 export function sdkLogger(out: Output): LDLogger {
-  const write = (level: string) => (...args: unknown[]) => out.write(`sdk ${level}: ${args.map(String).join(' ')}\n`);
+  const write =
+    (level: string) =>
+    (...args: unknown[]) =>
+      out.write(`sdk ${level}: ${args.map(String).join(' ')}\n`);
   return { debug() {}, info() {}, warn: write('warning'), error: write('error') };
 }
 

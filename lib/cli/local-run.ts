@@ -109,10 +109,16 @@ function plan(argv: string[], io: CliIO): StartPlan | 'help' {
   if (aws && endpoint) throw new UsageError("Options '--no-local' and '--dynamodb-endpoint' conflict: pick AWS or an endpoint", C);
   if (v.local === true) throw new UsageError("Option '--local' is the default; did you mean '--no-local'?", C);
   const givenTable = v.table || optionalEnv(io.env, 'TABLE_NAME');
-  const tableName = givenTable === undefined ? undefined : tableNameOf(givenTable, 'table', C, v.table ? undefined : 'Environment variable TABLE_NAME');
-  if (aws && !tableName) throw new UsageError("Option '--table' (or TABLE_NAME) is required with --no-local: the DynamoDB table in your AWS account", C);
+  const tableName =
+    givenTable === undefined ? undefined : tableNameOf(givenTable, 'table', C, v.table ? undefined : 'Environment variable TABLE_NAME');
+  if (aws && !tableName)
+    throw new UsageError("Option '--table' (or TABLE_NAME) is required with --no-local: the DynamoDB table in your AWS account", C);
   const sdkKey = optionalEnv(io.env, 'LD_SDK_KEY');
-  if (sdkKey && v.file) throw new UsageError("Option '--file' conflicts with LD_SDK_KEY: unset LD_SDK_KEY to sync a file, or drop --file to sync from LaunchDarkly", C);
+  if (sdkKey && v.file)
+    throw new UsageError(
+      "Option '--file' conflicts with LD_SDK_KEY: unset LD_SDK_KEY to sync a file, or drop --file to sync from LaunchDarkly",
+      C,
+    );
   if (!sdkKey && v['base-uri']) throw new UsageError("Option '--base-uri' needs LD_SDK_KEY: it is where the LaunchDarkly poll goes", C);
   if (v['all-flags'] && v.flag) throw new UsageError("Options '--all-flags' and '--flag' conflict", C);
   const contexts = (v.context ?? []).map((json, i) => parseContext(json, i));
@@ -138,13 +144,21 @@ function parseContext(json: string, index: number): LabelledContext {
   try {
     ctx = JSON.parse(json);
   } catch (err) {
-    throw new UsageError(`Option '--context' #${index + 1} is not JSON (${(err as Error).message}); expected e.g. '{"kind":"user","key":"u1"}'`, C);
+    throw new UsageError(
+      `Option '--context' #${index + 1} is not JSON (${(err as Error).message}); expected e.g. '{"kind":"user","key":"u1"}'`,
+      C,
+    );
   }
   const c = ctx as { kind?: unknown; key?: unknown };
   if (!ctx || typeof ctx !== 'object' || typeof c.kind !== 'string' || (c.kind !== 'multi' && typeof c.key !== 'string')) {
     throw new UsageError(`Option '--context' #${index + 1} must be a LaunchDarkly context object with "kind" and "key", got ${json}`, C);
   }
-  const label = c.kind === 'multi' ? `multi ${Object.keys(ctx).filter((k) => k !== 'kind').join('+')}` : `${c.kind}:${c.key}`;
+  const label =
+    c.kind === 'multi'
+      ? `multi ${Object.keys(ctx)
+          .filter((k) => k !== 'kind')
+          .join('+')}`
+      : `${c.kind}:${c.key}`;
   return { label, context: ctx as LabelledContext['context'] };
 }
 
@@ -159,7 +173,11 @@ interface RunState {
 
 /** Runs the local demo; resolves with the exit code and never rejects. */
 export async function runLocal(argv: string[], io: CliIO): Promise<number> {
-  const safe: CliIO = { ...io, stdout: redacting(io.stdout, [io.env.LD_SDK_KEY?.trim()]), stderr: redacting(io.stderr, [io.env.LD_SDK_KEY?.trim()]) };
+  const safe: CliIO = {
+    ...io,
+    stdout: redacting(io.stdout, [io.env.LD_SDK_KEY?.trim()]),
+    stderr: redacting(io.stderr, [io.env.LD_SDK_KEY?.trim()]),
+  };
   const state: RunState = { ctx: {} };
   try {
     const p = plan(argv, safe);

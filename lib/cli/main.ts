@@ -40,7 +40,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     }
     if (name === '--help' || name === '-h' || name === 'help') {
       const topic = name === 'help' ? rest[0] : undefined;
-      if (topic !== undefined && !COMMANDS[topic]) throw new UsageError(`Unknown command '${topic}'; expected one of ${Object.keys(COMMANDS).join(', ')}`);
+      if (topic !== undefined && !COMMANDS[topic])
+        throw new UsageError(`Unknown command '${topic}'; expected one of ${Object.keys(COMMANDS).join(', ')}`);
       safe.stdout.write(topic ? COMMANDS[topic]!.help : HELP);
       return 0;
     }

@@ -57,7 +57,7 @@ export function formatAge(then: Date, now = new Date()): string {
 /** Aligned "name  value" lines. */
 export function table(rows: [string, string | number][], indent = '  '): string {
   const width = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${indent}${k.padEnd(width)}  ${v}`).join('\n') + '\n';
+  return `${rows.map(([k, v]) => `${indent}${k.padEnd(width)}  ${v}`).join('\n')}\n`;
 }
 
 export interface Progress {
@@ -84,11 +84,14 @@ export function startProgress(stderr: Output, describe: () => string, opts: { in
     }
   };
   let timer: NodeJS.Timeout | undefined;
-  const first = setTimeout(() => {
-    tick();
-    timer = setInterval(tick, interval);
-    timer.unref();
-  }, tty && opts.intervalMs === undefined ? (opts.delayMs ?? 2000) : interval);
+  const first = setTimeout(
+    () => {
+      tick();
+      timer = setInterval(tick, interval);
+      timer.unref();
+    },
+    tty && opts.intervalMs === undefined ? (opts.delayMs ?? 2000) : interval,
+  );
   first.unref();
   return {
     stop() {
@@ -113,11 +116,19 @@ export class StringOutput implements Output {
 export function stderrLogger(stderr: Output, verbose: boolean): StoreLogger & { errorsShown: Set<string> } {
   // Error lines already shown, so the final failure message need not repeat them (see describeFailure).
   const errorsShown = new Set<string>();
-  const line = (level: string) => (...args: unknown[]) => {
-    const text = args.map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
-    if (level === 'error') errorsShown.add(text);
-    stderr.write(`${level}: ${text.replace(/\s*\n\s*/g, ' ')}\n`);
-  };
+  const line =
+    (level: string) =>
+    (...args: unknown[]) => {
+      const text = args.map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
+      if (level === 'error') errorsShown.add(text);
+      stderr.write(`${level}: ${text.replace(/\s*\n\s*/g, ' ')}\n`);
+    };
   const off = () => {};
-  return { debug: verbose ? line('debug') : off, info: verbose ? line('info') : off, warn: line('warning'), error: line('error'), errorsShown };
+  return {
+    debug: verbose ? line('debug') : off,
+    info: verbose ? line('info') : off,
+    warn: line('warning'),
+    error: line('error'),
+    errorsShown,
+  };
 }

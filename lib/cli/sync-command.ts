@@ -75,8 +75,10 @@ export function planSync(argv: string[], io: CliIO): SyncPlan | 'help' {
   const source = oneOf(required(v.source, 'source', 'poll, stream or file', C), 'source', SOURCES, C);
   const tableName = tableNameOf(required(v.table, 'table', 'the DynamoDB table to sync into', C), 'table', C);
   if (source === 'file' && !v.file) throw new UsageError("Option '--file' is required with --source file: the JSON file to sync", C);
-  if (source !== 'file' && v.file !== undefined) throw new UsageError(`Option '--file' applies only to --source file, not --source ${source}`, C);
-  if (source !== 'stream' && v.duration !== undefined) throw new UsageError(`Option '--duration' applies only to --source stream, not --source ${source}`, C);
+  if (source !== 'file' && v.file !== undefined)
+    throw new UsageError(`Option '--file' applies only to --source file, not --source ${source}`, C);
+  if (source !== 'stream' && v.duration !== undefined)
+    throw new UsageError(`Option '--duration' applies only to --source stream, not --source ${source}`, C);
   // --base-uri and --stream-uri are service endpoints, like the SDK's baseUri/streamUri: accepted with any
   // source, so a Relay Proxy user can set both once; each is used by the source that talks to it.
   const durationS = seconds(v.duration, 'duration', C);
@@ -96,15 +98,19 @@ export function planSync(argv: string[], io: CliIO): SyncPlan | 'help' {
     json: v.json ?? false,
     verbose: v.verbose ?? false,
   };
-  if (source !== 'file') plan.sdkKey = requireEnv(io.env, 'LD_SDK_KEY', `for --source ${source}: the server-side SDK key of your LaunchDarkly environment`, C);
+  if (source !== 'file')
+    plan.sdkKey = requireEnv(io.env, 'LD_SDK_KEY', `for --source ${source}: the server-side SDK key of your LaunchDarkly environment`, C);
   return plan;
 }
 
 function describeSource(plan: SyncPlan): string {
   switch (plan.source) {
-    case 'file': return `file ${plan.file}`;
-    case 'poll': return `LaunchDarkly (poll ${plan.baseUri})`;
-    case 'stream': return `LaunchDarkly (stream ${plan.streamUri})`;
+    case 'file':
+      return `file ${plan.file}`;
+    case 'poll':
+      return `LaunchDarkly (poll ${plan.baseUri})`;
+    case 'stream':
+      return `LaunchDarkly (stream ${plan.streamUri})`;
   }
 }
 
@@ -134,7 +140,9 @@ export async function syncCommand(argv: string[], io: CliIO): Promise<number> {
     const onProgress = (p: SyncProgress) => {
       latest = p;
     };
-    const progress = startProgress(io.stderr, () => describeProgress(plan.source, latest, Date.now() - started), { intervalMs: plan.progressMs });
+    const progress = startProgress(io.stderr, () => describeProgress(plan.source, latest, Date.now() - started), {
+      intervalMs: plan.progressMs,
+    });
     let report: SyncReport | StreamSyncReport;
     try {
       switch (plan.source) {
@@ -179,7 +187,14 @@ export function describeProgress(source: SyncPlan['source'], p: SyncProgress | u
   const elapsed = formatDuration(elapsedMs);
   const counts = p ? `${p.written} written, ${p.unchanged} unchanged, ${p.deleted} deleted` : '';
   if (source === 'stream') return `stream: ${p?.events ?? 0} event(s) applied (${counts || 'connecting'}), ${elapsed}`;
-  const phase = p?.phase === 'writing' ? 'writing to DynamoDB' : p?.phase === 'done' ? 'done' : source === 'poll' ? 'fetching from LaunchDarkly' : 'reading the file';
+  const phase =
+    p?.phase === 'writing'
+      ? 'writing to DynamoDB'
+      : p?.phase === 'done'
+        ? 'done'
+        : source === 'poll'
+          ? 'fetching from LaunchDarkly'
+          : 'reading the file';
   return `${source} sync: ${phase}, ${elapsed}`;
 }
 

@@ -64,7 +64,9 @@ export function checkEnvironmentList(value: unknown, rules: EnvironmentListRules
     }
     for (const key of Object.keys(e)) {
       if (fields.includes(key)) continue;
-      const hint = /key|secret|token/i.test(key) ? `; SDK keys never go into configuration: keep them in Secrets Manager and name the secret with "${rules.secretField}"` : '';
+      const hint = /key|secret|token/i.test(key)
+        ? `; SDK keys never go into configuration: keep them in Secrets Manager and name the secret with "${rules.secretField}"`
+        : '';
       throw fail(`${at(name)}: unknown field '${key}'; expected ${fields.join(', ')}${hint}`);
     }
     const prefix = e.prefix;
@@ -79,7 +81,9 @@ export function checkEnvironmentList(value: unknown, rules: EnvironmentListRules
     const samePrefix = out.findIndex((o) => o.prefix === prefix);
     if (samePrefix >= 0) {
       const what = prefix === undefined ? 'has no prefix, like' : `has the prefix ${JSON.stringify(prefix)}, as does`;
-      throw fail(`${at(name)} ${what} ${where}[${samePrefix}] (${JSON.stringify(out[samePrefix]!.name)}); environments sharing a table need distinct prefixes`);
+      throw fail(
+        `${at(name)} ${what} ${where}[${samePrefix}] (${JSON.stringify(out[samePrefix]!.name)}); environments sharing a table need distinct prefixes`,
+      );
     }
     out.push({ name, ...(prefix !== undefined && { prefix: prefix as string }), ...(secret !== undefined && { secret }) });
   });

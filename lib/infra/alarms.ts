@@ -101,7 +101,8 @@ export class EnvironmentAlarms extends Construct {
 /** Fires as soon as a scheduled invocation could not be delivered or failed for good. */
 export function failedInvocationsAlarm(scope: Construct, id: string, queue: IQueue, actions: readonly IAlarmAction[]): Alarm {
   const alarm = new Alarm(scope, id, {
-    alarmDescription: 'ld-dynamodb-sync: a scheduled sync invocation failed and was sent to the failure queue (the message holds the error)',
+    alarmDescription:
+      'ld-dynamodb-sync: a scheduled sync invocation failed and was sent to the failure queue (the message holds the error)',
     metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
     threshold: 1,
     comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

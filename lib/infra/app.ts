@@ -30,7 +30,8 @@ export function regionNotice(env: Readonly<Record<string, string | undefined>>):
   const region = env.CDK_DEFAULT_REGION?.trim();
   const named = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || env.AWS_PROFILE?.trim();
   if (named) return undefined;
-  if (!region) return 'ld-dynamodb-sync: no AWS region is known, so the stack is synthesized environment-agnostic; set AWS_REGION to choose one';
+  if (!region)
+    return 'ld-dynamodb-sync: no AWS region is known, so the stack is synthesized environment-agnostic; set AWS_REGION to choose one';
   if (region !== 'us-east-1') return undefined;
   return 'ld-dynamodb-sync: no AWS region is configured (AWS_REGION, AWS_DEFAULT_REGION or AWS_PROFILE), so the CDK assumes us-east-1; set AWS_REGION to deploy elsewhere';
 }
@@ -56,4 +57,3 @@ export function createApp(options: CreateAppOptions = {}): { app: App; stack: Ld
   }
   return { app, stack };
 }
-

@@ -163,7 +163,9 @@ export function resolveConfig(input: unknown, where = 'props'): SyncStackConfig 
   const raw = input as Record<string, unknown>;
   for (const key of Object.keys(raw)) {
     if (raw[key] !== undefined && !(CONFIG_KEYS as readonly string[]).includes(key)) {
-      throw new ConfigError(`Invalid configuration (${where}): unknown setting '${key}'${suggest(key)}; expected one of ${CONFIG_KEYS.join(', ')}`);
+      throw new ConfigError(
+        `Invalid configuration (${where}): unknown setting '${key}'${suggest(key)}; expected one of ${CONFIG_KEYS.join(', ')}`,
+      );
     }
   }
   const at = (key: string) => `${where} "${key}"`;
@@ -173,7 +175,12 @@ export function resolveConfig(input: unknown, where = 'props'): SyncStackConfig 
   const streaming = bool(raw.streaming, at('streaming'), DEFAULTS.streaming);
   checkStackSize(environments, streaming, at('environments'));
   const replicaRegions = parseRegions(raw.replicaRegions, at('replicaRegions'));
-  const tableEncryption = oneOf(raw.tableEncryption, at('tableEncryption'), ['aws-managed', 'customer-managed'] as const, DEFAULTS.tableEncryption);
+  const tableEncryption = oneOf(
+    raw.tableEncryption,
+    at('tableEncryption'),
+    ['aws-managed', 'customer-managed'] as const,
+    DEFAULTS.tableEncryption,
+  );
   const replicaKeyArns = parseReplicaKeys(raw.replicaKeyArns, at('replicaKeyArns'), replicaRegions, tableEncryption);
   const tableName = optionalString(raw.tableName, at('tableName'), TABLE_NAME, '3 to 255 letters, digits, "_", "-" or "."');
   const tableNameParameter = optionalString(
@@ -191,7 +198,12 @@ export function resolveConfig(input: unknown, where = 'props'): SyncStackConfig 
   }
   const logRetentionDays = parseRetention(raw.logRetentionDays, at('logRetentionDays'));
   const webhookSecretArn = secretArn(raw.webhookSecretArn, at('webhookSecretArn'));
-  const alarmTopicArn = optionalString(raw.alarmTopicArn, at('alarmTopicArn'), SNS_ARN, 'an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)');
+  const alarmTopicArn = optionalString(
+    raw.alarmTopicArn,
+    at('alarmTopicArn'),
+    SNS_ARN,
+    'an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)',
+  );
   const consumerExample = parseConsumerExample(raw.consumerExample, at('consumerExample'), environments);
   const ldBaseUri = httpsUri(raw.ldBaseUri, at('ldBaseUri'));
   const ldStreamUri = httpsUri(raw.ldStreamUri, at('ldStreamUri'));
@@ -226,7 +238,11 @@ function parseEnvironments(value: unknown, where: string): EnvironmentSettings[]
     example: ENV_EXAMPLE,
     fail: (message) => new ConfigError(`Invalid configuration: ${message}`),
   });
-  return entries.map(({ name, prefix, secret }) => ({ name, ...(prefix !== undefined && { prefix }), ...(secret !== undefined && { sdkKeySecretArn: secret }) }));
+  return entries.map(({ name, prefix, secret }) => ({
+    name,
+    ...(prefix !== undefined && { prefix }),
+    ...(secret !== undefined && { sdkKeySecretArn: secret }),
+  }));
 }
 
 /**
@@ -254,30 +270,43 @@ function checkStackSize(environments: readonly EnvironmentSettings[], streaming:
 
 function parseRegions(value: unknown, where: string): string[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value)) throw new ConfigError(`Invalid configuration: ${where} must be a list of AWS regions like ["eu-west-1"], got ${kindOf(value)}`);
+  if (!Array.isArray(value))
+    throw new ConfigError(`Invalid configuration: ${where} must be a list of AWS regions like ["eu-west-1"], got ${kindOf(value)}`);
   const out: string[] = [];
   for (const [index, region] of value.entries()) {
     if (typeof region !== 'string' || !REGION.test(region)) {
       throw new ConfigError(`Invalid configuration: ${where}[${index}] must be an AWS region like "eu-west-1", got ${shown(region)}`);
     }
-    if (out.includes(region)) throw new ConfigError(`Invalid configuration: ${where} lists ${JSON.stringify(region)} twice; expected each region once`);
+    if (out.includes(region))
+      throw new ConfigError(`Invalid configuration: ${where} lists ${JSON.stringify(region)} twice; expected each region once`);
     out.push(region);
   }
   return out;
 }
 
-function parseReplicaKeys(value: unknown, where: string, regions: readonly string[], encryption: TableEncryptionSetting): Record<string, string> {
+function parseReplicaKeys(
+  value: unknown,
+  where: string,
+  regions: readonly string[],
+  encryption: TableEncryptionSetting,
+): Record<string, string> {
   const keys: Record<string, string> = {};
   if (value !== undefined) {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw new ConfigError(`Invalid configuration: ${where} must map each replica region to a KMS key ARN, like {"eu-west-1":"arn:aws:kms:eu-west-1:111122223333:key/…"}, got ${kindOf(value)}`);
+      throw new ConfigError(
+        `Invalid configuration: ${where} must map each replica region to a KMS key ARN, like {"eu-west-1":"arn:aws:kms:eu-west-1:111122223333:key/…"}, got ${kindOf(value)}`,
+      );
     }
     for (const [region, arn] of Object.entries(value)) {
       if (!regions.includes(region)) {
-        throw new ConfigError(`Invalid configuration: ${where} has a key for ${JSON.stringify(region)}, which is not in "replicaRegions" (${JSON.stringify(regions)})`);
+        throw new ConfigError(
+          `Invalid configuration: ${where} has a key for ${JSON.stringify(region)}, which is not in "replicaRegions" (${JSON.stringify(regions)})`,
+        );
       }
       if (typeof arn !== 'string' || !KMS_KEY_ARN.test(arn) || arn.split(':')[3] !== region) {
-        throw new ConfigError(`Invalid configuration: ${where}.${region} must be the ARN of a KMS key in ${region} (arn:aws:kms:${region}:<account>:key/<id>), got ${shown(arn)}`);
+        throw new ConfigError(
+          `Invalid configuration: ${where}.${region} must be the ARN of a KMS key in ${region} (arn:aws:kms:${region}:<account>:key/<id>), got ${shown(arn)}`,
+        );
       }
       keys[region] = arn;
     }
@@ -290,7 +319,9 @@ function parseReplicaKeys(value: unknown, where: string, regions: readonly strin
       );
     }
   } else if (Object.keys(keys).length > 0) {
-    throw new ConfigError(`Invalid configuration: ${where} is only used with "tableEncryption": "customer-managed", but tableEncryption is ${JSON.stringify(encryption)}`);
+    throw new ConfigError(
+      `Invalid configuration: ${where} is only used with "tableEncryption": "customer-managed", but tableEncryption is ${JSON.stringify(encryption)}`,
+    );
   }
   return keys;
 }
@@ -298,25 +329,36 @@ function parseReplicaKeys(value: unknown, where: string, regions: readonly strin
 function parseRetention(value: unknown, where: string): number {
   if (value === undefined) return DEFAULTS.logRetentionDays;
   if (typeof value !== 'number' || !RETENTION_DAYS.includes(value)) {
-    throw new ConfigError(`Invalid configuration: ${where} must be one of the retention periods CloudWatch Logs accepts (${RETENTION_DAYS.join(', ')} days), got ${shown(value)}`);
+    throw new ConfigError(
+      `Invalid configuration: ${where} must be one of the retention periods CloudWatch Logs accepts (${RETENTION_DAYS.join(', ')} days), got ${shown(value)}`,
+    );
   }
   return value;
 }
 
-function parseConsumerExample(value: unknown, where: string, environments: readonly EnvironmentSettings[]): ConsumerExampleSettings | undefined {
+function parseConsumerExample(
+  value: unknown,
+  where: string,
+  environments: readonly EnvironmentSettings[],
+): ConsumerExampleSettings | undefined {
   if (value === undefined || value === false) return undefined;
   const first = environments[0]!.name;
   if (value === true) return { flagKey: DEFAULTS.consumerExampleFlagKey, environment: first };
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new ConfigError(`Invalid configuration: ${where} must be true, false or {"flagKey":"<flag>","environment"?:"<name>"}, got ${kindOf(value)}`);
+    throw new ConfigError(
+      `Invalid configuration: ${where} must be true, false or {"flagKey":"<flag>","environment"?:"<name>"}, got ${kindOf(value)}`,
+    );
   }
   const v = value as Record<string, unknown>;
   for (const key of Object.keys(v)) {
-    if (key !== 'flagKey' && key !== 'environment') throw new ConfigError(`Invalid configuration: ${where}: unknown field '${key}'; expected flagKey, environment`);
+    if (key !== 'flagKey' && key !== 'environment')
+      throw new ConfigError(`Invalid configuration: ${where}: unknown field '${key}'; expected flagKey, environment`);
   }
   const flagKey = v.flagKey ?? DEFAULTS.consumerExampleFlagKey;
   if (typeof flagKey !== 'string' || !FLAG_KEY.test(flagKey)) {
-    throw new ConfigError(`Invalid configuration: ${where}.flagKey must be a LaunchDarkly flag key (letters, digits, '.', '_', '-'), got ${shown(flagKey)}`);
+    throw new ConfigError(
+      `Invalid configuration: ${where}.flagKey must be a LaunchDarkly flag key (letters, digits, '.', '_', '-'), got ${shown(flagKey)}`,
+    );
   }
   const environment = v.environment ?? first;
   if (typeof environment !== 'string' || !environments.some((e) => e.name === environment)) {
@@ -359,14 +401,17 @@ function bool(value: unknown, where: string, fallback: boolean): boolean {
 function oneOf<T extends string>(value: unknown, where: string, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw new ConfigError(`Invalid configuration: ${where} must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${shown(value)}`);
+    throw new ConfigError(
+      `Invalid configuration: ${where} must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${shown(value)}`,
+    );
   }
   return value as T;
 }
 
 function optionalString(value: unknown, where: string, pattern: RegExp, expected: string): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !pattern.test(value)) throw new ConfigError(`Invalid configuration: ${where} must be ${expected}, got ${shown(value)}`);
+  if (typeof value !== 'string' || !pattern.test(value))
+    throw new ConfigError(`Invalid configuration: ${where} must be ${expected}, got ${shown(value)}`);
   return value;
 }
 

@@ -58,14 +58,22 @@ export class EnvironmentSync extends Construct {
     this.settings = settings;
     this.sdkKeySecret = settings.sdkKeySecretArn
       ? Secret.fromSecretCompleteArn(this, 'SdkKey', settings.sdkKeySecretArn)
-      : placeholderSecret(this, 'SdkKey', `LaunchDarkly server-side SDK key of environment "${settings.name}" (put the key here after deploying)`);
+      : placeholderSecret(
+          this,
+          'SdkKey',
+          `LaunchDarkly server-side SDK key of environment "${settings.name}" (put the key here after deploying)`,
+        );
     new CfnOutput(this, 'SdkKeySecretArn', {
       value: this.sdkKeySecret.secretArn,
       description: `Secret to put the SDK key of LaunchDarkly environment "${settings.name}" in`,
     });
     // This environment only: its functions know of no other environment, prefix or secret.
     const ldEnvironments = Stack.of(this).toJsonString([
-      { name: settings.name, ...(settings.prefix !== undefined && { prefix: settings.prefix }), sdkKeySecretId: this.sdkKeySecret.secretArn },
+      {
+        name: settings.name,
+        ...(settings.prefix !== undefined && { prefix: settings.prefix }),
+        sdkKeySecretId: this.sdkKeySecret.secretArn,
+      },
     ]);
     const environment = { ...props.environment, LD_ENVIRONMENTS: ldEnvironments };
 

@@ -214,7 +214,12 @@ class ImportedFlagTable extends Construct implements IFlagTable {
   constructor(scope: Construct, id: string, tableName: string, options: ImportFlagTableOptions) {
     super(scope, id);
     this.tableName = tableName;
-    this.tableArn = Stack.of(this).formatArn({ service: 'dynamodb', resource: 'table', resourceName: tableName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    this.tableArn = Stack.of(this).formatArn({
+      service: 'dynamodb',
+      resource: 'table',
+      resourceName: tableName,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
     if (options.encryptionKey) this.encryptionKey = options.encryptionKey;
   }
 
@@ -225,7 +230,9 @@ class ImportedFlagTable extends Construct implements IFlagTable {
 
 function readGrant(grantee: IGrantable, resourceArns: string[], options: GrantReadFlagsOptions, key: IKey | undefined): Grant {
   if (options.prefix !== undefined && !KEY_PREFIX.test(options.prefix)) {
-    throw new Error(`grantReadFlags: "prefix" must be a key prefix as the sync uses it (letters, digits, '.', '_' or '-', no ':'), got ${JSON.stringify(options.prefix)}`);
+    throw new Error(
+      `grantReadFlags: "prefix" must be a key prefix as the sync uses it (letters, digits, '.', '_' or '-', no ':'), got ${JSON.stringify(options.prefix)}`,
+    );
   }
   const grant = Grant.addToPrincipal({
     grantee,

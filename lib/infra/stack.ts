@@ -43,7 +43,9 @@ export class LdDynamoDBSyncStack extends Stack {
     this.config = config;
     this.checkReplicaRegions(config);
     const logRetention = config.logRetentionDays as RetentionDays;
-    const actions: IAlarmAction[] = config.alarmTopicArn ? [new SnsAction(Topic.fromTopicArn(this, 'AlarmTopic', config.alarmTopicArn))] : [];
+    const actions: IAlarmAction[] = config.alarmTopicArn
+      ? [new SnsAction(Topic.fromTopicArn(this, 'AlarmTopic', config.alarmTopicArn))]
+      : [];
 
     this.flagTable = new FlagTable(this, 'FlagTable', {
       ...(config.tableName !== undefined && { tableName: config.tableName }),
@@ -84,7 +86,11 @@ export class LdDynamoDBSyncStack extends Stack {
 
     this.webhookSecret = config.webhookSecretArn
       ? Secret.fromSecretCompleteArn(this, 'WebhookSecret', config.webhookSecretArn)
-      : placeholderSecret(this, 'WebhookSecret', 'Signing secret of the LaunchDarkly webhook (put the secret LaunchDarkly shows here after deploying)');
+      : placeholderSecret(
+          this,
+          'WebhookSecret',
+          'Signing secret of the LaunchDarkly webhook (put the secret LaunchDarkly shows here after deploying)',
+        );
     this.webhook = new WebhookReceiver(this, 'Webhook', {
       secret: this.webhookSecret,
       environments: [...environments.values()],
@@ -106,7 +112,9 @@ export class LdDynamoDBSyncStack extends Stack {
       );
     }
     if (config.replicaRegions.includes(this.region)) {
-      throw new ConfigError(`Invalid configuration: "replicaRegions" lists ${this.region}, which is the stack's own region; expected other regions only`);
+      throw new ConfigError(
+        `Invalid configuration: "replicaRegions" lists ${this.region}, which is the stack's own region; expected other regions only`,
+      );
     }
   }
 
@@ -119,11 +127,13 @@ export class LdDynamoDBSyncStack extends Stack {
     Validations.of(queue).acknowledge(
       {
         id: 'AwsSolutions-SQS3',
-        reason: 'This queue is itself the dead-letter target: it receives failed asynchronous invocations for an operator to inspect, and nothing consumes it, so there is nothing to redrive.',
+        reason:
+          'This queue is itself the dead-letter target: it receives failed asynchronous invocations for an operator to inspect, and nothing consumes it, so there is nothing to redrive.',
       },
       {
         id: 'Serverless-SQSRedrivePolicy',
-        reason: 'This queue is itself the dead-letter target of the asynchronous invocations; a redrive policy applies to queues that have consumers.',
+        reason:
+          'This queue is itself the dead-letter target of the asynchronous invocations; a redrive policy applies to queues that have consumers.',
       },
     );
     return queue;
@@ -144,9 +154,13 @@ export class LdDynamoDBSyncStack extends Stack {
     this.flagTable.grantReadFlags(consumer.role, prefix !== undefined ? { prefix } : {});
     Validations.of(consumer).acknowledge({
       id: 'Serverless-LambdaDLQ',
-      reason: 'The example consumer is invoked synchronously (aws lambda invoke / the console); the caller receives any error, so a dead-letter queue would stay empty.',
+      reason:
+        'The example consumer is invoked synchronously (aws lambda invoke / the console); the caller receives any error, so a dead-letter queue would stay empty.',
     });
-    new CfnOutput(this, 'ExampleConsumerName', { value: consumer.fn.functionName, description: 'Invoke with {"key":"<context key>"} to evaluate the flag' });
+    new CfnOutput(this, 'ExampleConsumerName', {
+      value: consumer.fn.functionName,
+      description: 'Invoke with {"key":"<context key>"} to evaluate the flag',
+    });
     return consumer;
   }
 }

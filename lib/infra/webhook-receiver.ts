@@ -38,7 +38,7 @@ export class WebhookReceiver extends LambdaFunction {
     const syncFunctions = Object.fromEntries(props.environments.map((e) => [e.settings.name, e.poll.fn.functionName]));
     super(scope, id, {
       entry: 'webhook.ts',
-      description: 'ld-dynamodb-sync: verifies LaunchDarkly webhook deliveries and hands each to its environment\'s poll function',
+      description: "ld-dynamodb-sync: verifies LaunchDarkly webhook deliveries and hands each to its environment's poll function",
       memorySize: 256,
       timeout: Duration.seconds(10),
       environment: {
@@ -51,14 +51,21 @@ export class WebhookReceiver extends LambdaFunction {
     });
     props.secret.grantRead(this.role);
     // The unqualified ARNs only (no ":*" for versions and aliases): the handler invokes by function name.
-    Grant.addToPrincipal({ grantee: this.role, actions: ['lambda:InvokeFunction'], resourceArns: props.environments.map((e) => e.poll.fn.functionArn) });
+    Grant.addToPrincipal({
+      grantee: this.role,
+      actions: ['lambda:InvokeFunction'],
+      resourceArns: props.environments.map((e) => e.poll.fn.functionArn),
+    });
 
     this.url = this.fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
     new CfnOutput(scope, 'WebhookUrl', {
       value: this.url.url,
       description: 'Register this URL (or <url><environment name> for one environment) as a signed webhook in LaunchDarkly',
     });
-    new CfnOutput(scope, 'WebhookSecretArn', { value: props.secret.secretArn, description: 'Secret to put the LaunchDarkly webhook signing secret in' });
+    new CfnOutput(scope, 'WebhookSecretArn', {
+      value: props.secret.secretArn,
+      description: 'Secret to put the LaunchDarkly webhook signing secret in',
+    });
     Validations.of(this).acknowledge({
       id: 'Serverless-LambdaDLQ',
       reason:

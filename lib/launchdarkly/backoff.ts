@@ -65,7 +65,8 @@ export interface WithRetriesOptions {
  */
 export async function withRetries<T>(fn: (attempt: number) => Promise<T>, options: WithRetriesOptions = {}): Promise<T> {
   const attempts = options.attempts ?? 3;
-  if (!Number.isInteger(attempts) || attempts < 1) throw new RangeError(`withRetries: "attempts" must be an integer of at least 1, got ${attempts}`);
+  if (!Number.isInteger(attempts) || attempts < 1)
+    throw new RangeError(`withRetries: "attempts" must be an integer of at least 1, got ${attempts}`);
   const backoff: BackoffOptions = {
     initialDelayMs: options.initialDelayMs ?? 1000,
     maxDelayMs: options.maxDelayMs ?? 30_000,

@@ -115,8 +115,14 @@ export class RedirectRefusedError extends LaunchDarklyError {
   override name = 'RedirectRefusedError';
   readonly recoverable = false;
   readonly url: string;
-  constructor(url: string, readonly location: string, reason: string) {
-    super(`${redactUrl(url)} redirected to ${redactUrl(location)}, which was refused (${reason}); the SDK key was not sent there. Point the URI at the final address`);
+  constructor(
+    url: string,
+    readonly location: string,
+    reason: string,
+  ) {
+    super(
+      `${redactUrl(url)} redirected to ${redactUrl(location)}, which was refused (${reason}); the SDK key was not sent there. Point the URI at the final address`,
+    );
     this.url = redactUrl(url);
   }
 }
@@ -126,8 +132,15 @@ export class ResponseTooLargeError extends LaunchDarklyError {
   override name = 'ResponseTooLargeError';
   readonly recoverable = false;
   readonly url: string;
-  constructor(url: string, readonly limitBytes: number, readonly receivedBytes: number, how = 'decoded') {
-    super(`GET ${redactUrl(url)}: the response body is over the limit of ${limitBytes} bytes (${how}: ${receivedBytes} bytes read); refused before parsing`);
+  constructor(
+    url: string,
+    readonly limitBytes: number,
+    readonly receivedBytes: number,
+    how = 'decoded',
+  ) {
+    super(
+      `GET ${redactUrl(url)}: the response body is over the limit of ${limitBytes} bytes (${how}: ${receivedBytes} bytes read); refused before parsing`,
+    );
     this.url = redactUrl(url);
   }
 }
@@ -137,7 +150,10 @@ export class EventTooLargeError extends LaunchDarklyError {
   override name = 'EventTooLargeError';
   readonly recoverable = false;
   readonly url: string;
-  constructor(url: string, readonly limitBytes: number) {
+  constructor(
+    url: string,
+    readonly limitBytes: number,
+  ) {
     super(`${redactUrl(url)}: a stream event is over the limit of ${limitBytes} bytes without ending; the connection was dropped`);
     this.url = redactUrl(url);
   }

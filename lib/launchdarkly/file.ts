@@ -12,7 +12,14 @@ export async function readDataFile(path: string): Promise<FullDataSet> {
     text = await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
+    const reason =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'it is a directory'
+            : (err as Error).message;
     throw new LaunchDarklyError(`Cannot read data file ${path}: ${reason}`, { cause: err });
   }
   const where = `data file ${path}`;
@@ -25,7 +32,10 @@ export async function readDataFile(path: string): Promise<FullDataSet> {
   }
   if (json !== null && typeof json === 'object' && 'flagValues' in json && !('flags' in json)) {
     // LaunchDarkly's file data source accepts a "flagValues" shorthand; it has no versions, so it cannot be synced.
-    throw new PayloadError(where, `has "flagValues" (the SDK file data source shorthand) but no "flags"; expected full flag JSON as returned by /sdk/latest-all`);
+    throw new PayloadError(
+      where,
+      `has "flagValues" (the SDK file data source shorthand) but no "flags"; expected full flag JSON as returned by /sdk/latest-all`,
+    );
   }
   return parseFullDataSet(json, where);
 }

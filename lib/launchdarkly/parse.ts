@@ -71,7 +71,10 @@ export function parseStreamEvent(eventName: string, data: string): StreamEvent |
     return { type: 'patch', kind: target.kind, item: { ...item, key: target.key, version: item.version } };
   }
   if (item.key !== target.key) {
-    throw new PayloadError(where, `"data.key" is ${describe(item.key)} but "path" ${JSON.stringify(path)} names ${JSON.stringify(target.key)}`);
+    throw new PayloadError(
+      where,
+      `"data.key" is ${describe(item.key)} but "path" ${JSON.stringify(path)} names ${JSON.stringify(target.key)}`,
+    );
   }
   return { type: 'patch', kind: target.kind, item: item as VersionedItem };
 }

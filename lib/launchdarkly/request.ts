@@ -23,12 +23,7 @@ export function endpointUrl(base: string, path: string, filter?: string): string
 }
 
 /** Throws on unknown option keys and on the basic type errors every client shares. */
-export function checkClientOptions(
-  where: string,
-  options: Record<string, unknown>,
-  known: readonly string[],
-  uriOption: string,
-): void {
+export function checkClientOptions(where: string, options: Record<string, unknown>, known: readonly string[], uriOption: string): void {
   if (options === null || typeof options !== 'object') throw new LaunchDarklyError(`${where}: options must be an object`);
   for (const name of Object.keys(options)) {
     if (!known.includes(name)) throw new LaunchDarklyError(`${where}: Unknown option '${name}'; expected one of ${known.join(', ')}`);

@@ -33,7 +33,13 @@ export function checkServiceUri(value: unknown, where: string, rules: ServiceUri
     url = undefined;
   }
   const secure = url?.protocol === 'https:' || (allowLoopbackHttp && url?.protocol === 'http:' && isLoopbackHost(url.hostname));
-  const clean = url !== undefined && url.username === '' && url.password === '' && url.search === '' && url.hash === '' && !(value as string).includes('?');
+  const clean =
+    url !== undefined &&
+    url.username === '' &&
+    url.password === '' &&
+    url.search === '' &&
+    url.hash === '' &&
+    !(value as string).includes('?');
   if (!secure || !clean) {
     const http = allowLoopbackHttp ? ' (http:// only for a loopback address such as http://127.0.0.1:8030)' : '';
     throw new ServiceUriError(

@@ -82,7 +82,18 @@ export interface StreamSessionResult {
   error?: Error;
 }
 
-const KNOWN_OPTIONS = ['sdkKey', 'streamUri', 'onEvent', 'signal', 'durationMs', 'logger', 'retry', 'filter', 'userAgent', 'maxEventBytes'] as const;
+const KNOWN_OPTIONS = [
+  'sdkKey',
+  'streamUri',
+  'onEvent',
+  'signal',
+  'durationMs',
+  'logger',
+  'retry',
+  'filter',
+  'userAgent',
+  'maxEventBytes',
+] as const;
 const silent: SourceLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** Holds one stream session; see the module comment. Never rejects: failures end the session with endedBy 'error'. */
@@ -100,7 +111,9 @@ function checkOptions(options: StreamSessionOptions): StreamRetryOptions {
   const retry = { ...DEFAULT_STREAM_RETRY };
   for (const [name, value] of Object.entries(options.retry ?? {})) {
     if (!(name in DEFAULT_STREAM_RETRY)) {
-      throw new LaunchDarklyError(`${where}: Unknown option 'retry.${name}'; expected one of ${Object.keys(DEFAULT_STREAM_RETRY).join(', ')}`);
+      throw new LaunchDarklyError(
+        `${where}: Unknown option 'retry.${name}'; expected one of ${Object.keys(DEFAULT_STREAM_RETRY).join(', ')}`,
+      );
     }
     if (value === undefined) continue;
     if (name === 'jitterRatio') {
@@ -224,19 +237,26 @@ class StreamSession {
     const live = () => generation === this.generation && this.state === 'running';
     const shownUrl = redactUrl(this.url);
     this.logger.debug(`stream: connecting to ${shownUrl}`);
-    this.connection = openEventSource(this.url, this.headers, this.retry, this.options.maxEventBytes ?? MAX_PAYLOAD_BYTES, STREAM_EVENT_NAMES, {
-      onOpen: (headers) => {
-        if (!live()) return;
-        const env = headers['x-ld-envid'];
-        this.logger.info(`stream: connected to ${shownUrl}${typeof env === 'string' ? ` (environment ${env})` : ''}`);
+    this.connection = openEventSource(
+      this.url,
+      this.headers,
+      this.retry,
+      this.options.maxEventBytes ?? MAX_PAYLOAD_BYTES,
+      STREAM_EVENT_NAMES,
+      {
+        onOpen: (headers) => {
+          if (!live()) return;
+          const env = headers['x-ld-envid'];
+          this.logger.info(`stream: connected to ${shownUrl}${typeof env === 'string' ? ` (environment ${env})` : ''}`);
+        },
+        onMessage: (eventName, data) => {
+          if (live()) this.receive(eventName, data);
+        },
+        onFailure: (failure) => {
+          if (live()) this.connectionFailed(failure);
+        },
       },
-      onMessage: (eventName, data) => {
-        if (live()) this.receive(eventName, data);
-      },
-      onFailure: (failure) => {
-        if (live()) this.connectionFailed(failure);
-      },
-    });
+    );
   }
 
   private receive(eventName: string, data: string): void {
@@ -348,7 +368,9 @@ class StreamSession {
     const result: StreamSessionResult = { events: this.applied, reconnects: this.reconnects, endedBy: this.endedBy };
     if (this.error) result.error = this.error;
     const superseded = this.queue.superseded ? `, ${this.queue.superseded} superseded while queued` : '';
-    this.logger.info(`stream: session ended (${this.endedBy}) after ${this.applied} event(s) applied${superseded} and ${this.reconnects} reconnect(s)`);
+    this.logger.info(
+      `stream: session ended (${this.endedBy}) after ${this.applied} event(s) applied${superseded} and ${this.reconnects} reconnect(s)`,
+    );
     this.resolve(result);
   }
 }

@@ -34,7 +34,10 @@ export function javaCommand(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 function javaMissing(java: string): JavaNotFoundError {
-  const where = java === 'java' ? "Java was not found on PATH (and JAVA_HOME is not set)" : `JAVA_HOME points to no Java runtime (${java} does not exist)`;
+  const where =
+    java === 'java'
+      ? 'Java was not found on PATH (and JAVA_HOME is not set)'
+      : `JAVA_HOME points to no Java runtime (${java} does not exist)`;
   return new JavaNotFoundError(
     `${where}: DynamoDB Local needs Java 17 or later. Install one, e.g. 'sudo apt-get install openjdk-17-jre-headless' ` +
       "(Debian/Ubuntu), 'brew install openjdk@17' (macOS) or 'winget install EclipseAdoptium.Temurin.17.JRE' (Windows), " +
@@ -56,7 +59,10 @@ export async function freePort(): Promise<number> {
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ host: '127.0.0.1', port });
-    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
     s.once('error', () => resolve(false));
   });
 }
@@ -68,22 +74,41 @@ export async function startDynamoDBLocal(opts: { port?: number; timeoutMs?: numb
   const java = javaCommand();
   const child: ChildProcess = spawn(
     java,
-    [`-Djava.library.path=${path.join(dir, 'DynamoDBLocal_lib')}`, '-jar', path.join(dir, 'DynamoDBLocal.jar'), '-inMemory', '-sharedDb', '-port', String(port)],
+    [
+      `-Djava.library.path=${path.join(dir, 'DynamoDBLocal_lib')}`,
+      '-jar',
+      path.join(dir, 'DynamoDBLocal.jar'),
+      '-inMemory',
+      '-sharedDb',
+      '-port',
+      String(port),
+    ],
     { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
-  child.stdout?.on('data', (d) => { output += d; });
-  child.stderr?.on('data', (d) => { output += d; });
+  child.stdout?.on('data', (d) => {
+    output += d;
+  });
+  child.stderr?.on('data', (d) => {
+    output += d;
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let exitCode: number | null | undefined;
-  void exited.then((c) => { exitCode = c; });
+  void exited.then((c) => {
+    exitCode = c;
+  });
   let spawnError: NodeJS.ErrnoException | undefined;
-  child.once('error', (err) => { spawnError = err; output += String(err); exitCode = -1; });
+  child.once('error', (err) => {
+    spawnError = err;
+    output += String(err);
+    exitCode = -1;
+  });
 
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   while (!(await canConnect(port))) {
     if (spawnError?.code === 'ENOENT') throw javaMissing(java);
-    if (exitCode !== undefined) throw new Error(`DynamoDB Local exited with code ${exitCode} before listening on port ${port}: ${output.trim()}`);
+    if (exitCode !== undefined)
+      throw new Error(`DynamoDB Local exited with code ${exitCode} before listening on port ${port}: ${output.trim()}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`DynamoDB Local did not listen on port ${port} within ${opts.timeoutMs ?? 30_000} ms: ${output.trim()}`);
@@ -97,7 +122,9 @@ export async function startDynamoDBLocal(opts: { port?: number; timeoutMs?: numb
     async stop() {
       if (exitCode !== undefined) return;
       process.kill(child.pid!, 'SIGTERM');
-      const timer = setTimeout(() => { if (exitCode === undefined) process.kill(child.pid!, 'SIGKILL'); }, 5000);
+      const timer = setTimeout(() => {
+        if (exitCode === undefined) process.kill(child.pid!, 'SIGKILL');
+      }, 5000);
       await exited;
       clearTimeout(timer);
     },

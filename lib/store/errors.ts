@@ -47,7 +47,10 @@ export class StoredItemTooLargeError extends StoreError {
     readonly limit: number,
     options?: { cause?: unknown },
   ) {
-    super(`stored item ${key === undefined ? '(no key)' : JSON.stringify(key)} (${compressedBytes} bytes gzip-compressed) inflates past the limit of ${limit} bytes; it was not read`, options);
+    super(
+      `stored item ${key === undefined ? '(no key)' : JSON.stringify(key)} (${compressedBytes} bytes gzip-compressed) inflates past the limit of ${limit} bytes; it was not read`,
+      options,
+    );
   }
 }
 
@@ -63,12 +66,12 @@ export class WriteFailedError extends StoreError {
     readonly unwritten: UnwrittenItem[],
     cause: unknown,
   ) {
-    const shown = unwritten.slice(0, 10).map((u) => `${u.kind}/${u.key}`).join(', ');
+    const shown = unwritten
+      .slice(0, 10)
+      .map((u) => `${u.kind}/${u.key}`)
+      .join(', ');
     const more = unwritten.length > 10 ? ` and ${unwritten.length - 10} more` : '';
-    super(
-      `${unwritten.length} item(s) could not be written to DynamoDB after retries: ${shown}${more} (${errorText(cause)})`,
-      { cause },
-    );
+    super(`${unwritten.length} item(s) could not be written to DynamoDB after retries: ${shown}${more} (${errorText(cause)})`, { cause });
   }
 }
 
@@ -79,7 +82,10 @@ export class PartialInitError extends StoreError {
     readonly summary: object,
     readonly problems: (ItemValidationError | ItemTooLargeError)[],
   ) {
-    const shown = problems.slice(0, 5).map((p) => p.message).join('; ');
+    const shown = problems
+      .slice(0, 5)
+      .map((p) => p.message)
+      .join('; ');
     const more = problems.length > 5 ? `; and ${problems.length - 5} more` : '';
     super(`Init stored every valid item but rejected ${problems.length}: ${shown}${more}`);
   }

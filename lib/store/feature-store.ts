@@ -2,12 +2,7 @@
 // LaunchDarkly's own DynamoDB store (same factory shape, same table, same caching through the SDK's
 // PersistentDataStoreWrapper), backed by DynamoDBFlagStore so it gets our version guards, diff-based init,
 // retries and oversize handling. Consumers that only read should use ReadOnlyFeatureStore (reader.ts).
-import {
-  PersistentDataStoreWrapper,
-  type LDClientContext,
-  type LDFeatureStore,
-  type interfaces,
-} from '@launchdarkly/node-server-sdk';
+import { PersistentDataStoreWrapper, type LDClientContext, type LDFeatureStore, type interfaces } from '@launchdarkly/node-server-sdk';
 import { isDataKind } from './layout.js';
 import { resolveStoreOptions, type StoreOptions } from './options.js';
 import type { DataKindName, FullDataSet, StoreLogger, VersionedItem } from './types.js';
@@ -33,7 +28,10 @@ class DynamoDBPersistentCore implements interfaces.PersistentDataStore {
       if (!target) continue;
       for (const { key, item } of items) target[key] = fromDescriptor(key, item);
     }
-    this.store.init(data).then(() => callback(), (err: Error) => callback(err));
+    this.store.init(data).then(
+      () => callback(),
+      (err: Error) => callback(err),
+    );
   }
 
   get(kind: interfaces.PersistentStoreDataKind, key: string, callback: (d: Descriptor | undefined) => void): void {
@@ -105,7 +103,10 @@ function toDescriptor(item: VersionedItem): Descriptor {
  * `init(sdkKey, { featureStore: DynamoDBFeatureStore('my-table', { prefix: 'prod' }) })`.
  * Options are checked here, so a mistake fails where the store is configured, not at the SDK's start.
  */
-export function DynamoDBFeatureStore(tableName: string, options: DynamoDBFeatureStoreOptions = {}): (ctx: LDClientContext) => LDFeatureStore {
+export function DynamoDBFeatureStore(
+  tableName: string,
+  options: DynamoDBFeatureStoreOptions = {},
+): (ctx: LDClientContext) => LDFeatureStore {
   const o = resolveStoreOptions('DynamoDBFeatureStore', tableName, options);
   return (ctx: LDClientContext) => {
     const logger = o.logger ?? (ctx?.basicConfiguration?.logger as StoreLogger | undefined);

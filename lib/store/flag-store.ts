@@ -37,7 +37,17 @@ interface CommonOptions {
 export type DynamoDBFlagStoreOptions = CommonOptions &
   ({ client: DynamoDBClient; clientConfig?: never } | { client?: never; clientConfig?: DynamoDBClientConfig });
 
-const KNOWN_OPTIONS = new Set(['tableName', 'prefix', 'client', 'clientConfig', 'logger', 'consistentReads', 'concurrency', 'transactionThreshold', 'retry']);
+const KNOWN_OPTIONS = new Set([
+  'tableName',
+  'prefix',
+  'client',
+  'clientConfig',
+  'logger',
+  'consistentReads',
+  'concurrency',
+  'transactionThreshold',
+  'retry',
+]);
 
 export class DynamoDBFlagStore {
   readonly tableName: string;
@@ -51,10 +61,13 @@ export class DynamoDBFlagStore {
       if (!KNOWN_OPTIONS.has(name)) throw new StoreError(`Unknown option '${name}'; expected one of ${[...KNOWN_OPTIONS].join(', ')}`);
     }
     if (typeof options?.tableName !== 'string' || options.tableName.length < 3) {
-      throw new StoreError(`Option 'tableName' must be a DynamoDB table name (3 to 255 characters), got ${JSON.stringify(options?.tableName)}`);
+      throw new StoreError(
+        `Option 'tableName' must be a DynamoDB table name (3 to 255 characters), got ${JSON.stringify(options?.tableName)}`,
+      );
     }
     if (options.client && options.clientConfig) throw new StoreError("Pass either 'client' or 'clientConfig', not both");
-    if (options.prefix !== undefined && typeof options.prefix !== 'string') throw new StoreError(`Option 'prefix' must be a string, got ${typeof options.prefix}`);
+    if (options.prefix !== undefined && typeof options.prefix !== 'string')
+      throw new StoreError(`Option 'prefix' must be a string, got ${typeof options.prefix}`);
     this.tableName = options.tableName;
     this.prefix = options.prefix || undefined;
     this.consistentReads = options.consistentReads ?? false;
@@ -91,7 +104,8 @@ export class DynamoDBFlagStore {
 
   private async putNewer(kind: DataKindName, item: VersionedItem): Promise<boolean> {
     const encoded = encodeItem(this.prefix, kind, item, Date.now());
-    if (encoded.compressed) this.ctx.logger.warn(`${kind}/${item.key} is over 400 KB; stored gzip-compressed, which LaunchDarkly's own readers see as deleted`);
+    if (encoded.compressed)
+      this.ctx.logger.warn(`${kind}/${item.key} is over 400 KB; stored gzip-compressed, which LaunchDarkly's own readers see as deleted`);
     try {
       return (await writeOp(this.ctx, { type: 'put', item: encoded, expect: { type: 'newer' }, found: 'absent' })) === 'written';
     } catch (err) {
@@ -159,6 +173,7 @@ export class DynamoDBFlagStore {
 
 function positiveInt(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new StoreError(`Option '${name}' must be a positive integer, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
+    throw new StoreError(`Option '${name}' must be a positive integer, got ${JSON.stringify(value)}`);
   return value;
 }

@@ -43,11 +43,21 @@ export async function readHintState(ctx: StoreContext): Promise<HintState | unde
  * Rewrites the read hints row when the references between items changed or a namespace grew or shrank by
  * more than a tenth, so a re-sync that changed nothing (or only flag contents) does not write it.
  */
-export async function updateReadHints(ctx: StoreContext, sources: Record<DataKindName, HintSource[]>, previous: HintState | undefined): Promise<boolean> {
+export async function updateReadHints(
+  ctx: StoreContext,
+  sources: Record<DataKindName, HintSource[]>,
+  previous: HintState | undefined,
+): Promise<boolean> {
   const hints = computeReadHints(sources);
   const refsDigest = createHash('sha256').update(JSON.stringify(hints.refs)).digest('base64url');
   const close = (before: number | undefined, now: number) => before !== undefined && Math.abs(before - now) <= Math.max(50, before / 10);
-  if (previous && previous.refsDigest === refsDigest && close(previous.features, sources.features.length) && close(previous.segments, sources.segments.length)) return false;
+  if (
+    previous &&
+    previous.refsDigest === refsDigest &&
+    close(previous.features, sources.features.length) &&
+    close(previous.segments, sources.segments.length)
+  )
+    return false;
   const { bytes, refsDropped } = encodeReadHints(hints);
   if (refsDropped) ctx.logger.warn(`Read hints of ${ctx.label} would exceed the item limit with references; storing key ranges only`);
   try {

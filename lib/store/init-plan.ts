@@ -21,9 +21,15 @@ export interface RowState {
  * - `live-newer`: an older live row, never a tombstone (what a stale snapshot may still move forward);
  * - `tombstone`: exactly the expired tombstone being removed.
  */
-export type Expect = { type: 'newer' } | { type: 'live-newer' } | { type: 'exact'; version: number; asOf?: number } | { type: 'tombstone'; version: number };
+export type Expect =
+  | { type: 'newer' }
+  | { type: 'live-newer' }
+  | { type: 'exact'; version: number; asOf?: number }
+  | { type: 'tombstone'; version: number };
 
-export type WriteOp = { type: 'put'; item: Encoded; expect: Expect; found: 'absent' | 'live' | 'tombstone' } | { type: 'remove'; kind: DataKindName; key: string; expect: Extract<Expect, { type: 'tombstone' }> };
+export type WriteOp =
+  | { type: 'put'; item: Encoded; expect: Expect; found: 'absent' | 'live' | 'tombstone' }
+  | { type: 'remove'; kind: DataKindName; key: string; expect: Extract<Expect, { type: 'tombstone' }> };
 
 export interface PlanInput {
   incoming: Record<DataKindName, Map<string, Encoded>>;
@@ -118,11 +124,18 @@ export function planInit(input: PlanInput): Plan {
         deletesSkipped++;
         continue;
       }
-      deletions[kind].push({ type: 'put', item: input.tombstone(kind, key, row.version), expect: { type: 'exact', version: row.version, asOf: row.asOf }, found: 'live' });
+      deletions[kind].push({
+        type: 'put',
+        item: input.tombstone(kind, key, row.version),
+        expect: { type: 'exact', version: row.version, asOf: row.asOf },
+        found: 'live',
+      });
     }
   }
 
-  const putWaves = [puts.segments, ...prerequisiteLevels(puts.features, (op) => opKey(op), input.prerequisitesOf)].filter((w) => w.length > 0);
+  const putWaves = [puts.segments, ...prerequisiteLevels(puts.features, (op) => opKey(op), input.prerequisitesOf)].filter(
+    (w) => w.length > 0,
+  );
   return { putWaves, deletions, removals, unchanged, stale, deletesSkipped, staleDataSet };
 }
 
@@ -152,7 +165,8 @@ export function demoteToStale(waves: WriteOp[][]): { waves: WriteOp[][]; dropped
   let droppedDeletes = 0;
   const kept = waves.map((wave) =>
     wave.flatMap((op): WriteOp[] => {
-      if (op.type === 'put' && !op.item.tombstone && op.found === 'live' && op.expect.type === 'newer') return [{ ...op, expect: { type: 'live-newer' } }];
+      if (op.type === 'put' && !op.item.tombstone && op.found === 'live' && op.expect.type === 'newer')
+        return [{ ...op, expect: { type: 'live-newer' } }];
       if (op.type === 'put' && op.item.tombstone) droppedDeletes++;
       else if (op.type === 'put') droppedPuts++;
       return [];
@@ -167,7 +181,11 @@ export function demoteToStale(waves: WriteOp[][]): { waves: WriteOp[][]; dropped
  * unchanged prerequisites count too. A prerequisite cycle, which LaunchDarkly prevents but bad input may
  * contain, is broken arbitrarily rather than looping.
  */
-export function prerequisiteLevels<T>(items: T[], keyOf: (item: T) => string, prerequisitesOf: (key: string) => string[] | undefined): T[][] {
+export function prerequisiteLevels<T>(
+  items: T[],
+  keyOf: (item: T) => string,
+  prerequisitesOf: (key: string) => string[] | undefined,
+): T[][] {
   const level = new Map<string, number>();
   const visiting = new Set<string>();
   const levelOf = (key: string): number => {
@@ -183,6 +201,10 @@ export function prerequisiteLevels<T>(items: T[], keyOf: (item: T) => string, pr
     return l;
   };
   const levels: T[][] = [];
-  for (const item of items) (levels[Math.max(0, levelOf(keyOf(item)))] ??= []).push(item);
+  for (const item of items) {
+    const at = Math.max(0, levelOf(keyOf(item)));
+    levels[at] ??= [];
+    levels[at].push(item);
+  }
   return levels.filter((l) => l && l.length > 0);
 }

@@ -67,7 +67,8 @@ export function rowJson(row: StoredRow, maxBytes = MAX_INFLATED_ITEM_BYTES): str
   try {
     return gunzipSync(gz, { maxOutputLength: maxBytes }).toString('utf8');
   } catch (err) {
-    if ((err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw new StoredItemTooLargeError(row.key?.S, gz.byteLength, maxBytes, { cause: err });
+    if ((err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE')
+      throw new StoredItemTooLargeError(row.key?.S, gz.byteLength, maxBytes, { cause: err });
     throw err;
   }
 }

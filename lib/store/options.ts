@@ -94,22 +94,30 @@ export function resolveStoreOptions(store: string, tableName: unknown, options: 
   const { prefix, cacheTTL, consistentReads, logger } = o;
   if (given('prefix') && typeof prefix !== 'string') fail(`option 'prefix' must be a string, got ${describe(prefix)}`);
   if (given('cacheTTL') && !(typeof cacheTTL === 'number' && Number.isFinite(cacheTTL) && cacheTTL >= 0)) {
-    fail(`option 'cacheTTL' must be a number of seconds, 0 or more (or null for the default of ${DEFAULT_CACHE_TTL_SECONDS}), got ${describe(cacheTTL)}`);
+    fail(
+      `option 'cacheTTL' must be a number of seconds, 0 or more (or null for the default of ${DEFAULT_CACHE_TTL_SECONDS}), got ${describe(cacheTTL)}`,
+    );
   }
-  if (given('consistentReads') && typeof consistentReads !== 'boolean') fail(`option 'consistentReads' must be true or false, got ${describe(consistentReads)}`);
+  if (given('consistentReads') && typeof consistentReads !== 'boolean')
+    fail(`option 'consistentReads' must be true or false, got ${describe(consistentReads)}`);
   if (given('logger')) {
     const missing = LOGGER_METHODS.filter((m) => typeof (logger as Record<string, unknown>)?.[m] !== 'function');
     if (missing.length > 0) fail(`option 'logger' must have the methods error, warn, info and debug; it lacks ${missing.join(', ')}`);
   }
 
-  for (const [ours, theirs] of [['client', 'dynamoDBClient'], ['clientConfig', 'clientOptions']] as const) {
+  for (const [ours, theirs] of [
+    ['client', 'dynamoDBClient'],
+    ['clientConfig', 'clientOptions'],
+  ] as const) {
     if (given(ours) && given(theirs)) fail(`'${ours}' and '${theirs}' are two names for the same option; pass one`);
   }
   const clientName = given('client') ? 'client' : given('dynamoDBClient') ? 'dynamoDBClient' : undefined;
   const configName = given('clientConfig') ? 'clientConfig' : given('clientOptions') ? 'clientOptions' : undefined;
   const warnings: string[] = [];
   if (clientName === 'dynamoDBClient' && configName === 'clientOptions') {
-    warnings.push(`${store}: 'clientOptions' is ignored because 'dynamoDBClient' is given (as in LaunchDarkly's store); remove one of them`);
+    warnings.push(
+      `${store}: 'clientOptions' is ignored because 'dynamoDBClient' is given (as in LaunchDarkly's store); remove one of them`,
+    );
   } else if (clientName && configName) {
     fail(`pass either '${clientName}' or '${configName}', not both: a DynamoDB client, or the configuration to build one`);
   }

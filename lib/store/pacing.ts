@@ -27,7 +27,11 @@ export function backoffDelay(attempt: number, retry: BackoffOptions): number {
  * Runs `task` for every element with at most `limit` in flight; resolves with the results in input order.
  * A task that throws does not stop the others: its error is kept in the settled result.
  */
-export async function runPool<T, R>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+export async function runPool<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T, index: number) => Promise<R>,
+): Promise<PromiseSettledResult<R>[]> {
   const results: PromiseSettledResult<R>[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
@@ -60,7 +64,14 @@ export interface PacerOptions {
   now: () => number;
 }
 
-const defaultPacer: PacerOptions = { decrease: 0.85, increase: 1.02, intervalMs: 100, windowMs: 1_000, minRate: 50, now: () => performance.now() };
+const defaultPacer: PacerOptions = {
+  decrease: 0.85,
+  increase: 1.02,
+  intervalMs: 100,
+  windowMs: 1_000,
+  minRate: 50,
+  now: () => performance.now(),
+};
 
 /**
  * An AIMD-like limit on units per second (units: write capacity units a request is expected to cost).

@@ -122,7 +122,8 @@ export function decodeReadHints(bytes: Uint8Array | undefined): ReadHints | unde
     return undefined;
   }
   const h = parsed as Partial<ReadHints> | null;
-  if (!h || h.format !== READ_HINTS_FORMAT || typeof h.ranges !== 'object' || typeof h.refs !== 'object' || !h.ranges || !h.refs) return undefined;
+  if (!h || h.format !== READ_HINTS_FORMAT || typeof h.ranges !== 'object' || typeof h.refs !== 'object' || !h.ranges || !h.refs)
+    return undefined;
   const ranges = { features: sortedKeys(h.ranges.features), segments: sortedKeys(h.ranges.segments) };
   const refs: Record<string, string[]> = {};
   for (const [id, list] of Object.entries(h.refs)) {
@@ -148,8 +149,12 @@ export function rangesOf(splits: string[]): [string | undefined, string | undefi
  * The sort-key part of a Query's KeyConditionExpression for one range (`#k` names the `key` attribute).
  * Adjacent ranges share their boundary key, which DynamoDB's single sort-key condition cannot exclude.
  */
-export function rangeKeyCondition(lo: string | undefined, hi: string | undefined): { expression: string; values: Record<string, { S: string }> } {
-  if (lo !== undefined && hi !== undefined) return { expression: ' AND #k BETWEEN :lo AND :hi', values: { ':lo': { S: lo }, ':hi': { S: hi } } };
+export function rangeKeyCondition(
+  lo: string | undefined,
+  hi: string | undefined,
+): { expression: string; values: Record<string, { S: string }> } {
+  if (lo !== undefined && hi !== undefined)
+    return { expression: ' AND #k BETWEEN :lo AND :hi', values: { ':lo': { S: lo }, ':hi': { S: hi } } };
   if (lo !== undefined) return { expression: ' AND #k >= :lo', values: { ':lo': { S: lo } } };
   if (hi !== undefined) return { expression: ' AND #k <= :hi', values: { ':hi': { S: hi } } };
   return { expression: '', values: {} };

@@ -22,7 +22,14 @@
 // - Reads never fail an evaluation: an error is logged and the SDK gets null (the flag's default), as
 //   LaunchDarkly's wrapper does. Write methods throw: a read-only store never pretends to have written.
 // - Flag keys are data: lookups use own-property checks, so `__proto__` or `toString` are plain keys.
-import type { DataKind, LDClientContext, LDFeatureStore, LDFeatureStoreItem, LDFeatureStoreKindData, LDLogger } from '@launchdarkly/node-server-sdk';
+import type {
+  DataKind,
+  LDClientContext,
+  LDFeatureStore,
+  LDFeatureStoreItem,
+  LDFeatureStoreKindData,
+  LDLogger,
+} from '@launchdarkly/node-server-sdk';
 import { isDataKind, namespaceFor, prerequisiteKeys, segmentKeys, type StoredRow } from './layout.js';
 import { decodeReadHints, parseRefId, refId as hintRefId, type ReadHints } from './read-hints.js';
 import { BatchLoader, refId, type Loaded, type Pending } from './reader/batch-loader.js';
@@ -77,7 +84,10 @@ const silent: LDLogger = { error() {}, warn() {}, info() {}, debug() {} };
  * `init(sdkKey, { useLdd: true, featureStore: ReadOnlyFeatureStore('flags', { prefix: 'production' }) })`.
  * Options are checked here, so a mistake fails at start-up rather than at the first evaluation.
  */
-export function ReadOnlyFeatureStore(tableName: string, options: ReadOnlyFeatureStoreOptions = {}): (clientContext: LDClientContext) => LDFeatureStore {
+export function ReadOnlyFeatureStore(
+  tableName: string,
+  options: ReadOnlyFeatureStoreOptions = {},
+): (clientContext: LDClientContext) => LDFeatureStore {
   resolveStoreOptions('ReadOnlyFeatureStore', tableName, options);
   return (clientContext) => new ReadOnlyDynamoDBFeatureStore(tableName, options, clientContext?.basicConfiguration?.logger);
 }
@@ -119,7 +129,10 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
       prefix: this.prefix,
       consistentReads: settings.consistentReads,
       // initialized() then costs no request of its own, and the hints arrive with the first items.
-      extras: () => [...(this.markerUnknown() ? [{ tag: 'marker' as const }] : []), ...(this.hintsDue() ? [{ tag: 'hints' as const }] : [])],
+      extras: () => [
+        ...(this.markerUnknown() ? [{ tag: 'marker' as const }] : []),
+        ...(this.hintsDue() ? [{ tag: 'hints' as const }] : []),
+      ],
       settle: (pending, row) => this.settle(pending, row),
       onError: (keys, err) =>
         this.logger.error(
@@ -221,7 +234,8 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
   }
 
   private loadWholeNamespaces(): void {
-    for (const kind of ['features', 'segments'] as const) if (!this.allLoading.has(kind) && !this.allCache.get(kind)) void this.loadAll(kind);
+    for (const kind of ['features', 'segments'] as const)
+      if (!this.allLoading.has(kind) && !this.allCache.get(kind)) void this.loadAll(kind);
   }
 
   private hintsDue(): boolean {
@@ -239,7 +253,10 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
     if (ref.tag === 'hints') {
       const bytes = (row as { hints?: { B?: Uint8Array } } | undefined)?.hints?.B;
       const value = decodeReadHints(bytes) ?? null;
-      if (bytes && !value) this.logger.warn(`ReadOnlyDynamoDBFeatureStore: read hints in table "${this.tableName}" are in a form this version does not know; reading without them`);
+      if (bytes && !value)
+        this.logger.warn(
+          `ReadOnlyDynamoDBFeatureStore: read hints in table "${this.tableName}" are in a form this version does not know; reading without them`,
+        );
       this.hints = { value, expires: Date.now() + HINTS_TTL_MS };
       // Settled before the items of its batch: their dependencies, and every later get, join these queries.
       if (this.readsWhole()) this.loadWholeNamespaces();

@@ -31,7 +31,11 @@ export async function readVersions(ctx: StoreContext, kind: DataKindName, splits
       const key = row.key?.S;
       if (key === undefined) continue;
       const asOf = Number(row[AS_OF]?.N);
-      rows.set(key, { version: rowVersion(row as StoredRow), tombstone: row[DELETED]?.BOOL === true, asOf: Number.isFinite(asOf) ? asOf : undefined });
+      rows.set(key, {
+        version: rowVersion(row as StoredRow),
+        tombstone: row[DELETED]?.BOOL === true,
+        asOf: Number.isFinite(asOf) ? asOf : undefined,
+      });
     }
   }
   return rows;
@@ -41,7 +45,11 @@ export async function readVersions(ctx: StoreContext, kind: DataKindName, splits
 export async function readItem(ctx: StoreContext, kind: DataKindName, key: string, consistent: boolean): Promise<VersionedItem | null> {
   const out = await ctx.table.send<{ Item?: Record<string, AttributeValue> }>(
     'GetItem',
-    new GetItemCommand({ TableName: ctx.table.tableName, Key: { namespace: { S: namespaceFor(ctx.prefix, kind) }, key: { S: key } }, ConsistentRead: consistent }),
+    new GetItemCommand({
+      TableName: ctx.table.tableName,
+      Key: { namespace: { S: namespaceFor(ctx.prefix, kind) }, key: { S: key } },
+      ConsistentRead: consistent,
+    }),
   );
   return out.Item ? decodeOrLog(ctx, kind, key, out.Item as StoredRow) : null;
 }
@@ -59,7 +67,12 @@ export async function markerExists(ctx: StoreContext, consistent: boolean): Prom
   const marker = initedKey(ctx.prefix);
   const out = await ctx.table.send<{ Item?: unknown }>(
     'GetItem',
-    new GetItemCommand({ TableName: ctx.table.tableName, Key: { namespace: { S: marker }, key: { S: marker } }, ConsistentRead: consistent, ReturnConsumedCapacity: 'TOTAL' }),
+    new GetItemCommand({
+      TableName: ctx.table.tableName,
+      Key: { namespace: { S: marker }, key: { S: marker } },
+      ConsistentRead: consistent,
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
   );
   return out.Item !== undefined;
 }

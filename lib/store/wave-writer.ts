@@ -24,7 +24,11 @@ const num = (n: number): AttributeValue => ({ N: String(n) });
 export function conditionFor(expect: Expect, version: number): Condition {
   switch (expect.type) {
     case 'newer':
-      return { ConditionExpression: 'attribute_not_exists(#v) OR #v < :v', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': num(version) } };
+      return {
+        ConditionExpression: 'attribute_not_exists(#v) OR #v < :v',
+        ExpressionAttributeNames: { '#v': 'version' },
+        ExpressionAttributeValues: { ':v': num(version) },
+      };
     case 'live-newer':
       return {
         ConditionExpression: '#v < :v AND attribute_not_exists(#d)',
@@ -33,7 +37,11 @@ export function conditionFor(expect: Expect, version: number): Condition {
       };
     case 'exact':
       return expect.asOf === undefined
-        ? { ConditionExpression: '#v = :r', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':r': num(expect.version) } }
+        ? {
+            ConditionExpression: '#v = :r',
+            ExpressionAttributeNames: { '#v': 'version' },
+            ExpressionAttributeValues: { ':r': num(expect.version) },
+          }
         : {
             ConditionExpression: '#v = :r AND #w = :w',
             ExpressionAttributeNames: { '#v': 'version', '#w': AS_OF },
@@ -56,11 +64,24 @@ export function opTarget(op: WriteOp): UnwrittenItem {
 export async function writeOp(ctx: StoreContext, op: WriteOp): Promise<OpResult> {
   try {
     if (op.type === 'put') {
-      const input = { TableName: ctx.table.tableName, Item: op.item.attrs, ...conditionFor(op.expect, op.item.version), ReturnConsumedCapacity: 'TOTAL' as const };
+      const input = {
+        TableName: ctx.table.tableName,
+        Item: op.item.attrs,
+        ...conditionFor(op.expect, op.item.version),
+        ReturnConsumedCapacity: 'TOTAL' as const,
+      };
       await ctx.table.send('PutItem', new PutItemCommand(input), writeUnits(op.item.bytes));
     } else {
       const Key = { namespace: { S: namespaceFor(ctx.prefix, op.kind) }, key: { S: op.key } };
-      await ctx.table.send('DeleteItem', new DeleteItemCommand({ TableName: ctx.table.tableName, Key, ...conditionFor(op.expect, op.expect.version), ReturnConsumedCapacity: 'TOTAL' }));
+      await ctx.table.send(
+        'DeleteItem',
+        new DeleteItemCommand({
+          TableName: ctx.table.tableName,
+          Key,
+          ...conditionFor(op.expect, op.expect.version),
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
     }
     return 'written';
   } catch (err) {

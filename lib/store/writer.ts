@@ -61,14 +61,21 @@ interface Encoding {
 }
 
 function encodeAll(ctx: StoreContext, input: FullDataSet, asOf: number): Encoding {
-  const out: Encoding = { incoming: { segments: new Map(), features: new Map() }, rejected: { segments: new Set(), features: new Set() }, problems: [], compressed: 0 };
+  const out: Encoding = {
+    incoming: { segments: new Map(), features: new Map() },
+    rejected: { segments: new Set(), features: new Set() },
+    problems: [],
+    compressed: 0,
+  };
   for (const kind of ['segments', 'features'] as const) {
     for (const [mapKey, raw] of Object.entries(kind === 'features' ? input.flags : input.segments)) {
       try {
         const enc = encodeItem(ctx.prefix, kind, checkItem(kind, raw, mapKey), asOf);
         if (enc.compressed) {
           out.compressed++;
-          ctx.logger.warn(`${kind}/${enc.key} is over 400 KB; stored gzip-compressed (${enc.bytes} bytes), which LaunchDarkly's own readers see as deleted`);
+          ctx.logger.warn(
+            `${kind}/${enc.key} is over 400 KB; stored gzip-compressed (${enc.bytes} bytes), which LaunchDarkly's own readers see as deleted`,
+          );
         }
         out.incoming[kind].set(mapKey, enc);
       } catch (err) {
@@ -82,7 +89,8 @@ function encodeAll(ctx: StoreContext, input: FullDataSet, asOf: number): Encodin
   return out;
 }
 
-const hasWrites = (plan: Plan) => plan.putWaves.length > 0 || plan.deletions.features.length + plan.deletions.segments.length + plan.removals.length > 0;
+const hasWrites = (plan: Plan) =>
+  plan.putWaves.length > 0 || plan.deletions.features.length + plan.deletions.segments.length + plan.removals.length > 0;
 
 interface Counts {
   written: number;
@@ -98,12 +106,16 @@ export async function runInit(ctx: StoreContext, data: unknown, settings: Writer
   const input = checkDataSet(data);
   const now = Date.now();
   const snapshotAt = options.snapshotAt === undefined ? now : Number(options.snapshotAt);
-  if (!Number.isFinite(snapshotAt)) throw new StoreError(`init option 'snapshotAt' must be a Date or epoch milliseconds, got ${String(options.snapshotAt)}`);
+  if (!Number.isFinite(snapshotAt))
+    throw new StoreError(`init option 'snapshotAt' must be a Date or epoch milliseconds, got ${String(options.snapshotAt)}`);
   const enc = encodeAll(ctx, input, snapshotAt);
 
   const [hintState, markerPresent, claimBefore] = await Promise.all([readHintState(ctx), markerExists(ctx, false), readClaim(ctx)]);
   const readExisting = async (): Promise<Record<DataKindName, Map<string, RowState>>> => {
-    const [segments, features] = await Promise.all([readVersions(ctx, 'segments', hintState?.ranges?.segments), readVersions(ctx, 'features', hintState?.ranges?.features)]);
+    const [segments, features] = await Promise.all([
+      readVersions(ctx, 'segments', hintState?.ranges?.segments),
+      readVersions(ctx, 'features', hintState?.ranges?.features),
+    ]);
     return { segments, features };
   };
   const plan = (existing: Record<DataKindName, Map<string, RowState>>, newest: boolean) =>
@@ -140,7 +152,9 @@ export async function runInit(ctx: StoreContext, data: unknown, settings: Writer
   }
   if (!newest) ctx.logger.warn(`Data set for ${ctx.label} is older than one already applied; only moving live items forward`);
   else if (current.staleDataSet && current.deletesSkipped > 0) {
-    ctx.logger.warn(`Data set for ${ctx.label} is older than the table for ${current.stale} item(s); skipping ${current.deletesSkipped} deletion(s) so that newer items are not removed`);
+    ctx.logger.warn(
+      `Data set for ${ctx.label} is older than the table for ${current.stale} item(s); skipping ${current.deletesSkipped} deletion(s) so that newer items are not removed`,
+    );
   }
 
   const counts: Counts = { written: 0, deleted: 0, stale: current.stale, deletesSkipped: current.deletesSkipped };
@@ -164,7 +178,9 @@ export async function runInit(ctx: StoreContext, data: unknown, settings: Writer
     durationMs: Math.round(performance.now() - started),
     ...diffUsage(before, ctx.table.usage),
   };
-  ctx.logger.info(`Init of ${ctx.label}: ${summary.written} written, ${summary.unchanged} unchanged, ${summary.deleted} deleted, ${summary.stale} stale, ${summary.rejected} rejected`);
+  ctx.logger.info(
+    `Init of ${ctx.label}: ${summary.written} written, ${summary.unchanged} unchanged, ${summary.deleted} deleted, ${summary.stale} stale, ${summary.rejected} rejected`,
+  );
   if (enc.problems.length > 0) throw new PartialInitError(summary, enc.problems);
   return summary;
 }
@@ -174,7 +190,14 @@ export async function runInit(ctx: StoreContext, data: unknown, settings: Writer
  * removals. Before each wave after the first, checks that no newer snapshot has claimed the table; if one
  * has, the rest is demoted to what a stale snapshot may still do.
  */
-async function applyPlan(ctx: StoreContext, plan: Plan, newestAtStart: boolean, snapshotAt: number, concurrency: number, counts: Counts): Promise<{ newest: boolean; staleDataSet: boolean }> {
+async function applyPlan(
+  ctx: StoreContext,
+  plan: Plan,
+  newestAtStart: boolean,
+  snapshotAt: number,
+  concurrency: number,
+  counts: Counts,
+): Promise<{ newest: boolean; staleDataSet: boolean }> {
   let newest = newestAtStart;
   let staleDataSet = plan.staleDataSet;
   const deletionWaves = orderFlagDeletions(plan.deletions.features, await deletedPrerequisites(ctx, plan.deletions.features, concurrency));
@@ -207,7 +230,14 @@ async function applyOrExplain(ctx: StoreContext, waves: WriteOp[][], i: number, 
     return await applyWave(ctx, waves[i]!, concurrency);
   } catch (err) {
     const failed = err instanceof WriteFailedError ? err.unwritten : waves[i]!.map(opTarget);
-    const unwritten = [...failed, ...waves.slice(i + 1).flat().map(opTarget), { kind: '$inited' as const, key: initedKey(ctx.prefix) }];
+    const unwritten = [
+      ...failed,
+      ...waves
+        .slice(i + 1)
+        .flat()
+        .map(opTarget),
+      { kind: '$inited' as const, key: initedKey(ctx.prefix) },
+    ];
     throw new WriteFailedError(unwritten, err instanceof WriteFailedError ? err.cause : err);
   }
 }
@@ -216,7 +246,11 @@ async function applyOrExplain(ctx: StoreContext, waves: WriteOp[][], i: number, 
  * Prerequisites of the flags being deleted, read from the table, for ordering the deletions. Only the flags
  * being deleted are read, and only when there are two or more of them.
  */
-async function deletedPrerequisites(ctx: StoreContext, ops: WriteOp[], concurrency: number): Promise<(key: string) => string[] | undefined> {
+async function deletedPrerequisites(
+  ctx: StoreContext,
+  ops: WriteOp[],
+  concurrency: number,
+): Promise<(key: string) => string[] | undefined> {
   const prerequisites = new Map<string, string[]>();
   if (ops.length >= 2) {
     const keys = ops.map((op) => opTarget(op).key);
@@ -241,7 +275,11 @@ async function putMarker(ctx: StoreContext): Promise<void> {
   try {
     await ctx.table.send(
       'PutItem',
-      new PutItemCommand({ TableName: ctx.table.tableName, Item: { namespace: { S: marker }, key: { S: marker } }, ReturnConsumedCapacity: 'TOTAL' }),
+      new PutItemCommand({
+        TableName: ctx.table.tableName,
+        Item: { namespace: { S: marker }, key: { S: marker } },
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
     );
   } catch (err) {
     throw new WriteFailedError([{ kind: '$inited', key: marker }], err);
@@ -250,11 +288,17 @@ async function putMarker(ctx: StoreContext): Promise<void> {
 
 function checkDataSet(data: unknown): FullDataSet {
   const what = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new StoreError(`init expects a data set {"flags": {...}, "segments": {...}}, got ${what(data)}`);
+  if (data === null || typeof data !== 'object' || Array.isArray(data))
+    throw new StoreError(`init expects a data set {"flags": {...}, "segments": {...}}, got ${what(data)}`);
   const { flags = {}, segments = {} } = data as Record<string, unknown>;
-  for (const [name, value] of [['flags', flags], ['segments', segments]] as const) {
+  for (const [name, value] of [
+    ['flags', flags],
+    ['segments', segments],
+  ] as const) {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw new StoreError(`init expects "${name}" to be an object keyed by ${name === 'flags' ? 'flag' : 'segment'} key, got ${what(value)}`);
+      throw new StoreError(
+        `init expects "${name}" to be an object keyed by ${name === 'flags' ? 'flag' : 'segment'} key, got ${what(value)}`,
+      );
     }
   }
   return { flags, segments } as FullDataSet;

@@ -45,14 +45,20 @@ export function parseEnvironments(json: string, where: string): EnvironmentConfi
     example: EXAMPLE,
     fail: (message) => new EnvironmentConfigError(message),
   });
-  return entries.map(({ name, prefix, secret }) => (prefix === undefined ? { name, sdkKeySecretId: secret! } : { name, prefix, sdkKeySecretId: secret! }));
+  return entries.map(({ name, prefix, secret }) =>
+    prefix === undefined ? { name, sdkKeySecretId: secret! } : { name, prefix, sdkKeySecretId: secret! },
+  );
 }
 
 /**
  * The environments a request asks for: the one named, or all of them when `name` is undefined. Throws
  * EnvironmentConfigError naming the known environments when the name is unknown.
  */
-export function selectEnvironments(environments: readonly EnvironmentConfig[], name: string | undefined, where: string): EnvironmentConfig[] {
+export function selectEnvironments(
+  environments: readonly EnvironmentConfig[],
+  name: string | undefined,
+  where: string,
+): EnvironmentConfig[] {
   if (name === undefined) return [...environments];
   const found = environments.find((e) => e.name === name);
   if (!found) {

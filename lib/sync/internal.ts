@@ -8,7 +8,8 @@ export const quiet: SyncLogger = silentLogger;
 
 /** Rejects unknown option keys (a typo would otherwise silently fall back to a default) and missing required ones. */
 export function checkOptions(where: string, options: unknown, known: readonly string[], required: readonly string[]): void {
-  if (options === null || typeof options !== 'object') throw new SyncError(`${where}: options must be an object, got ${options === null ? 'null' : typeof options}`);
+  if (options === null || typeof options !== 'object')
+    throw new SyncError(`${where}: options must be an object, got ${options === null ? 'null' : typeof options}`);
   for (const name of Object.keys(options)) {
     if (!known.includes(name)) throw new SyncError(`${where}: Unknown option '${name}'; expected one of ${known.join(', ')}`);
   }
@@ -18,7 +19,8 @@ export function checkOptions(where: string, options: unknown, known: readonly st
 }
 
 export function checkFunction(where: string, name: string, value: unknown): void {
-  if (value !== undefined && typeof value !== 'function') throw new SyncError(`${where}: option '${name}' must be a function, got ${typeof value}`);
+  if (value !== undefined && typeof value !== 'function')
+    throw new SyncError(`${where}: option '${name}' must be a function, got ${typeof value}`);
 }
 
 /** Written / unchanged / deleted / stale, summed over the inits and single writes of one sync. */

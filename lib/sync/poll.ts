@@ -47,7 +47,8 @@ export async function runPollSync(options: PollSyncOptions): Promise<SyncReport>
   if (typeof options.poller.fetchAll !== 'function') throw new SyncError(`${where}: option 'poller' must have a fetchAll() method`);
   checkFunction(where, 'onProgress', options.onProgress);
   const source = options.source ?? 'poll';
-  if (source !== 'poll' && source !== 'webhook') throw new SyncError(`${where}: option 'source' must be 'poll' or 'webhook', got ${JSON.stringify(source)}`);
+  if (source !== 'poll' && source !== 'webhook')
+    throw new SyncError(`${where}: option 'source' must be 'poll' or 'webhook', got ${JSON.stringify(source)}`);
   const retry = retryOptions(where, options.retry);
   const { store, poller, signal, onProgress } = options;
   const logger = options.logger ?? quiet;
@@ -87,7 +88,8 @@ const FILE_OPTIONS = ['store', 'path', 'logger', 'onProgress'] as const;
 export async function runFileSync(options: FileSyncOptions): Promise<SyncReport> {
   const where = 'runFileSync';
   checkOptions(where, options, FILE_OPTIONS, ['store', 'path']);
-  if (typeof options.path !== 'string' || options.path === '') throw new SyncError(`${where}: option 'path' must be a file path, got ${JSON.stringify(options.path)}`);
+  if (typeof options.path !== 'string' || options.path === '')
+    throw new SyncError(`${where}: option 'path' must be a file path, got ${JSON.stringify(options.path)}`);
   checkFunction(where, 'onProgress', options.onProgress);
   const logger = options.logger ?? quiet;
   const started = performance.now();
@@ -116,7 +118,9 @@ async function apply(
   }
   const report = totals.report(source, false, started);
   await store.recordSync({ source, summary: summaryForRecord(report) });
-  logger.info(`${source}: synced ${report.written} written, ${report.unchanged} unchanged, ${report.deleted} deleted, ${report.stale} stale in ${report.durationMs} ms`);
+  logger.info(
+    `${source}: synced ${report.written} written, ${report.unchanged} unchanged, ${report.deleted} deleted, ${report.stale} stale in ${report.durationMs} ms`,
+  );
   notify(onProgress, totals.progress('done'), logger);
   return report;
 }

@@ -45,7 +45,9 @@ export async function runStreamSync(options: StreamSyncOptions): Promise<StreamS
   checkOptions(where, options, STREAM_OPTIONS, ['store', 'sdkKey', 'streamUri']);
   checkFunction(where, 'onProgress', options.onProgress);
   if (options.durationMs !== undefined && !(typeof options.durationMs === 'number' && options.durationMs > 0)) {
-    throw new SyncError(`${where}: option 'durationMs' must be a positive number of milliseconds, got ${JSON.stringify(options.durationMs)}`);
+    throw new SyncError(
+      `${where}: option 'durationMs' must be a positive number of milliseconds, got ${JSON.stringify(options.durationMs)}`,
+    );
   }
   const { store, onProgress } = options;
   const logger = options.logger ?? quiet;

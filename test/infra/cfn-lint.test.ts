@@ -67,7 +67,15 @@ describe.skipIf(!available)(title, () => {
       file,
       JSON.stringify({
         Resources: {
-          Role: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] } } },
+          Role: {
+            Type: 'AWS::IAM::Role',
+            Properties: {
+              AssumeRolePolicyDocument: {
+                Version: '2012-10-17',
+                Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+              },
+            },
+          },
           Policy: { Type: 'AWS::IAM::Policy', Properties: { PolicyName: 'p', Roles: [{ Ref: 'Role' }], PolicyDocument: policy } },
         },
       }),
@@ -75,15 +83,19 @@ describe.skipIf(!available)(title, () => {
     expect(lint(file).findings.map((f) => f.Rule.Id)).toContain('W3037');
   }, 180_000);
 
-  it.each(Object.keys(variants))('%s: no error, no warning but W3005', (name) => {
-    const file = join(dir, `${name.replace(/[^a-z0-9]+/gi, '-')}.template.json`);
-    writeFileSync(file, JSON.stringify(templateOf(variants[name]!).toJSON()));
-    const { findings, status, stderr } = lint(file);
-    const unexpected = findings
-      .filter((f) => !ALLOWED_WARNINGS.includes(f.Rule.Id))
-      .map((f) => `${f.Level} ${f.Rule.Id} at ${JSON.stringify(f.Location.Path)}: ${f.Message}`);
-    expect(unexpected).toEqual([]);
-    // Exit status: 0 clean, 4 warnings only (cfn-lint's bit flags: 2 error, 4 warning, 8 informational).
-    expect(status! & 2, stderr).toBe(0);
-  }, 180_000);
+  it.each(Object.keys(variants))(
+    '%s: no error, no warning but W3005',
+    (name) => {
+      const file = join(dir, `${name.replace(/[^a-z0-9]+/gi, '-')}.template.json`);
+      writeFileSync(file, JSON.stringify(templateOf(variants[name]!).toJSON()));
+      const { findings, status, stderr } = lint(file);
+      const unexpected = findings
+        .filter((f) => !ALLOWED_WARNINGS.includes(f.Rule.Id))
+        .map((f) => `${f.Level} ${f.Rule.Id} at ${JSON.stringify(f.Location.Path)}: ${f.Message}`);
+      expect(unexpected).toEqual([]);
+      // Exit status: 0 clean, 4 warnings only (cfn-lint's bit flags: 2 error, 4 warning, 8 informational).
+      expect(status! & 2, stderr).toBe(0);
+    },
+    180_000,
+  );
 });

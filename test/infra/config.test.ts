@@ -38,7 +38,13 @@ describe('defaults', () => {
   });
 
   it('consumerExample: true evaluates "example-flag" of the first environment', () => {
-    const config = resolveConfig({ environments: [{ name: 'a', prefix: 'a' }, { name: 'b', prefix: 'b' }], consumerExample: true });
+    const config = resolveConfig({
+      environments: [
+        { name: 'a', prefix: 'a' },
+        { name: 'b', prefix: 'b' },
+      ],
+      consumerExample: true,
+    });
     expect(config.consumerExample).toEqual({ flagKey: 'example-flag', environment: 'a' });
   });
 });
@@ -65,7 +71,9 @@ describe('context given on the command line', () => {
   });
 
   it('says where to set the environments when there are none', () => {
-    expect(errorOf(() => fromContext({})).message).toMatch(/context "environments" is not set; expected a list of LaunchDarkly environments like \[\{"name":"production"/);
+    expect(errorOf(() => fromContext({})).message).toMatch(
+      /context "environments" is not set; expected a list of LaunchDarkly environments like \[\{"name":"production"/,
+    );
   });
 
   it('points out a setting spelt with the wrong case', () => {
@@ -80,11 +88,19 @@ describe('context given on the command line', () => {
         'environments, pollRateMinutes, streaming, replicaRegions, tableEncryption, replicaKeyArns, tableName, tableNameParameter, ' +
         'stalenessMinutes, logRetentionDays, webhookSecretArn, alarmTopicArn, consumerExample, ldBaseUri, ldStreamUri, stackName',
     );
-    expect(errorOf(() => fromContext({ environments: env, colour: 'blue' })).message).toMatch(/^Invalid configuration: context key 'colour' is not a setting; known settings: /);
+    expect(errorOf(() => fromContext({ environments: env, colour: 'blue' })).message).toMatch(
+      /^Invalid configuration: context key 'colour' is not a setting; known settings: /,
+    );
   });
 
   it('leaves the CDK’s own context keys alone (feature flags, aws:cdk:…, cached lookups) and accepts stackName', () => {
-    const keys = { environments: env, stackName: 'Flags', '@aws-cdk/core:newStyleStackSynthesis': true, 'aws:cdk:bundling-stacks': [], 'availability-zones:account=1:region=x': [] };
+    const keys = {
+      environments: env,
+      stackName: 'Flags',
+      '@aws-cdk/core:newStyleStackSynthesis': true,
+      'aws:cdk:bundling-stacks': [],
+      'availability-zones:account=1:region=x': [],
+    };
     expect(fromContext(keys).environments).toEqual([{ name: 'production' }]);
   });
 
@@ -97,39 +113,97 @@ describe('context given on the command line', () => {
 describe('validation errors name the setting, the value and what was expected', () => {
   it.each<[string, Record<string, unknown>, RegExp]>([
     ['no environments', { environments: [] }, /props "environments" lists no environments; expected at least one, like \[/],
-    ['a bad name', { environments: [{ name: 'prod env' }] }, /props "environments"\[0\]: "name" must be 1 to 64 letters, digits, '\.', '_' or '-'.*got "prod env"/],
+    [
+      'a bad name',
+      { environments: [{ name: 'prod env' }] },
+      /props "environments"\[0\]: "name" must be 1 to 64 letters, digits, '\.', '_' or '-'.*got "prod env"/,
+    ],
     ['a prefix with a colon', { environments: [{ name: 'p', prefix: 'a:b' }] }, /\[0\] \("p"\): "prefix" must be .*no ':'.*got "a:b"/],
     [
       'two environments without a prefix',
       { environments: [{ name: 'a' }, { name: 'b' }] },
       /props "environments"\[1\] \("b"\) has no prefix, like props "environments"\[0\] \("a"\); environments sharing a table need distinct prefixes/,
     ],
-    ['a duplicate name', { environments: [{ name: 'a', prefix: 'x' }, { name: 'a', prefix: 'y' }] }, /\[1\] \("a"\): the name is already used by props "environments"\[0\]/],
-    ['an unknown environment field', { environments: [{ name: 'a', sdkKey: 'x' }] }, /unknown field 'sdkKey'; expected name, prefix, sdkKeySecretArn; SDK keys never go into configuration/],
-    ['a partial secret ARN', { environments: [{ name: 'a', sdkKeySecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:ld/a' }] }, /must be the complete ARN of a Secrets Manager secret .*got "arn:aws:secretsmanager:us-east-1:111122223333:secret:ld\/a"/],
-    ['a poll rate of 0', { environments: env, pollRateMinutes: 0 }, /props "pollRateMinutes" must be a whole number of minutes from 1 to 1440, got 0/],
-    ['a fractional poll rate', { environments: env, pollRateMinutes: 2.5 }, /props "pollRateMinutes" must be a whole number of minutes from 1 to 1440, got 2\.5/],
+    [
+      'a duplicate name',
+      {
+        environments: [
+          { name: 'a', prefix: 'x' },
+          { name: 'a', prefix: 'y' },
+        ],
+      },
+      /\[1\] \("a"\): the name is already used by props "environments"\[0\]/,
+    ],
+    [
+      'an unknown environment field',
+      { environments: [{ name: 'a', sdkKey: 'x' }] },
+      /unknown field 'sdkKey'; expected name, prefix, sdkKeySecretArn; SDK keys never go into configuration/,
+    ],
+    [
+      'a partial secret ARN',
+      { environments: [{ name: 'a', sdkKeySecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:ld/a' }] },
+      /must be the complete ARN of a Secrets Manager secret .*got "arn:aws:secretsmanager:us-east-1:111122223333:secret:ld\/a"/,
+    ],
+    [
+      'a poll rate of 0',
+      { environments: env, pollRateMinutes: 0 },
+      /props "pollRateMinutes" must be a whole number of minutes from 1 to 1440, got 0/,
+    ],
+    [
+      'a fractional poll rate',
+      { environments: env, pollRateMinutes: 2.5 },
+      /props "pollRateMinutes" must be a whole number of minutes from 1 to 1440, got 2\.5/,
+    ],
     ['streaming as a string', { environments: env, streaming: 'yes' }, /props "streaming" must be true or false, got "yes"/],
-    ['a staleness window shorter than the poll rate', { environments: env, pollRateMinutes: 10, stalenessMinutes: 5 }, /props "stalenessMinutes" is 5, shorter than "pollRateMinutes" \(10\).*expected at least 10/],
-    ['a retention CloudWatch does not offer', { environments: env, logRetentionDays: 10 }, /props "logRetentionDays" must be one of the retention periods CloudWatch Logs accepts \(1, 3, 5, 7, 14, 30.*\), got 10/],
-    ['a misspelt region', { environments: env, replicaRegions: ['eu-west'] }, /props "replicaRegions"\[0\] must be an AWS region like "eu-west-1", got "eu-west"/],
+    [
+      'a staleness window shorter than the poll rate',
+      { environments: env, pollRateMinutes: 10, stalenessMinutes: 5 },
+      /props "stalenessMinutes" is 5, shorter than "pollRateMinutes" \(10\).*expected at least 10/,
+    ],
+    [
+      'a retention CloudWatch does not offer',
+      { environments: env, logRetentionDays: 10 },
+      /props "logRetentionDays" must be one of the retention periods CloudWatch Logs accepts \(1, 3, 5, 7, 14, 30.*\), got 10/,
+    ],
+    [
+      'a misspelt region',
+      { environments: env, replicaRegions: ['eu-west'] },
+      /props "replicaRegions"\[0\] must be an AWS region like "eu-west-1", got "eu-west"/,
+    ],
     ['a region twice', { environments: env, replicaRegions: ['eu-west-1', 'eu-west-1'] }, /lists "eu-west-1" twice/],
-    ['an unknown encryption', { environments: env, tableEncryption: 'none' }, /props "tableEncryption" must be one of "aws-managed", "customer-managed", got "none"/],
+    [
+      'an unknown encryption',
+      { environments: env, tableEncryption: 'none' },
+      /props "tableEncryption" must be one of "aws-managed", "customer-managed", got "none"/,
+    ],
     [
       'customer-managed replicas without keys',
       { environments: env, tableEncryption: 'customer-managed', replicaRegions: ['eu-west-1'] },
       /needs a KMS key ARN for each replica region; missing: eu-west-1/,
     ],
-    ['a topic that is not an SNS ARN', { environments: env, alarmTopicArn: 'alerts' }, /props "alarmTopicArn" must be an SNS topic ARN .*got "alerts"/],
-    ['an http base URI', { environments: env, ldBaseUri: 'http://sdk.example.com' }, /props "ldBaseUri" must be an https:\/\/ URL .*got "http:\/\/sdk\.example\.com"/],
-    ['a consumer example for an unknown environment', { environments: env, consumerExample: { flagKey: 'f', environment: 'staging' } }, /props "consumerExample"\.environment must name a configured environment \("production"\), got "staging"/],
+    [
+      'a topic that is not an SNS ARN',
+      { environments: env, alarmTopicArn: 'alerts' },
+      /props "alarmTopicArn" must be an SNS topic ARN .*got "alerts"/,
+    ],
+    [
+      'an http base URI',
+      { environments: env, ldBaseUri: 'http://sdk.example.com' },
+      /props "ldBaseUri" must be an https:\/\/ URL .*got "http:\/\/sdk\.example\.com"/,
+    ],
+    [
+      'a consumer example for an unknown environment',
+      { environments: env, consumerExample: { flagKey: 'f', environment: 'staging' } },
+      /props "consumerExample"\.environment must name a configured environment \("production"\), got "staging"/,
+    ],
     ['an unknown setting', { environments: env, pollRate: 5 }, /unknown setting 'pollRate'; expected one of environments, pollRateMinutes/],
   ])('%s', (_what, input, expected) => {
     expect(errorOf(() => resolveConfig(input)).message).toMatch(expected);
   });
 
   it('refuses more environments than one stack holds (CloudFormation’s 500 resources, the webhook’s 4 KB of variables)', () => {
-    const environments = (n: number, name = (i: number) => `environment-number-${i}`) => Array.from({ length: n }, (_, i) => ({ name: name(i), prefix: `p${i}` }));
+    const environments = (n: number, name = (i: number) => `environment-number-${i}`) =>
+      Array.from({ length: n }, (_, i) => ({ name: name(i), prefix: `p${i}` }));
     expect(errorOf(() => resolveConfig({ environments: environments(23), streaming: true })).message).toMatch(
       /props "environments" lists 23 environments with streaming, about 455 resources in one stack; expected at most about 450 .*deploy them as two stacks/,
     );
@@ -144,7 +218,9 @@ describe('validation errors name the setting, the value and what was expected', 
   it('never echoes an SDK key given where a secret ARN belongs', () => {
     const key = 'sdk-00000000-0000-0000-0000-00000000f4ce'; // fake: the shape of an SDK key, not one
     const message = errorOf(() => resolveConfig({ environments: [{ name: 'production', sdkKeySecretArn: key }] })).message;
-    expect(message).toMatch(/\("production"\): "sdkKeySecretArn" holds what looks like a LaunchDarkly SDK key; store the key in Secrets Manager/);
+    expect(message).toMatch(
+      /\("production"\): "sdkKeySecretArn" holds what looks like a LaunchDarkly SDK key; store the key in Secrets Manager/,
+    );
     expect(message).not.toContain('f4ce');
   });
 

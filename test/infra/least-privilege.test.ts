@@ -24,7 +24,13 @@ const dynamoStatements = (statements: Statement[]) =>
 
 /** IAM's StringLike: '*' any run of characters, '?' any one; everything else literal. */
 function stringLike(pattern: string, value: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's');
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    's',
+  );
   return re.test(value);
 }
 
@@ -37,7 +43,9 @@ describe('two prefixed environments with streaming', () => {
     streaming: true,
     consumerExample: { flagKey: 'new-checkout', environment: 'staging' },
   });
-  const all = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Conditioned[]);
+  const all = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+    (p) => p.Properties.PolicyDocument.Statement as Conditioned[],
+  );
 
   it('every statement granting a DynamoDB write carries a LeadingKeys condition', () => {
     const writes = all.filter((s) => [s.Action].flat().some((a) => WRITE_ACTIONS.includes(a)));
@@ -64,15 +72,27 @@ describe('two prefixed environments with streaming', () => {
   it('the webhook has no DynamoDB access and no SDK key: only its secret and an invoke of each poll function', () => {
     const statements = statementsOfRole(template, roleOfFunction(template, 'verifies LaunchDarkly webhook'));
     expect(actionsOf(statements, 'dynamodb')).toEqual([]);
-    const webhookSecret = onlyId(template, 'AWS::SecretsManager::Secret', { Description: 'ld-dynamodb-sync: Signing secret of the LaunchDarkly webhook (put the secret LaunchDarkly shows here after deploying)' });
-    const secretResources = (statements as Conditioned[]).filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:'))).flatMap((s) => [s.Resource].flat());
+    const webhookSecret = onlyId(template, 'AWS::SecretsManager::Secret', {
+      Description: 'ld-dynamodb-sync: Signing secret of the LaunchDarkly webhook (put the secret LaunchDarkly shows here after deploying)',
+    });
+    const secretResources = (statements as Conditioned[])
+      .filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:')))
+      .flatMap((s) => [s.Resource].flat());
     expect(secretResources).toEqual([{ Ref: webhookSecret }]);
     const invoke = (statements as Conditioned[]).filter((s) => [s.Action].flat().includes('lambda:InvokeFunction'));
     expect(actionsOf(statements, 'lambda')).toEqual(['lambda:InvokeFunction']);
-    const polls = ['production', 'staging'].map((name) => ({ 'Fn::GetAtt': [functionDescribed(template, `polls LaunchDarkly for environment "${name}"`).id, 'Arn'] }));
+    const polls = ['production', 'staging'].map((name) => ({
+      'Fn::GetAtt': [functionDescribed(template, `polls LaunchDarkly for environment "${name}"`).id, 'Arn'],
+    }));
     expect(invoke.flatMap((s) => [s.Resource].flat())).toEqual(polls);
     const env = functionDescribed(template, 'verifies LaunchDarkly webhook').props.Environment as { Variables: Record<string, unknown> };
-    expect(Object.keys(env.Variables).sort()).toEqual(['NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME', 'SYNC_FUNCTIONS', 'WEBHOOK_SECRET_ID']);
+    expect(Object.keys(env.Variables).sort()).toEqual([
+      'NODE_OPTIONS',
+      'POWERTOOLS_METRICS_NAMESPACE',
+      'POWERTOOLS_SERVICE_NAME',
+      'SYNC_FUNCTIONS',
+      'WEBHOOK_SECRET_ID',
+    ]);
   });
 
   it('the example consumer reads its own environment only', () => {
@@ -85,39 +105,56 @@ describe('an unprefixed environment beside a prefixed one', () => {
   const template = templateOf({ environments: [{ name: 'production' }, { name: 'staging', prefix: 'stg' }] });
 
   it('the unprefixed environment may touch exactly the unprefixed namespaces, which never match another environment', () => {
-    const statements = dynamoStatements(statementsOfRole(template, roleOfFunction(template, 'polls LaunchDarkly for environment "production"')));
+    const statements = dynamoStatements(
+      statementsOfRole(template, roleOfFunction(template, 'polls LaunchDarkly for environment "production"')),
+    );
     for (const s of statements) expect(leadingKeys(s)).toEqual([...UNPREFIXED_NAMESPACES]);
     for (const pattern of UNPREFIXED_NAMESPACES) expect(stringLike(pattern, 'stg:features')).toBe(false);
   });
 });
 
 describe('the rule matches what the writer creates', () => {
-  it.each([undefined, 'prod'])('every row the writer creates for prefix %s falls under its own condition and under no other environment’s', async (prefix) => {
-    const client = localClient();
-    try {
-      const tableName = await freshTable(client, 'leading-keys');
-      const store = new DynamoDBFlagStore({ tableName, client, ...(prefix !== undefined && { prefix }) });
-      await store.init(generateEnvironment({ flags: 30, segments: 5, seed: 7 }));
-      await store.recordSync({ source: 'poll' });
-      const namespaces = new Set(((await client.send(new ScanCommand({ TableName: tableName }))).Items ?? []).map((i) => i.namespace!.S!));
-      expect(namespaces.size).toBeGreaterThanOrEqual(4);
-      const own = leadingKeysCondition([prefix])['ForAllValues:StringLike']!['dynamodb:LeadingKeys']!;
-      const other = leadingKeysCondition([prefix === undefined ? 'stg' : undefined])['ForAllValues:StringLike']!['dynamodb:LeadingKeys']!;
-      for (const ns of namespaces) {
-        expect(own.some((p) => stringLike(p, ns)), ns).toBe(true);
-        expect(other.some((p) => stringLike(p, ns)), ns).toBe(false);
+  it.each([undefined, 'prod'])(
+    'every row the writer creates for prefix %s falls under its own condition and under no other environment’s',
+    async (prefix) => {
+      const client = localClient();
+      try {
+        const tableName = await freshTable(client, 'leading-keys');
+        const store = new DynamoDBFlagStore({ tableName, client, ...(prefix !== undefined && { prefix }) });
+        await store.init(generateEnvironment({ flags: 30, segments: 5, seed: 7 }));
+        await store.recordSync({ source: 'poll' });
+        const namespaces = new Set(
+          ((await client.send(new ScanCommand({ TableName: tableName }))).Items ?? []).map((i) => i.namespace!.S!),
+        );
+        expect(namespaces.size).toBeGreaterThanOrEqual(4);
+        const own = leadingKeysCondition([prefix])['ForAllValues:StringLike']!['dynamodb:LeadingKeys']!;
+        const other = leadingKeysCondition([prefix === undefined ? 'stg' : undefined])['ForAllValues:StringLike']!['dynamodb:LeadingKeys']!;
+        for (const ns of namespaces) {
+          expect(
+            own.some((p) => stringLike(p, ns)),
+            ns,
+          ).toBe(true);
+          expect(
+            other.some((p) => stringLike(p, ns)),
+            ns,
+          ).toBe(false);
+        }
+      } finally {
+        client.destroy();
       }
-    } finally {
-      client.destroy();
-    }
-  });
+    },
+  );
 });
 
 describe('FlagTable.grantReadFlags from a consumer stack', () => {
   function readStatements(options?: { prefix?: string }) {
     const app = new App();
     const stack = new Stack(app, 'Consumer', { env: { account: '444455556666', region: 'eu-west-1' } });
-    const fn = new LambdaFn(stack, 'Fn', { runtime: Runtime.NODEJS_24_X, handler: 'index.handler', code: Code.fromInline('export const handler = async () => 1;') });
+    const fn = new LambdaFn(stack, 'Fn', {
+      runtime: Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: Code.fromInline('export const handler = async () => 1;'),
+    });
     FlagTable.fromTableName(stack, 'Flags', 'launchdarkly-flags').grantReadFlags(fn, options);
     const template = Template.fromStack(stack);
     return statementsOfRole(template, onlyId(template, 'AWS::IAM::Role')) as Conditioned[];
@@ -138,6 +175,8 @@ describe('FlagTable.grantReadFlags from a consumer stack', () => {
   });
 
   it('refuses a prefix the sync could never have written', () => {
-    expect(() => readStatements({ prefix: 'a:b' })).toThrow(`grantReadFlags: "prefix" must be a key prefix as the sync uses it (letters, digits, '.', '_' or '-', no ':'), got "a:b"`);
+    expect(() => readStatements({ prefix: 'a:b' })).toThrow(
+      `grantReadFlags: "prefix" must be a key prefix as the sync uses it (letters, digits, '.', '_' or '-', no ':'), got "a:b"`,
+    );
   });
 });

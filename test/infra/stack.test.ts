@@ -112,7 +112,9 @@ describe('least-privilege IAM', () => {
     const statements = statementsOfRole(template, roleOfFunction(template, what));
     expect(actionsOf(statements, 'dynamodb')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     expect(resourcesOf(statements, 'dynamodb')).toEqual([tableArn()]);
-    const dynamo = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:'))) as (Statement & { Condition?: unknown })[];
+    const dynamo = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:'))) as (Statement & {
+      Condition?: unknown;
+    })[];
     for (const s of dynamo) expect(s.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [rows] } });
   });
 
@@ -175,7 +177,8 @@ describe('secrets', () => {
   });
 
   it('are named to the handlers by ARN in LD_ENVIRONMENTS (each function its own environment) and WEBHOOK_SECRET_ID', () => {
-    const variables = (what: string) => (functionDescribed(template, what).props.Environment as { Variables: Record<string, unknown> }).Variables;
+    const variables = (what: string) =>
+      (functionDescribed(template, what).props.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(JSON.parse(joined(variables('polls LaunchDarkly for environment "production"').LD_ENVIRONMENTS))).toEqual([
       { name: 'production', prefix: 'prod', sdkKeySecretId: expect.stringMatching(/^\{Ref:Environmentproduction/) },
     ]);
@@ -196,7 +199,12 @@ describe('functions', () => {
     const fns = Object.values(template.findResources('AWS::Lambda::Function'));
     expect(fns).toHaveLength(6); // per environment a poll and a stream function; the webhook; the example consumer
     for (const fn of fns) {
-      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler', TracingConfig: { Mode: 'Active' } });
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+      });
       expect(fn.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
     }
   });
@@ -217,12 +225,15 @@ describe('functions', () => {
       PATH: process.env.PATH ?? '',
       AWS_REGION: 'us-east-1',
       TABLE_NAME: 'flags',
-      LD_ENVIRONMENTS: JSON.stringify([{ name: 'production', sdkKeySecretId: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:x-AbCdEf' }]),
+      LD_ENVIRONMENTS: JSON.stringify([
+        { name: 'production', sdkKeySecretId: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:x-AbCdEf' },
+      ]),
       WEBHOOK_SECRET_ID: 'webhook',
       SYNC_FUNCTIONS: JSON.stringify({ production: 'poll-production' }),
       FLAG_KEY: 'new-checkout',
     };
-    const script = "import(process.argv[1]).then((m) => console.log(typeof m.handler), (e) => { console.error(String(e)); process.exit(1); })";
+    const script =
+      'import(process.argv[1]).then((m) => console.log(typeof m.handler), (e) => { console.error(String(e)); process.exit(1); })';
     for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
       const hash = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
       const bundle = pathToFileURL(join(assemblyDir, `asset.${hash}`, 'index.mjs')).href;
@@ -238,20 +249,32 @@ describe('functions', () => {
     ['stream for environment "staging"', 512, 900, 1],
     ['verifies LaunchDarkly webhook', 256, 10, 5],
   ])('the function that %s has %i MB, a %i s timeout and a reserved concurrency of %i', (what, memory, timeout, reserved) => {
-    expect(functionDescribed(template, what).props).toMatchObject({ MemorySize: memory, Timeout: timeout, ReservedConcurrentExecutions: reserved });
+    expect(functionDescribed(template, what).props).toMatchObject({
+      MemorySize: memory,
+      Timeout: timeout,
+      ReservedConcurrentExecutions: reserved,
+    });
   });
 
   it('tell the handlers the table, the metrics namespace and the service name', () => {
     for (const what of ['polls LaunchDarkly for environment "production"', 'stream for environment "staging"']) {
       expect(functionDescribed(template, what).props.Environment).toMatchObject({
-        Variables: { TABLE_NAME: { Ref: tableId }, POWERTOOLS_METRICS_NAMESPACE: 'LdDynamoDBSync', POWERTOOLS_SERVICE_NAME: 'ld-dynamodb-sync' },
+        Variables: {
+          TABLE_NAME: { Ref: tableId },
+          POWERTOOLS_METRICS_NAMESPACE: 'LdDynamoDBSync',
+          POWERTOOLS_SERVICE_NAME: 'ld-dynamodb-sync',
+        },
       });
     }
     expect(functionDescribed(template, 'verifies LaunchDarkly webhook').props.Environment).toMatchObject({
       Variables: { POWERTOOLS_METRICS_NAMESPACE: 'LdDynamoDBSync', POWERTOOLS_SERVICE_NAME: 'ld-dynamodb-sync' },
     });
-    const stream = functionDescribed(template, 'stream for environment "staging"').props.Environment as { Variables: Record<string, unknown> };
-    expect(JSON.parse(joined(stream.Variables.LD_ENVIRONMENTS))).toEqual([{ name: 'staging', prefix: 'stg', sdkKeySecretId: IMPORTED_SDK_KEY_ARN }]);
+    const stream = functionDescribed(template, 'stream for environment "staging"').props.Environment as {
+      Variables: Record<string, unknown>;
+    };
+    expect(JSON.parse(joined(stream.Variables.LD_ENVIRONMENTS))).toEqual([
+      { name: 'staging', prefix: 'stg', sdkKeySecretId: IMPORTED_SDK_KEY_ARN },
+    ]);
   });
 
   it('log to their own log group, kept for the configured retention', () => {
@@ -273,7 +296,10 @@ describe('functions', () => {
     const configs = Object.values(template.findResources('AWS::Lambda::EventInvokeConfig'));
     expect(configs).toHaveLength(4); // the poll and stream functions of both environments
     for (const c of configs) {
-      expect(c.Properties).toMatchObject({ MaximumRetryAttempts: 0, DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } } });
+      expect(c.Properties).toMatchObject({
+        MaximumRetryAttempts: 0,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
+      });
     }
   });
 
@@ -285,21 +311,28 @@ describe('functions', () => {
 });
 
 describe('triggers', () => {
-  it.each(['production', 'staging'])('polls %s on the configured rate, on its own schedule, with a dead-letter queue for undeliverable events', (name) => {
-    const poll = functionDescribed(template, `polls LaunchDarkly for environment "${name}"`);
-    template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'rate(2 minutes)',
-      State: 'ENABLED',
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [poll.id, 'Arn'] }, DeadLetterConfig: Match.anyValue(), Input: Match.absent() })],
-    });
-  });
+  it.each(['production', 'staging'])(
+    'polls %s on the configured rate, on its own schedule, with a dead-letter queue for undeliverable events',
+    (name) => {
+      const poll = functionDescribed(template, `polls LaunchDarkly for environment "${name}"`);
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'rate(2 minutes)',
+        State: 'ENABLED',
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [poll.id, 'Arn'] }, DeadLetterConfig: Match.anyValue(), Input: Match.absent() })],
+      });
+    },
+  );
 
   it.each(['production', 'staging'])('starts a stream session for %s every 15 minutes, naming the environment', (name) => {
     const fn = functionDescribed(template, `stream for environment "${name}"`);
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(15 minutes)',
       Targets: [
-        Match.objectLike({ Arn: { 'Fn::GetAtt': [fn.id, 'Arn'] }, Input: JSON.stringify({ environment: name }), DeadLetterConfig: Match.anyValue() }),
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [fn.id, 'Arn'] },
+          Input: JSON.stringify({ environment: name }),
+          DeadLetterConfig: Match.anyValue(),
+        }),
       ],
     });
   });
@@ -314,55 +347,61 @@ describe('triggers', () => {
 });
 
 describe('alarms', () => {
-  it.each(['production', 'staging'])('for %s: repeated SyncFailed, and no SyncSucceeded within the staleness window (missing data breaching)', (name) => {
-    // CloudFormation receives the dimensions sorted by name.
-    const dimensions = [
-      { Name: 'environment', Value: name },
-      { Name: 'service', Value: 'ld-dynamodb-sync' },
-    ];
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'LdDynamoDBSync',
-      MetricName: 'SyncSucceeded',
-      Dimensions: dimensions,
-      Statistic: 'Sum',
-      Period: 600,
-      EvaluationPeriods: 1,
-      Threshold: 1,
-      ComparisonOperator: 'LessThanThreshold',
-      TreatMissingData: 'breaching',
-      AlarmActions: [TOPIC_ARN],
-    });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'LdDynamoDBSync',
-      MetricName: 'SyncFailed',
-      Dimensions: dimensions,
-      Statistic: 'Sum',
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      TreatMissingData: 'notBreaching',
-      AlarmActions: [TOPIC_ARN],
-    });
-  });
-
-  it.each(['production', 'staging'])('for %s: rows ahead of LaunchDarkly (ItemsStale) and skipped deletions (DeletesSkipped) in every sync of 3 windows in a row', (name) => {
-    for (const metricName of ['ItemsStale', 'DeletesSkipped']) {
+  it.each(['production', 'staging'])(
+    'for %s: repeated SyncFailed, and no SyncSucceeded within the staleness window (missing data breaching)',
+    (name) => {
+      // CloudFormation receives the dimensions sorted by name.
+      const dimensions = [
+        { Name: 'environment', Value: name },
+        { Name: 'service', Value: 'ld-dynamodb-sync' },
+      ];
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'LdDynamoDBSync',
-        MetricName: metricName,
-        Dimensions: [
-          { Name: 'environment', Value: name },
-          { Name: 'service', Value: 'ld-dynamodb-sync' },
-        ],
-        Statistic: 'Minimum',
-        Period: 300,
-        EvaluationPeriods: 3,
-        DatapointsToAlarm: 3,
+        MetricName: 'SyncSucceeded',
+        Dimensions: dimensions,
+        Statistic: 'Sum',
+        Period: 600,
+        EvaluationPeriods: 1,
         Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'breaching',
+        AlarmActions: [TOPIC_ARN],
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'LdDynamoDBSync',
+        MetricName: 'SyncFailed',
+        Dimensions: dimensions,
+        Statistic: 'Sum',
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         TreatMissingData: 'notBreaching',
         AlarmActions: [TOPIC_ARN],
       });
-    }
-  });
+    },
+  );
+
+  it.each(['production', 'staging'])(
+    'for %s: rows ahead of LaunchDarkly (ItemsStale) and skipped deletions (DeletesSkipped) in every sync of 3 windows in a row',
+    (name) => {
+      for (const metricName of ['ItemsStale', 'DeletesSkipped']) {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: 'LdDynamoDBSync',
+          MetricName: metricName,
+          Dimensions: [
+            { Name: 'environment', Value: name },
+            { Name: 'service', Value: 'ld-dynamodb-sync' },
+          ],
+          Statistic: 'Minimum',
+          Period: 300,
+          EvaluationPeriods: 3,
+          DatapointsToAlarm: 3,
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          TreatMissingData: 'notBreaching',
+          AlarmActions: [TOPIC_ARN],
+        });
+      }
+    },
+  );
 
   it('for the webhook: a spike of rejected deliveries', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {

@@ -93,7 +93,8 @@ export function resourcesOf(statements: Statement[], service: string): Json[] {
 /** The logical ID of the only resource of this type matching the properties (found, never hard-coded). */
 export function onlyId(template: Template, type: string, props?: Record<string, unknown>): string {
   const ids = Object.keys(template.findResources(type, props ? { Properties: props } : undefined));
-  if (ids.length !== 1) throw new Error(`expected exactly one ${type}${props ? ` matching ${JSON.stringify(props)}` : ''}, found ${ids.length}`);
+  if (ids.length !== 1)
+    throw new Error(`expected exactly one ${type}${props ? ` matching ${JSON.stringify(props)}` : ''}, found ${ids.length}`);
   return ids[0]!;
 }
 
@@ -105,7 +106,9 @@ export function roleOfFunction(template: Template, text: string): string {
 }
 
 export function functionDescribed(template: Template, text: string): { id: string; props: Record<string, Json> } {
-  const entries = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([, f]) => String(f.Properties.Description).includes(text));
+  const entries = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([, f]) =>
+    String(f.Properties.Description).includes(text),
+  );
   if (entries.length !== 1) throw new Error(`expected one function described with ${JSON.stringify(text)}, found ${entries.length}`);
   const [id, f] = entries[0]!;
   return { id, props: f.Properties };

@@ -37,11 +37,15 @@ function cdkSynth(...args: string[]): Promise<{ code: number | null; stdout: str
   const outdir = mkdtempSync(join(tmpdir(), 'ld-cdk-synth-'));
   outdirs.push(outdir);
   const cli = join(root, 'node_modules', 'aws-cdk', 'bin', 'cdk');
-  const child = spawn(process.execPath, [cli, 'synth', '--quiet', '--no-notices', '--no-version-reporting', '--no-lookups', '--output', outdir, ...args], {
-    cwd: root,
-    env: offlineEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [cli, 'synth', '--quiet', '--no-notices', '--no-version-reporting', '--no-lookups', '--output', outdir, ...args],
+    {
+      cwd: root,
+      env: offlineEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -56,7 +60,9 @@ describe('npx cdk synth', () => {
   it('synthesizes the stack from cdk.json offline, with cdk-nag finding nothing unacknowledged', async () => {
     const result = await cdkSynth();
     expect(result.code, result.stderr).toBe(0);
-    const template = JSON.parse(readFileSync(join(result.outdir, 'LdDynamoDBSync.template.json'), 'utf8')) as { Resources: Record<string, { Type: string }> };
+    const template = JSON.parse(readFileSync(join(result.outdir, 'LdDynamoDBSync.template.json'), 'utf8')) as {
+      Resources: Record<string, { Type: string }>;
+    };
     const types = Object.values(template.Resources).map((r) => r.Type);
     expect(types.filter((t) => t === 'AWS::DynamoDB::GlobalTable')).toHaveLength(1);
     expect(types.filter((t) => t === 'AWS::Lambda::Function')).toHaveLength(2);
@@ -64,20 +70,26 @@ describe('npx cdk synth', () => {
     expect(report.pluginReports).toEqual([]);
     expect(result.stderr).not.toMatch(/\b(ERROR|WARNING|Warning)\b/);
     // Offline, nothing names a region: the app says which one the CDK assumed.
-    expect(result.stderr).toContain('ld-dynamodb-sync: no AWS region is configured (AWS_REGION, AWS_DEFAULT_REGION or AWS_PROFILE), so the CDK assumes us-east-1');
+    expect(result.stderr).toContain(
+      'ld-dynamodb-sync: no AWS region is configured (AWS_REGION, AWS_DEFAULT_REGION or AWS_PROFILE), so the CDK assumes us-east-1',
+    );
   }, 600_000);
 
   it('rejects a misspelt setting with the list of known settings, before any bundling', async () => {
     const result = await cdkSynth('-c', 'streamng=true');
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toContain("Invalid configuration: context key 'streamng' is not a setting; did you mean 'streaming'? known settings: environments,");
+    expect(result.stderr).toContain(
+      "Invalid configuration: context key 'streamng' is not a setting; did you mean 'streaming'? known settings: environments,",
+    );
     expect(result.stderr).not.toContain('Bundling asset');
   }, 600_000);
 
   it('stops on a configuration mistake with the message alone, before any bundling', async () => {
     const result = await cdkSynth('-c', 'pollRateMinutes=0');
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toContain('Invalid configuration: context "pollRateMinutes" must be a whole number of minutes from 1 to 1440, got 0');
+    expect(result.stderr).toContain(
+      'Invalid configuration: context "pollRateMinutes" must be a whole number of minutes from 1 to 1440, got 0',
+    );
     expect(result.stderr).not.toMatch(/^\s+at /m); // no stack trace
     expect(result.stderr).not.toContain('Bundling asset');
     expect(existsSync(join(result.outdir, 'LdDynamoDBSync.template.json'))).toBe(false);

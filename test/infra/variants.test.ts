@@ -47,7 +47,10 @@ describe('a global table (replicas in other regions)', () => {
     const replicas = template.findResources('AWS::DynamoDB::GlobalTable')[tableId]!.Properties.Replicas as { Region: string }[];
     expect(replicas.map((r) => r.Region).sort()).toEqual(['ap-southeast-2', 'eu-west-1', 'us-east-1']);
     for (const replica of replicas) {
-      expect(replica).toMatchObject({ DeletionProtectionEnabled: true, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } });
+      expect(replica).toMatchObject({
+        DeletionProtectionEnabled: true,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      });
     }
   });
 
@@ -78,7 +81,12 @@ describe('a global table (replicas in other regions)', () => {
 
 describe('a customer-managed key', () => {
   const { app, stack } = buildApp({
-    context: { tableEncryption: 'customer-managed', replicaRegions: ['eu-west-1'], replicaKeyArns: { 'eu-west-1': KEY_ARN }, consumerExample: true },
+    context: {
+      tableEncryption: 'customer-managed',
+      replicaRegions: ['eu-west-1'],
+      replicaKeyArns: { 'eu-west-1': KEY_ARN },
+      consumerExample: true,
+    },
   });
   const template = Template.fromStack(stack);
   const keyId = onlyId(template, 'AWS::KMS::Key');
@@ -117,7 +125,9 @@ describe('imported secrets and a named table', () => {
   it('creates no secret, and passes the imported ARNs and the base URI to the handlers', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', 0);
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ WEBHOOK_SECRET_ID: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:ld/webhook-XyZ123' }) },
+      Environment: {
+        Variables: Match.objectLike({ WEBHOOK_SECRET_ID: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:ld/webhook-XyZ123' }),
+      },
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ LD_BASE_URI: 'https://sdk.launchdarkly.us', TABLE_NAME: Match.anyValue() }) },
@@ -134,7 +144,11 @@ describe('FlagTable from a consumer stack', () => {
   function consumerTemplate(importTable: (stack: Stack) => FlagTable | ReturnType<typeof FlagTable.fromExport>) {
     const app = new App();
     const stack = new Stack(app, 'Consumer', { env: { account: '444455556666', region: 'eu-west-1' } });
-    const fn = new LambdaFn(stack, 'Fn', { runtime: Runtime.NODEJS_24_X, handler: 'index.handler', code: Code.fromInline('export const handler = async () => 1;') });
+    const fn = new LambdaFn(stack, 'Fn', {
+      runtime: Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: Code.fromInline('export const handler = async () => 1;'),
+    });
     importTable(stack).grantReadFlags(fn);
     const template = Template.fromStack(stack);
     const roleId = onlyId(template, 'AWS::IAM::Role');
@@ -146,13 +160,25 @@ describe('FlagTable from a consumer stack', () => {
     expect(statements).toHaveLength(1);
     expect(actionsOf(statements, 'dynamodb')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query']);
     expect(resourcesOf(statements, 'dynamodb')).toEqual([
-      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:eu-west-1:444455556666:table/', { 'Fn::ImportValue': 'LdDynamoDBSync-FlagTableName' }]] },
+      {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':dynamodb:eu-west-1:444455556666:table/',
+            { 'Fn::ImportValue': 'LdDynamoDBSync-FlagTableName' },
+          ],
+        ],
+      },
     ]);
   });
 
   it('fromParameter reads the name from SSM at deploy time', () => {
     const statements = consumerTemplate((stack) => FlagTable.fromParameter(stack, 'Flags', '/LdDynamoDBSync/flag-table-name'));
-    expect(JSON.stringify(resourcesOf(statements, 'dynamodb'))).toMatch(/:dynamodb:eu-west-1:444455556666:table\/".*\{"Ref":"SsmParameterValue/);
+    expect(JSON.stringify(resourcesOf(statements, 'dynamodb'))).toMatch(
+      /:dynamodb:eu-west-1:444455556666:table\/".*\{"Ref":"SsmParameterValue/,
+    );
   });
 
   it('fromTableName with a customer-managed key also grants decrypt on that key', () => {
@@ -187,9 +213,12 @@ describe('typed props', () => {
   });
 
   it('are validated with the same messages', () => {
-    expect(() => new LdDynamoDBSyncStack(app(), 'Typed', { config: { environments: [{ name: 'production' }], streaming: 'yes' as unknown as boolean } })).toThrow(
-      'Invalid configuration: props.config "streaming" must be true or false, got "yes"',
-    );
+    expect(
+      () =>
+        new LdDynamoDBSyncStack(app(), 'Typed', {
+          config: { environments: [{ name: 'production' }], streaming: 'yes' as unknown as boolean },
+        }),
+    ).toThrow('Invalid configuration: props.config "streaming" must be true or false, got "yes"');
   });
 });
 

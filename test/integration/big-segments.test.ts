@@ -19,7 +19,13 @@ const require = createRequire(import.meta.url);
 process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE ??= '1';
 const { DynamoDBBigSegmentStore: OfficialBigSegmentStore } = require('launchdarkly-node-server-sdk-dynamodb');
 
-interface Captured { errors: string[]; error(...a: unknown[]): void; warn(): void; info(): void; debug(): void }
+interface Captured {
+  errors: string[];
+  error(...a: unknown[]): void;
+  warn(): void;
+  info(): void;
+  debug(): void;
+}
 const capturing = (): Captured => {
   const errors: string[] = [];
   return { errors, error: (...a) => errors.push(a.join(' ')), warn() {}, info() {}, debug() {} };
@@ -52,7 +58,10 @@ async function evaluations(bigSegmentStore: unknown, prefix: string | undefined,
   const client = initV9('sdk-daemon', {
     featureStore: ReadOnlyFeatureStore(table, { prefix, clientConfig: localClientConfig() }),
     ...(bigSegmentStore ? { bigSegments: { store: bigSegmentStore as never } } : {}),
-    useLdd: true, sendEvents: false, diagnosticOptOut: true, logger,
+    useLdd: true,
+    sendEvents: false,
+    diagnosticOptOut: true,
+    logger,
   });
   await client.waitForInitialization({ timeout: 10 });
   try {
@@ -62,7 +71,8 @@ async function evaluations(bigSegmentStore: unknown, prefix: string | undefined,
   }
 }
 
-const ours = (segmentTable: string, prefix: string) => DynamoDBBigSegmentStore(segmentTable, { prefix, clientOptions: localClientConfig() });
+const ours = (segmentTable: string, prefix: string) =>
+  DynamoDBBigSegmentStore(segmentTable, { prefix, clientOptions: localClientConfig() });
 const launchDarkly = (segmentTable: string, prefix: string) => OfficialBigSegmentStore(segmentTable, officialOptions(prefix));
 
 const status = (outcomes: Record<string, Outcome>, flag: string, key: string) => {
@@ -92,7 +102,12 @@ describe.each([undefined, 'env-a'])('DynamoDBBigSegmentStore reads Relay-written
     await environment(prefix, syncedAt);
     // a decoy environment under another prefix, which neither store may see
     const decoy = prefix ? undefined : 'decoy';
-    await applyRelayPatch(client, table, decoy, { segmentId: 'beta-testers.g2', version: '1', previousVersion: '', excluded: { add: bigSegmentsKeys } });
+    await applyRelayPatch(client, table, decoy, {
+      segmentId: 'beta-testers.g2',
+      version: '1',
+      previousVersion: '',
+      excluded: { add: bigSegmentsKeys },
+    });
     await setSynchronizedOn(client, table, decoy, 42);
 
     const ours = DynamoDBBigSegmentStore(table, { prefix, clientOptions: localClientConfig() })(undefined as never);
@@ -154,7 +169,9 @@ describe('the v9 SDK with our big segment store evaluates unbounded segments as 
     expect(got).toEqual(await evaluations(launchDarkly('no-such-table', 'broken'), 'broken'));
     expect(status(got, 'beta-ui', 'alice')).toEqual({ value: false, status: 'STORE_ERROR' });
     expect(status(got, 'beta-ui', 'carol')).toEqual({ value: true, status: 'STORE_ERROR' });
-    expect(ourLog.errors.join('\n')).toMatch(/could not read "broken:big_segments_user" from DynamoDB table "no-such-table" \(prefix "broken"\): ResourceNotFoundException/);
+    expect(ourLog.errors.join('\n')).toMatch(
+      /could not read "broken:big_segments_user" from DynamoDB table "no-such-table" \(prefix "broken"\): ResourceNotFoundException/,
+    );
   });
 
   it('no big segment store configured: NOT_CONFIGURED', async () => {

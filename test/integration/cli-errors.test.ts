@@ -16,18 +16,33 @@ function expectOneLine(stderr: string): string {
 
 describe('ld-dynamodb-sync usage errors (exit 2)', () => {
   it.each([
-    [['sync', '--source', 'file', '--table', 'tab1', '--file', 'x.json', '--tabel', 'x'], "ld-dynamodb-sync sync: Unknown option '--tabel' (see 'ld-dynamodb-sync sync --help')"],
+    [
+      ['sync', '--source', 'file', '--table', 'tab1', '--file', 'x.json', '--tabel', 'x'],
+      "ld-dynamodb-sync sync: Unknown option '--tabel' (see 'ld-dynamodb-sync sync --help')",
+    ],
     [['status', '--table'], "ld-dynamodb-sync status: Option '--table' needs a value (see 'ld-dynamodb-sync status --help')"],
     [['sync', '--table', '--source', 'file'], "Option '--table' needs a value (to pass a value starting with '-', write --table=VALUE)"],
     [['sync', '--source', 'file', '--file', 'x.json'], "Option '--table' is required: the DynamoDB table to sync into"],
     [['status'], "Option '--table' is required"],
-    [['sync', '--source', 'carrier-pigeon', '--table', 'tab1'], "Option '--source' must be one of poll, stream, file, got 'carrier-pigeon'"],
+    [
+      ['sync', '--source', 'carrier-pigeon', '--table', 'tab1'],
+      "Option '--source' must be one of poll, stream, file, got 'carrier-pigeon'",
+    ],
     [['sync', '--table', 'tab1'], "Option '--source' is required: poll, stream or file"],
     [['sync', '--source', 'file', '--table', 'tab1'], "Option '--file' is required with --source file"],
-    [['sync', '--source', 'file', '--table', 'tab1', '--file', 'x.json', '--duration', '5'], "Option '--duration' applies only to --source stream, not --source file"],
-    [['sync', '--source', 'stream', '--table', 'tab1', '--duration', 'soon'], "Option '--duration' must be a positive number of seconds, got 'soon'"],
+    [
+      ['sync', '--source', 'file', '--table', 'tab1', '--file', 'x.json', '--duration', '5'],
+      "Option '--duration' applies only to --source stream, not --source file",
+    ],
+    [
+      ['sync', '--source', 'stream', '--table', 'tab1', '--duration', 'soon'],
+      "Option '--duration' must be a positive number of seconds, got 'soon'",
+    ],
     [['sync', '--source', 'file', '--table', 'tab1', '--file', 'x.json', '--json=yes'], "Option '--json' takes no value"],
-    [['sync', '--source', 'file', '--table', 'tab1', '--file', 'x.json', '--dynamodb-endpoint', 'localhost:8000'], "Option '--dynamodb-endpoint' must be an http(s) URL, got 'localhost:8000'"],
+    [
+      ['sync', '--source', 'file', '--table', 'tab1', '--file', 'x.json', '--dynamodb-endpoint', 'localhost:8000'],
+      "Option '--dynamodb-endpoint' must be an http(s) URL, got 'localhost:8000'",
+    ],
     [['sync', 'extra'], "Unexpected argument 'extra'"],
     [['synk'], "ld-dynamodb-sync: Unknown command 'synk'; expected one of sync, status"],
     [['--table', 'x'], "Expected a command (sync or status) before '--table'"],
@@ -80,7 +95,18 @@ describe('ld-dynamodb-sync failures (exit 1)', () => {
     expect(status.code).toBe(1);
     expect(status.stderr).toContain(`DynamoDB table '${name}' does not exist`);
 
-    const created = await runCli(['sync', '--source', 'file', '--file', exampleFile, '--table', name, '--dynamodb-endpoint', endpoint, '--create-table']);
+    const created = await runCli([
+      'sync',
+      '--source',
+      'file',
+      '--file',
+      exampleFile,
+      '--table',
+      name,
+      '--dynamodb-endpoint',
+      endpoint,
+      '--create-table',
+    ]);
     expect(created.code, created.stderr).toBe(0);
     expect(created.stderr).toContain(`Created DynamoDB table '${name}'`);
     expect(created.stdout).toMatch(/written\s+17/);
@@ -90,7 +116,9 @@ describe('ld-dynamodb-sync failures (exit 1)', () => {
     const closed = `http://127.0.0.1:${await freePort()}`;
     const sync = await runCli(['sync', '--source', 'file', '--file', exampleFile, '--table', 'flags', '--dynamodb-endpoint', closed]);
     expect(sync.code).toBe(1);
-    expect(expectOneLine(sync.stderr)).toBe(`ld-dynamodb-sync sync: Could not reach DynamoDB at ${closed} (ECONNREFUSED); is it running and is the endpoint right?`);
+    expect(expectOneLine(sync.stderr)).toBe(
+      `ld-dynamodb-sync sync: Could not reach DynamoDB at ${closed} (ECONNREFUSED); is it running and is the endpoint right?`,
+    );
     const status = await runCli(['status', '--table', 'flags', '--dynamodb-endpoint', closed]);
     expect(status.code).toBe(1);
     expect(status.stderr).toContain(`Could not reach DynamoDB at ${closed} (ECONNREFUSED)`);
@@ -106,13 +134,19 @@ describe('ld-dynamodb-sync failures (exit 1)', () => {
   it('a table with another key schema is refused before anything is written', async () => {
     const { CreateTableCommand } = await import('@aws-sdk/client-dynamodb');
     const name = `other-schema-${Date.now()}`;
-    await client.send(new CreateTableCommand({
-      TableName: name, BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-    }));
+    await client.send(
+      new CreateTableCommand({
+        TableName: name,
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      }),
+    );
     const r = await runCli(['sync', '--source', 'file', '--file', exampleFile, '--table', name, '--dynamodb-endpoint', endpoint]);
     expect(r.code).toBe(1);
-    expect(expectOneLine(r.stderr)).toContain(`DynamoDB table '${name}' has key schema {"HASH":"id"}; LaunchDarkly's layout needs partition key 'namespace' and sort key 'key'`);
+    expect(expectOneLine(r.stderr)).toContain(
+      `DynamoDB table '${name}' has key schema {"HASH":"id"}; LaunchDarkly's layout needs partition key 'namespace' and sort key 'key'`,
+    );
   });
 });
 

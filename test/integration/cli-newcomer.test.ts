@@ -80,7 +80,9 @@ describe('DynamoDB set-up mistakes', () => {
     try {
       const err = await startDynamoDBLocal().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(JavaNotFoundError);
-      expect((err as Error).message).toContain(`JAVA_HOME points to no Java runtime (${path.join(dir, 'no-such-jdk', 'bin', 'java')} does not exist)`);
+      expect((err as Error).message).toContain(
+        `JAVA_HOME points to no Java runtime (${path.join(dir, 'no-such-jdk', 'bin', 'java')} does not exist)`,
+      );
       expect((err as Error).message).toMatch(/Install one, e\.g\. 'sudo apt-get install openjdk-17-jre-headless'/);
     } finally {
       if (saved === undefined) delete process.env.JAVA_HOME;
@@ -92,10 +94,16 @@ describe('DynamoDB set-up mistakes', () => {
 describe('options and data files', () => {
   it.each([
     [['status', '--table', 'ab'], "Option '--table' must be a DynamoDB table name: 3 to 255 letters, digits, '_', '-' or '.', got 'ab'"],
-    [['status', '--table', 'has space'], "must be a DynamoDB table name"],
+    [['status', '--table', 'has space'], 'must be a DynamoDB table name'],
     [['status', '--table', 'one', '--table', 'two'], "Option '--table' is given more than once ('one' and 'two'); give it once"],
-    [['sync', '--source', 'file', '--file', 'a.json', '--file', 'b.json', '--table', 'abc'], "Option '--file' is given more than once ('a.json' and 'b.json')"],
-    [['sync', '--json', '--json', '--source', 'file', '--file', 'a.json', '--table', 'abc'], "Option '--json' is given more than once; give it once"],
+    [
+      ['sync', '--source', 'file', '--file', 'a.json', '--file', 'b.json', '--table', 'abc'],
+      "Option '--file' is given more than once ('a.json' and 'b.json')",
+    ],
+    [
+      ['sync', '--json', '--json', '--source', 'file', '--file', 'a.json', '--table', 'abc'],
+      "Option '--json' is given more than once; give it once",
+    ],
   ])('%j: exit 2 with one clear line', async (argv, message) => {
     const r = await runCli(argv);
     expect(r.code).toBe(2);
@@ -115,7 +123,18 @@ describe('options and data files', () => {
     const file = path.join(dir, 'broken.json');
     await writeFile(file, '{"flags": {"a": ');
     const table = `newcomer-${Date.now()}`;
-    const r = await runCli(['sync', '--source', 'file', '--file', file, '--table', table, '--dynamodb-endpoint', dynamoEndpoint(), '--create-table']);
+    const r = await runCli([
+      'sync',
+      '--source',
+      'file',
+      '--file',
+      file,
+      '--table',
+      table,
+      '--dynamodb-endpoint',
+      dynamoEndpoint(),
+      '--create-table',
+    ]);
     expect(r.code).toBe(1);
     expect(oneLine(r.stderr)).toContain(`data file ${file}`);
     await expect(client.send(new DescribeTableCommand({ TableName: table }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
@@ -133,8 +152,21 @@ describe('options and data files', () => {
   });
 
   it.each(['poll', 'stream', 'file'])('--base-uri and --stream-uri are accepted with --source %s', (source) => {
-    const argv = ['--source', source, '--table', 'ld-flags', '--base-uri', 'https://relay.example.com', '--stream-uri', 'https://relay.example.com/stream'];
-    const plan = planSync(source === 'file' ? [...argv, '--file', 'x.json'] : argv, { stdout: new StringOutput(), stderr: new StringOutput(), env: { LD_SDK_KEY: 'sdk-x' } });
+    const argv = [
+      '--source',
+      source,
+      '--table',
+      'ld-flags',
+      '--base-uri',
+      'https://relay.example.com',
+      '--stream-uri',
+      'https://relay.example.com/stream',
+    ];
+    const plan = planSync(source === 'file' ? [...argv, '--file', 'x.json'] : argv, {
+      stdout: new StringOutput(),
+      stderr: new StringOutput(),
+      env: { LD_SDK_KEY: 'sdk-x' },
+    });
     expect(plan).toMatchObject({ source, baseUri: 'https://relay.example.com', streamUri: 'https://relay.example.com/stream' });
   });
 });

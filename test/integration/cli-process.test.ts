@@ -26,7 +26,10 @@ describe('bin/ld-dynamodb-sync.js (child process)', () => {
 
   it('syncs a file and reports status; exit 0', async () => {
     const table = await freshTable(client);
-    const sync = await execCli(['sync', '--source', 'file', '--file', 'examples/environment.json', '--table', table, '--dynamodb-endpoint', endpoint], childEnv());
+    const sync = await execCli(
+      ['sync', '--source', 'file', '--file', 'examples/environment.json', '--table', table, '--dynamodb-endpoint', endpoint],
+      childEnv(),
+    );
     expect(sync.code, sync.stderr).toBe(0);
     expect(sync.stdout).toMatch(/written +17\n +unchanged +0\n +deleted +0\n/);
     const status = await execCli(['status', '--table', table, '--dynamodb-endpoint', endpoint], childEnv());
@@ -53,7 +56,10 @@ describe('bin/ld-dynamodb-sync.js (child process)', () => {
   it('a rejected SDK key exits 1 saying so, and the key is not printed', async () => {
     const table = await freshTable(client);
     const key = 'sdk-revoked-key-31415926';
-    const r = await execCli(['sync', '--source', 'poll', '--base-uri', ld.baseUri, '--table', table, '--dynamodb-endpoint', endpoint], childEnv({ LD_SDK_KEY: key }));
+    const r = await execCli(
+      ['sync', '--source', 'poll', '--base-uri', ld.baseUri, '--table', table, '--dynamodb-endpoint', endpoint],
+      childEnv({ LD_SDK_KEY: key }),
+    );
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^ld-dynamodb-sync sync: LaunchDarkly rejected the SDK key \(HTTP 401[^\n]*\n$/);
@@ -64,13 +70,18 @@ describe('bin/ld-dynamodb-sync.js (child process)', () => {
     const closed = `http://127.0.0.1:${await freePort()}`;
     const r = await execCli(['status', '--table', 'flags', '--dynamodb-endpoint', closed], childEnv());
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`ld-dynamodb-sync status: Could not reach DynamoDB at ${closed} (ECONNREFUSED); is it running and is the endpoint right?\n`);
+    expect(r.stderr).toBe(
+      `ld-dynamodb-sync status: Could not reach DynamoDB at ${closed} (ECONNREFUSED); is it running and is the endpoint right?\n`,
+    );
   });
 
   it('SIGINT during a stream session flushes the writes, prints the summary and exits 0', async () => {
     const table = await freshTable(client);
     const store = new DynamoDBFlagStore({ tableName: table, client });
-    const run = spawnCli(['sync', '--source', 'stream', '--stream-uri', ld.streamUri, '--table', table, '--dynamodb-endpoint', endpoint, '--progress', '0.2'], childEnv({ LD_SDK_KEY: SDK_KEY }));
+    const run = spawnCli(
+      ['sync', '--source', 'stream', '--stream-uri', ld.streamUri, '--table', table, '--dynamodb-endpoint', endpoint, '--progress', '0.2'],
+      childEnv({ LD_SDK_KEY: SDK_KEY }),
+    );
     // Progress lines report events applied; the first one after the put means the put is in the table.
     await run.waitFor(/stream: [1-9]\d* event\(s\) applied/);
     expect(await store.initialized()).toBe(true);

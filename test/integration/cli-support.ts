@@ -58,8 +58,14 @@ export function spawnCli(argv: string[], env: Record<string, string>, command: s
       }
     }
   };
-  child.stdout!.on('data', (d) => { stdout += d; check(); });
-  child.stderr!.on('data', (d) => { stderr += d; check(); });
+  child.stdout!.on('data', (d) => {
+    stdout += d;
+    check();
+  });
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+    check();
+  });
   const done = new Promise<RunResult>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code, sig) => resolve({ code: code ?? (sig ? 128 : -1), stdout, stderr }));
@@ -69,9 +75,23 @@ export function spawnCli(argv: string[], env: Record<string, string>, command: s
     done,
     waitFor(pattern, timeoutMs = 30_000) {
       return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; output so far:\n${stdout}\n${stderr}`)), timeoutMs);
-        waiters.push({ pattern, resolve: () => { clearTimeout(timer); resolve(); } });
-        void done.then(() => { if (waiters.some((w) => w.pattern === pattern)) { clearTimeout(timer); reject(new Error(`process exited before ${pattern}:\n${stdout}\n${stderr}`)); } });
+        const timer = setTimeout(
+          () => reject(new Error(`timed out waiting for ${pattern}; output so far:\n${stdout}\n${stderr}`)),
+          timeoutMs,
+        );
+        waiters.push({
+          pattern,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        });
+        void done.then(() => {
+          if (waiters.some((w) => w.pattern === pattern)) {
+            clearTimeout(timer);
+            reject(new Error(`process exited before ${pattern}:\n${stdout}\n${stderr}`));
+          }
+        });
         check();
       });
     },

@@ -16,7 +16,6 @@ const example = JSON.parse(readFileSync(exampleFile, 'utf8')) as FullDataSet;
 const FLAGS = Object.keys(example.flags).length; // 13
 const SEGMENTS = Object.keys(example.segments).length; // 4
 
-
 describe('ld-dynamodb-sync (in-process)', () => {
   const client = localClient();
   const endpoint = dynamoEndpoint();
@@ -102,7 +101,9 @@ describe('ld-dynamodb-sync (in-process)', () => {
 
   it('sync --source stream --duration holds the stream for the session, then prints the summary', async () => {
     const table = await freshTable(client);
-    const r = await runCli(['sync', '--source', 'stream', '--stream-uri', ld.streamUri, '--duration', '2', '--table', table, ...ddb], { LD_SDK_KEY: SDK_KEY });
+    const r = await runCli(['sync', '--source', 'stream', '--stream-uri', ld.streamUri, '--duration', '2', '--table', table, ...ddb], {
+      LD_SDK_KEY: SDK_KEY,
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`Synced LaunchDarkly (stream ${ld.streamUri}) into DynamoDB table '${table}'`);
     expect(r.stdout).toMatch(/events +[1-9]\d*\n/);
@@ -127,9 +128,18 @@ describe('ld-dynamodb-sync (in-process)', () => {
     await until(() => store.initialized(), 'the put to be applied', 30_000);
     ld.sendPatch('features', { ...example.flags['new-checkout']!, version: 24, on: false });
     ld.sendDelete('segments', 'mobile-early-adopters', 3);
-    await until(async () => (await store.get('features', 'new-checkout'))?.version === 24 && (await store.get('segments', 'mobile-early-adopters')) === null, 'the patch and delete', 30_000);
+    await until(
+      async () =>
+        (await store.get('features', 'new-checkout'))?.version === 24 && (await store.get('segments', 'mobile-early-adopters')) === null,
+      'the patch and delete',
+      30_000,
+    );
     // --progress lines on a non-terminal stderr report the events applied so far.
-    await until(async () => /^stream: 3 event\(s\) applied \(\d+ written, 0 unchanged, 1 deleted\), /m.test(stderr.text), 'a progress line', 30_000);
+    await until(
+      async () => /^stream: 3 event\(s\) applied \(\d+ written, 0 unchanged, 1 deleted\), /m.test(stderr.text),
+      'a progress line',
+      30_000,
+    );
     controller.abort(new Error('Received SIGINT'));
     const r = await running;
     expect(r.code, r.stderr).toBe(0);
@@ -138,6 +148,12 @@ describe('ld-dynamodb-sync (in-process)', () => {
     expect(r.stdout).toMatch(/reconnects +0\n/);
     expect(r.stdout + r.stderr).not.toContain(SDK_KEY);
     const status = JSON.parse((await runCli(['status', '--table', table, ...ddb, '--json'])).stdout);
-    expect(status).toMatchObject({ initialized: true, flags: FLAGS, segments: SEGMENTS - 1, deletedSegments: 1, lastSync: { source: 'stream' } });
+    expect(status).toMatchObject({
+      initialized: true,
+      flags: FLAGS,
+      segments: SEGMENTS - 1,
+      deletedSegments: 1,
+      lastSync: { source: 'stream' },
+    });
   });
 });

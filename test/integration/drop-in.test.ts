@@ -21,7 +21,9 @@ const consumerFile = fileURLToPath(new URL('../fixtures/launchdarkly-dynamodb-co
 /** What `import … from 'ld-dynamodb-sync'` resolves to: the package root, lib/store/index.ts. */
 const ourPackageRoot = fileURLToPath(new URL('../../lib/store/index.ts', import.meta.url));
 
-interface Captured extends LDLogger { errors: string[] }
+interface Captured extends LDLogger {
+  errors: string[];
+}
 const capturing = (): Captured => {
   const errors: string[] = [];
   return { errors, error: (...a: unknown[]) => errors.push(a.join(' ')), warn() {}, info() {}, debug() {} };
@@ -32,8 +34,17 @@ const admin = localClient();
 let table: string;
 const prefix = 'prod';
 const greeting = (version: number, value: string): Flag => ({
-  key: 'greeting', version, on: true, salt: 's', variations: [value], fallthrough: { variation: 0 }, offVariation: 0,
-  targets: [], rules: [], prerequisites: [], deleted: false,
+  key: 'greeting',
+  version,
+  on: true,
+  salt: 's',
+  variations: [value],
+  fallthrough: { variation: 0 },
+  offVariation: 0,
+  targets: [],
+  rules: [],
+  prerequisites: [],
+  deleted: false,
 });
 
 beforeAll(async () => {
@@ -87,7 +98,13 @@ const stores = {
 };
 
 async function evaluateTwiceAcrossAnUpdate(featureStore: unknown, version: number): Promise<[unknown, unknown]> {
-  const sdk = init('sdk-key', { useLdd: true, featureStore: featureStore as never, sendEvents: false, diagnosticOptOut: true, logger: capturing() });
+  const sdk = init('sdk-key', {
+    useLdd: true,
+    featureStore: featureStore as never,
+    sendEvents: false,
+    diagnosticOptOut: true,
+    logger: capturing(),
+  });
   try {
     await sdk.waitForInitialization({ timeout: 10 });
     const before = await sdk.variation('greeting', user('u'), 'default');
@@ -101,7 +118,13 @@ async function evaluateTwiceAcrossAnUpdate(featureStore: unknown, version: numbe
 function countingClient(): { client: DynamoDBClient; requests: () => number } {
   const client = localClient();
   let requests = 0;
-  client.middlewareStack.add((next) => (args) => (requests++, next(args)), { step: 'initialize' });
+  client.middlewareStack.add(
+    (next) => (args) => {
+      requests++;
+      return next(args);
+    },
+    { step: 'initialize' },
+  );
   return { client, requests: () => requests };
 }
 
@@ -109,7 +132,6 @@ function countingClient(): { client: DynamoDBClient; requests: () => number } {
 let version = 1;
 
 describe.each(Object.entries(stores))('%s takes LaunchDarkly’s option names', (_name, store) => {
-
   it('cacheTTL: null caches for the default 15 s, as LaunchDarkly’s store; cacheTTL: 0 reads every time', async () => {
     const cached = await evaluateTwiceAcrossAnUpdate(store({ prefix, cacheTTL: null, clientOptions: localClientConfig() }), ++version);
     expect(cached[1]).toBe(cached[0]);
@@ -120,7 +142,13 @@ describe.each(Object.entries(stores))('%s takes LaunchDarkly’s option names', 
   it('dynamoDBClient is the client it reads with, and it is left open when the SDK closes', async () => {
     const { client, requests } = countingClient();
     try {
-      const sdk = init('sdk-key', { useLdd: true, featureStore: store({ prefix, dynamoDBClient: client }) as never, sendEvents: false, diagnosticOptOut: true, logger: capturing() });
+      const sdk = init('sdk-key', {
+        useLdd: true,
+        featureStore: store({ prefix, dynamoDBClient: client }) as never,
+        sendEvents: false,
+        diagnosticOptOut: true,
+        logger: capturing(),
+      });
       await sdk.waitForInitialization({ timeout: 10 });
       expect(await sdk.variation('beta-ui', user('dave'), 'default')).toBe(false);
       sdk.close();
@@ -139,7 +167,9 @@ describe('ReadOnlyFeatureStore with LaunchDarkly’s logger option', () => {
     const sdk = init('sdk-key', {
       useLdd: true,
       featureStore: ReadOnlyFeatureStore('no-such-table', { prefix, logger: ours, clientOptions: localClientConfig() }) as never,
-      sendEvents: false, diagnosticOptOut: true, logger: sdkLogger,
+      sendEvents: false,
+      diagnosticOptOut: true,
+      logger: sdkLogger,
     });
     try {
       await sdk.waitForInitialization({ timeout: 2 }).catch(() => {});

@@ -51,7 +51,9 @@ beforeAll(async () => {
   }
   router = await startKeyRouter(servers);
   proxy = await startFaultProxy({ target: localClientConfig().endpoint });
-  proxy.setHook((request) => (holdPuts && request.operation === 'PutItem' ? new Promise<void>((release) => held.push(release)) : undefined));
+  proxy.setHook((request) =>
+    holdPuts && request.operation === 'PutItem' ? new Promise<void>((release) => held.push(release)) : undefined,
+  );
   tableName = await freshTable(client, 'fanout');
   restoreEnv = setEnv({
     ...baseEnv({
@@ -97,7 +99,13 @@ describe('100 environments, one invocation each', () => {
           await handler(scheduledEvent({ environment: name }), context, () => {});
           settled.push({ name, at: Date.now() - started, ok: true, remainingMs: context.getRemainingTimeInMillis() });
         } catch (err) {
-          settled.push({ name, at: Date.now() - started, ok: false, error: `${(err as Error).name}: ${(err as Error).message}`, remainingMs: context.getRemainingTimeInMillis() });
+          settled.push({
+            name,
+            at: Date.now() - started,
+            ok: false,
+            error: `${(err as Error).name}: ${(err as Error).message}`,
+            remainingMs: context.getRemainingTimeInMillis(),
+          });
         }
       }),
     );
@@ -127,7 +135,9 @@ describe('100 environments, one invocation each', () => {
     servers[0]!.setData(generateEnvironment({ flags: 5, seed: 999 }));
     holdPuts = true;
     const context = lambdaContext('poll-env-0', 8_000);
-    const err = (await Promise.resolve(handler(scheduledEvent({ environment: names[0]! }), context, () => {})).catch((e: unknown) => e)) as Error;
+    const err = (await Promise.resolve(handler(scheduledEvent({ environment: names[0]! }), context, () => {})).catch(
+      (e: unknown) => e,
+    )) as Error;
     holdPuts = false;
     expect(err).toBeInstanceOf(Error);
     expect(`${err.name}: ${err.message}`).toMatch(/TimeoutError|timed out|DeadlineExceeded/);

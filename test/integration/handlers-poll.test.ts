@@ -90,7 +90,8 @@ describe('poll handler', () => {
     staging: new DynamoDBFlagStore({ tableName, prefix: 'stg', client }),
   });
 
-  const run = (handler: PollHandler, environment: string) => handler(scheduledEvent({ environment }), lambdaContext(`ld-sync-poll-${environment}`), () => {});
+  const run = (handler: PollHandler, environment: string) =>
+    handler(scheduledEvent({ environment }), lambdaContext(`ld-sync-poll-${environment}`), () => {});
 
   it('syncs the environment the event names into its own prefix, emits its metrics, and is a 304 with no writes when warm', async () => {
     const { handler } = await coldStart<{ handler: PollHandler }>('../../functions/poll.js');
@@ -120,7 +121,9 @@ describe('poll handler', () => {
     expect(prodBlob._aws.CloudWatchMetrics[0]!.Metrics).toContainEqual({ Name: 'SyncDuration', Unit: 'Milliseconds' });
     expect(metricValue(blobs, 'ColdStart')).toBe(1);
     const logs = output.logs();
-    expect(logs.some((l) => l.message === 'poll sync succeeded' && l.environment === 'staging' && l.function_name === 'ld-sync-poll-staging')).toBe(true);
+    expect(
+      logs.some((l) => l.message === 'poll sync succeeded' && l.environment === 'staging' && l.function_name === 'ld-sync-poll-staging'),
+    ).toBe(true);
 
     // Warm: same module, same polling clients (ETags kept), secrets from the cache.
     const second = [await run(handler, 'production'), await run(handler, 'staging')];
@@ -144,9 +147,9 @@ describe('poll handler', () => {
     expect(await stores().prod.initialized()).toBe(false);
 
     await expect(run(handler, 'prod')).rejects.toThrow('poll event: unknown environment "prod"; configured: "production", "staging"');
-    await expect(handler(scheduledEvent({ environment: 'staging', trigger: 'cron' }), lambdaContext('ld-sync-poll'), () => {})).rejects.toThrow(
-      'poll event: "trigger" must be "webhook" or absent, got "cron"',
-    );
+    await expect(
+      handler(scheduledEvent({ environment: 'staging', trigger: 'cron' }), lambdaContext('ld-sync-poll'), () => {}),
+    ).rejects.toThrow('poll event: "trigger" must be "webhook" or absent, got "cron"');
   });
 
   it('an environment that fails fails its own invocation, redacted, and leaves the others alone', async () => {
@@ -167,7 +170,11 @@ describe('poll handler', () => {
     expect(metricValue(blobs, 'SyncSucceeded', 'production')).toBe(1);
     expect(metricValue(blobs, 'SyncFailed', 'staging')).toBe(1);
     expect(output.text()).not.toContain('revoked00009');
-    expect(output.logs().some((l) => l.level === 'ERROR' && l.environment === 'staging' && /poll sync failed: HttpStatusError/.test(String(l.message)))).toBe(true);
+    expect(
+      output
+        .logs()
+        .some((l) => l.level === 'ERROR' && l.environment === 'staging' && /poll sync failed: HttpStatusError/.test(String(l.message))),
+    ).toBe(true);
   });
 
   it('counts rows stuck ahead of LaunchDarkly (ItemsStale, DeletesSkipped) sync after sync, and names them in the log', async () => {
@@ -191,7 +198,9 @@ describe('poll handler', () => {
     expect(Object.keys(await stores().prod.all('features'))).toContain(removed);
     const warnings = output.logs().filter((l) => l.level === 'WARN' && Array.isArray(l.staleKeys));
     expect(warnings).toHaveLength(2);
-    expect(warnings[0]!.staleKeys).toEqual([`features/${JSON.stringify(edited)} (table v${flag.version + 100}, LaunchDarkly v${flag.version})`]);
+    expect(warnings[0]!.staleKeys).toEqual([
+      `features/${JSON.stringify(edited)} (table v${flag.version + 100}, LaunchDarkly v${flag.version})`,
+    ]);
     expect(warnings[0]!.environment).toBe('production');
   });
 
@@ -231,7 +240,9 @@ describe('poll handler', () => {
   it('rejects a secret holding key/value JSON instead of the key, without echoing it', async () => {
     secrets.setSecret(secretIds.prod, JSON.stringify({ sdkKey: PROD_KEY }));
     const { handler } = await coldStart<{ handler: PollHandler }>('../../functions/poll.js');
-    const err = (await Promise.resolve(handler(scheduledEvent({ environment: 'production' }), lambdaContext('ld-sync-poll'), () => {})).catch((e: unknown) => e)) as Error;
+    const err = (await Promise.resolve(
+      handler(scheduledEvent({ environment: 'production' }), lambdaContext('ld-sync-poll'), () => {}),
+    ).catch((e: unknown) => e)) as Error;
     expect(err.name).toBe('SecretError');
     expect(err.message).toContain(
       `Secrets Manager secret "${secretIds.prod}" holds a JSON object; it must hold the SDK key of environment "production" as plain text`,
@@ -245,9 +256,17 @@ describe('poll handler configuration', () => {
   afterEach(() => restoreEnv?.());
 
   it('fails at cold start naming a missing or invalid environment variable', async () => {
-    const good = baseEnv({ tableName: 't-x', environments: [{ name: 'p', sdkKeySecretId: 's' }], ldUri: 'http://127.0.0.1:9', dynamodbEndpoint: 'http://127.0.0.1:9', secretsEndpoint: 'http://127.0.0.1:9' });
+    const good = baseEnv({
+      tableName: 't-x',
+      environments: [{ name: 'p', sdkKeySecretId: 's' }],
+      ldUri: 'http://127.0.0.1:9',
+      dynamodbEndpoint: 'http://127.0.0.1:9',
+      secretsEndpoint: 'http://127.0.0.1:9',
+    });
     restoreEnv = setEnv({ ...good, TABLE_NAME: undefined });
-    await expect(coldStart('../../functions/poll.js')).rejects.toThrow('Environment variable TABLE_NAME is required: the DynamoDB table the flags are kept in');
+    await expect(coldStart('../../functions/poll.js')).rejects.toThrow(
+      'Environment variable TABLE_NAME is required: the DynamoDB table the flags are kept in',
+    );
     restoreEnv();
 
     restoreEnv = setEnv({ ...good, LD_ENVIRONMENTS: undefined });
@@ -255,10 +274,14 @@ describe('poll handler configuration', () => {
     restoreEnv();
 
     restoreEnv = setEnv({ ...good, LD_ENVIRONMENTS: '[{"name":"p","prefix":"a:b","sdkKeySecretId":"s"}]' });
-    await expect(coldStart('../../functions/poll.js')).rejects.toThrow(/^Environment variable LD_ENVIRONMENTS\[0\] \("p"\): "prefix" must be/);
+    await expect(coldStart('../../functions/poll.js')).rejects.toThrow(
+      /^Environment variable LD_ENVIRONMENTS\[0\] \("p"\): "prefix" must be/,
+    );
     restoreEnv();
 
     restoreEnv = setEnv({ ...good, LD_BASE_URI: 'sdk.launchdarkly.com' });
-    await expect(coldStart('../../functions/poll.js')).rejects.toThrow(/Environment variable LD_BASE_URI must be an https:\/\/ URL .*got "sdk\.launchdarkly\.com"/);
+    await expect(coldStart('../../functions/poll.js')).rejects.toThrow(
+      /Environment variable LD_BASE_URI must be an https:\/\/ URL .*got "sdk\.launchdarkly\.com"/,
+    );
   });
 });

@@ -23,7 +23,10 @@ const data: FullDataSet = {
   segments: { beta: { key: 'beta', version: 2, included: ['u1'] } },
 };
 
-type StreamHandler = Handler<Record<string, unknown>, { environment: string; endedBy: string; events: number; written: number; reconnects: number }>;
+type StreamHandler = Handler<
+  Record<string, unknown>,
+  { environment: string; endedBy: string; events: number; written: number; reconnects: number }
+>;
 
 describe('stream handler', () => {
   const client = localClient();
@@ -123,7 +126,9 @@ describe('stream handler', () => {
     const revoked = 'sdk-55555555-aaaa-4bbb-8ccc-revoked00005';
     secrets.setSecret(secretId, revoked);
     const { handler } = await coldStart<{ handler: StreamHandler }>('../../functions/stream.js');
-    const err = (await Promise.resolve(handler({ environment: 'production' }, lambdaContext('ld-sync-stream', 120_000), () => {})).catch((e: unknown) => e)) as Error;
+    const err = (await Promise.resolve(handler({ environment: 'production' }, lambdaContext('ld-sync-stream', 120_000), () => {})).catch(
+      (e: unknown) => e,
+    )) as Error;
 
     expect(err.name).toBe('HttpStatusError');
     expect(err.message).toMatch(/^LaunchDarkly rejected the SDK key \(HTTP 401\) for GET http:\/\/127\.0\.0\.1:\d+\/all/);

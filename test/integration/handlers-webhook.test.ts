@@ -20,7 +20,10 @@ const PROD_KEY = 'sdk-66666666-aaaa-4bbb-8ccc-webhookprod6';
 // Starts with '{' as a generated secret may: it is still a plain-text secret, not JSON.
 const WEBHOOK_SECRET = '{whsec-0c9f3e1d2b7a4c55-loopback-signing-secret';
 const ROTATED_SECRET = 'whsec-rotated-7d1e2f3a4b5c6d7e8f9a0b1c';
-const FUNCTIONS = { production: 'LdDynamoDBSync-EnvironmentproductionPollFunction-AbC123', staging: 'LdDynamoDBSync-EnvironmentstagingPollFunction-DeF456' };
+const FUNCTIONS = {
+  production: 'LdDynamoDBSync-EnvironmentproductionPollFunction-AbC123',
+  staging: 'LdDynamoDBSync-EnvironmentstagingPollFunction-DeF456',
+};
 
 type Result = { statusCode: number; headers: Record<string, string>; body: string };
 type WebhookHandler = Handler<LambdaFunctionURLEvent, Result>;
@@ -126,7 +129,12 @@ describe('webhook handler', () => {
   it('a forged, tampered or missing signature gets 401 and invokes nothing', async () => {
     const body = JSON.stringify(payload());
     const forged = await invoke(signed(body, { secret: 'not-the-secret' }));
-    const tampered = await invoke(functionUrlEvent({ body: body.replace('dark-mode', 'dark-mod3'), headers: { 'x-ld-signature': signWebhookBody(body, WEBHOOK_SECRET) } }));
+    const tampered = await invoke(
+      functionUrlEvent({
+        body: body.replace('dark-mode', 'dark-mod3'),
+        headers: { 'x-ld-signature': signWebhookBody(body, WEBHOOK_SECRET) },
+      }),
+    );
     const garbage = await invoke(functionUrlEvent({ body, headers: { 'x-ld-signature': 'sha256=zz' } }));
     for (const res of [forged, tampered, garbage]) expect(JSON.parse(res.body)).toEqual({ message: 'Invalid X-LD-Signature' });
     const missing = await invoke(functionUrlEvent({ body }));
@@ -170,7 +178,10 @@ describe('webhook handler', () => {
     const huge = JSON.stringify({ ...payload(), description: 'x'.repeat(300 * 1024) });
     for (const base64 of [false, true]) {
       const res = await invoke(signed(huge, { base64 }));
-      expect([res.statusCode, JSON.parse(res.body)]).toEqual([400, { message: 'Request body is too large: at most 262144 bytes are accepted' }]);
+      expect([res.statusCode, JSON.parse(res.body)]).toEqual([
+        400,
+        { message: 'Request body is too large: at most 262144 bytes are accepted' },
+      ]);
     }
     expect(secrets.fetchesOf(secretId)).toBe(before);
     expect(lambda.invokes).toEqual([]);
@@ -189,7 +200,11 @@ describe('webhook handler', () => {
     const res = await invoke(signed(JSON.stringify(payload()), { path: '/production' }));
     expect(res.statusCode).toBe(500);
     expect(JSON.parse(res.body)).toEqual({ message: 'Dispatch failed', failed: ['production'], dispatched: [] });
-    expect(output.logs().some((l) => l.level === 'ERROR' && l.environment === 'production' && /ResourceNotFoundException/.test(String(l.message)))).toBe(true);
+    expect(
+      output
+        .logs()
+        .some((l) => l.level === 'ERROR' && l.environment === 'production' && /ResourceNotFoundException/.test(String(l.message))),
+    ).toBe(true);
   });
 
   it('answers 500 without detail when the webhook secret cannot be read', async () => {
@@ -197,7 +212,9 @@ describe('webhook handler', () => {
     const res = await invoke(signed(JSON.stringify(payload())));
     expect([res.statusCode, JSON.parse(res.body)]).toEqual([500, { message: 'Internal error' }]);
     expect(lambda.invokes).toEqual([]);
-    expect(output.logs().some((l) => /ResourceNotFoundException/.test(String(l.message)) && String(l.message).includes(secretId))).toBe(true);
+    expect(output.logs().some((l) => /ResourceNotFoundException/.test(String(l.message)) && String(l.message).includes(secretId))).toBe(
+      true,
+    );
   });
   it('end to end: the invoke the webhook makes is what the poll function syncs, recorded as a webhook sync', async () => {
     secrets.setSecret('ld/e2e-prod', PROD_KEY);
@@ -207,7 +224,13 @@ describe('webhook handler', () => {
     const tableName = await freshTable(client, 'webhook-poll');
     expect((await invoke(signed(JSON.stringify(payload()), { path: '/production' }))).statusCode).toBe(202);
     const restore = setEnv({
-      ...baseEnv({ tableName, environments: [{ name: 'production', prefix: 'prod', sdkKeySecretId: 'ld/e2e-prod' }], ldUri: ld.baseUri, dynamodbEndpoint: dynamoEndpoint(), secretsEndpoint: secrets.endpoint }),
+      ...baseEnv({
+        tableName,
+        environments: [{ name: 'production', prefix: 'prod', sdkKeySecretId: 'ld/e2e-prod' }],
+        ldUri: ld.baseUri,
+        dynamodbEndpoint: dynamoEndpoint(),
+        secretsEndpoint: secrets.endpoint,
+      }),
       WEBHOOK_FETCH_DELAY_MS: '0',
     });
     try {
@@ -228,11 +251,26 @@ describe('webhook handler', () => {
 
 describe('webhook handler configuration', () => {
   it.each([
-    ['WEBHOOK_SECRET_ID', undefined, 'Environment variable WEBHOOK_SECRET_ID is required: the Secrets Manager secret holding the webhook signing secret'],
+    [
+      'WEBHOOK_SECRET_ID',
+      undefined,
+      'Environment variable WEBHOOK_SECRET_ID is required: the Secrets Manager secret holding the webhook signing secret',
+    ],
     ['SYNC_FUNCTIONS', undefined, /^Environment variable SYNC_FUNCTIONS is required/],
-    ['SYNC_FUNCTIONS', '{"production":"not a function name"}', 'Environment variable SYNC_FUNCTIONS: the function of environment "production" must be a Lambda function name or ARN'],
+    [
+      'SYNC_FUNCTIONS',
+      '{"production":"not a function name"}',
+      'Environment variable SYNC_FUNCTIONS: the function of environment "production" must be a Lambda function name or ARN',
+    ],
   ])('fails at cold start on %s=%s', async (name, value, message) => {
-    const restore = setEnv({ ...webhookEnv({ endpoint: 'http://127.0.0.1:9' } as SecretsManagerServer, { endpoint: 'http://127.0.0.1:9' } as LambdaServer, 'ld/wh'), [name]: value });
+    const restore = setEnv({
+      ...webhookEnv(
+        { endpoint: 'http://127.0.0.1:9' } as SecretsManagerServer,
+        { endpoint: 'http://127.0.0.1:9' } as LambdaServer,
+        'ld/wh',
+      ),
+      [name]: value,
+    });
     try {
       await expect(coldStart('../../functions/webhook.js')).rejects.toThrow(message);
     } finally {

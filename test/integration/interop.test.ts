@@ -18,7 +18,11 @@ const { DynamoDBFeatureStore: OfficialDynamoDBFeatureStore } = require('launchda
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const v9Options = { sendEvents: false, diagnosticOptOut: true, logger: quiet };
 
-interface Outcome { value: unknown; variationIndex?: number | null; reason?: unknown }
+interface Outcome {
+  value: unknown;
+  variationIndex?: number | null;
+  reason?: unknown;
+}
 type Evaluations = Record<string, Outcome>;
 
 async function evaluateAll(evaluate: (flag: string, ctx: LDContext) => Promise<Outcome>, data: FullDataSet): Promise<Evaluations> {
@@ -55,14 +59,17 @@ async function v9Evaluations(featureStore: any, data: FullDataSet): Promise<Eval
   }
 }
 
-function officialOptions(tableName: string, prefix?: string) {
+function officialOptions(_tableName: string, prefix?: string) {
   return { prefix, cacheTTL: 0, clientOptions: { endpoint: dynamoEndpoint(), region: 'us-east-1', credentials: localCredentials } };
 }
 
 async function v7Evaluations(tableName: string, prefix: string | undefined, data: FullDataSet): Promise<Evaluations> {
   const client = LaunchDarklyV7.init('sdk-daemon', {
     featureStore: OfficialDynamoDBFeatureStore(tableName, officialOptions(tableName, prefix)),
-    useLdd: true, sendEvents: false, diagnosticOptOut: true, logger: quiet,
+    useLdd: true,
+    sendEvents: false,
+    diagnosticOptOut: true,
+    logger: quiet,
   });
   await client.waitForInitialization();
   try {
@@ -88,15 +95,23 @@ describe.each([undefined, 'prod'])('interoperability with LaunchDarkly’s Dynam
     await store.init(interopData);
 
     expect(await v7Evaluations(tableName, prefix, interopData)).toEqual(expected);
-    expect(await v9Evaluations(ReadOnlyFeatureStore(tableName, { prefix, clientConfig: localClientConfig(), cacheTTL: 0 }), interopData)).toEqual(expected);
-    expect(await v9Evaluations(DynamoDBFeatureStore(tableName, { prefix, clientConfig: localClientConfig() }), interopData)).toEqual(expected);
+    expect(
+      await v9Evaluations(ReadOnlyFeatureStore(tableName, { prefix, clientConfig: localClientConfig(), cacheTTL: 0 }), interopData),
+    ).toEqual(expected);
+    expect(await v9Evaluations(DynamoDBFeatureStore(tableName, { prefix, clientConfig: localClientConfig() }), interopData)).toEqual(
+      expected,
+    );
 
     // LaunchDarkly's store also sees our init marker and our tombstones
     const official = OfficialDynamoDBFeatureStore(tableName, officialOptions(tableName, prefix))({ logger: quiet });
     expect(await new Promise((r) => official.initialized(r))).toBe(true);
     await store.delete('features', 'dark-mode', 3);
     const all = await new Promise<Record<string, unknown>>((r) => official.all({ namespace: 'features' }, r));
-    expect(Object.keys(all).sort()).toEqual(Object.keys(interopData.flags).filter((k) => k !== 'dark-mode').sort());
+    expect(Object.keys(all).sort()).toEqual(
+      Object.keys(interopData.flags)
+        .filter((k) => k !== 'dark-mode')
+        .sort(),
+    );
     expect(await new Promise((r) => official.get({ namespace: 'features' }, 'dark-mode', r))).toBeNull();
     official.close();
   });

@@ -31,10 +31,11 @@ describe('PollingClient', () => {
     await ld?.close();
   });
 
-  const client = (extra: Partial<ConstructorParameters<typeof PollingClient>[0]> = {}) => new PollingClient({ sdkKey: SDK_KEY, baseUri: ld.baseUri, ...extra });
+  const client = (extra: Partial<ConstructorParameters<typeof PollingClient>[0]> = {}) =>
+    new PollingClient({ sdkKey: SDK_KEY, baseUri: ld.baseUri, ...extra });
   const lastRequest = () => ld.requests.at(-1)!;
 
-  it('fetches the full data set with LaunchDarkly\'s headers, gzip-compressed', async () => {
+  it("fetches the full data set with LaunchDarkly's headers, gzip-compressed", async () => {
     const result = await client().fetchAll();
     expect(result).toMatchObject({ notModified: false, data });
     const req = lastRequest();
@@ -74,7 +75,10 @@ describe('PollingClient', () => {
 
   it('a 401 is a final HttpStatusError saying the key was rejected, without the key', async () => {
     const poller = new PollingClient({ sdkKey: 'sdk-wrong-key-0000', baseUri: ld.baseUri });
-    const err = await poller.fetchAll().then(() => undefined, (e: unknown) => e);
+    const err = await poller.fetchAll().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(HttpStatusError);
     expect(err).toMatchObject({ name: 'HttpStatusError', status: 401, recoverable: false, url: `${ld.baseUri}/sdk/latest-all` });
     expect((err as Error).message).toContain('rejected the SDK key');
@@ -83,7 +87,15 @@ describe('PollingClient', () => {
 
   it('classifies 500, 503, 429, 400 and 408 as recoverable, 403 and 404 as final', async () => {
     const poller = client();
-    for (const [status, recoverable] of [[500, true], [503, true], [429, true], [400, true], [408, true], [403, false], [404, false]] as const) {
+    for (const [status, recoverable] of [
+      [500, true],
+      [503, true],
+      [429, true],
+      [400, true],
+      [408, true],
+      [403, false],
+      [404, false],
+    ] as const) {
       ld.failNext(status);
       await expect(poller.fetchAll(), String(status)).rejects.toMatchObject({ name: 'HttpStatusError', status, recoverable });
     }
@@ -97,7 +109,12 @@ describe('PollingClient', () => {
 
   it('times out against a server that never answers, as a recoverable NetworkError', async () => {
     ld.stall(true);
-    const err = await client({ timeoutMs: 300 }).fetchAll().then(() => undefined, (e: unknown) => e);
+    const err = await client({ timeoutMs: 300 })
+      .fetchAll()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(NetworkError);
     expect(err).toMatchObject({ name: 'NetworkError', timedOut: true, recoverable: true });
     expect((err as Error).message).toBe(`GET ${ld.baseUri}/sdk/latest-all timed out after 300 ms`);
@@ -105,7 +122,10 @@ describe('PollingClient', () => {
 
   it('a refused connection is a recoverable NetworkError naming the reason', async () => {
     const port = await freePort();
-    const err = await new PollingClient({ sdkKey: SDK_KEY, baseUri: `http://127.0.0.1:${port}` }).fetchAll().then(() => undefined, (e: unknown) => e);
+    const err = await new PollingClient({ sdkKey: SDK_KEY, baseUri: `http://127.0.0.1:${port}` }).fetchAll().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ name: 'NetworkError', timedOut: false, recoverable: true });
     expect((err as Error).message).toContain('ECONNREFUSED');
   });
@@ -113,11 +133,16 @@ describe('PollingClient', () => {
   it('a malformed or ill-shaped body is a PayloadError, and its ETag is not kept', async () => {
     const poller = client();
     ld.setRawPollBody('{"flags": {');
-    const err = await poller.fetchAll().then(() => undefined, (e: unknown) => e);
+    const err = await poller.fetchAll().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(PayloadError);
     expect((err as Error).message).toMatch(new RegExp(`^GET ${ld.baseUri}/sdk/latest-all response: body is not valid JSON`));
     ld.setRawPollBody('{"flags": true, "segments": {}}');
-    await expect(poller.fetchAll()).rejects.toThrow(`GET ${ld.baseUri}/sdk/latest-all response: "flags" must be an object mapping keys to items, got true`);
+    await expect(poller.fetchAll()).rejects.toThrow(
+      `GET ${ld.baseUri}/sdk/latest-all response: "flags" must be an object mapping keys to items, got true`,
+    );
     expect(poller.etag).toBeUndefined();
   });
 
@@ -126,7 +151,7 @@ describe('PollingClient', () => {
     expect(lastRequest().path).toBe('/sdk/latest-all?filter=mobile+only');
   });
 
-  it('an abort of the caller\'s signal rejects with its reason', async () => {
+  it("an abort of the caller's signal rejects with its reason", async () => {
     ld.stall(true);
     const controller = new AbortController();
     const before = ld.requestsTo('/sdk/latest-all').length;
@@ -141,7 +166,8 @@ describe('PollingClient', () => {
     expect(() => new PollingClient({ sdkKey: '', baseUri: ld.baseUri })).toThrow('PollingClient: "sdkKey" must be a non-empty string');
     expect(() => new PollingClient({ sdkKey: SDK_KEY, baseUri: 'sdk.launchdarkly.com' })).toThrow('"baseUri" must be an https:// URL');
     expect(() => new PollingClient({ sdkKey: SDK_KEY, baseUri: ld.baseUri, timeout: 5 } as never)).toThrow("Unknown option 'timeout'");
-    expect(() => new PollingClient({ sdkKey: SDK_KEY, baseUri: ld.baseUri, timeoutMs: 0 })).toThrow('"timeoutMs" must be a positive number');
+    expect(() => new PollingClient({ sdkKey: SDK_KEY, baseUri: ld.baseUri, timeoutMs: 0 })).toThrow(
+      '"timeoutMs" must be a positive number',
+    );
   });
 });
-

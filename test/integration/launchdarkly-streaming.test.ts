@@ -17,7 +17,6 @@ const data: FullDataSet = {
 /** Small delays so reconnects happen quickly; the rules are LaunchDarkly's, only the numbers are shrunk. */
 const fastRetry = { initialDelayMs: 10, maxDelayMs: 50 };
 
-
 function captureLogger() {
   const lines: { level: string; message: string }[] = [];
   const log = (level: string) => (message: unknown) => void lines.push({ level, message: String(message) });
@@ -93,7 +92,9 @@ describe('runStreamSession', () => {
       { type: 'patch', kind: 'segments', item: { key: 'beta', version: 3, included: ['u1', 'u2'] } },
       { type: 'delete', kind: 'features', key: 'dark-mode', version: 5 },
     ]);
-    expect(rec.applied.slice(4).map((e) => (e.type === 'patch' ? e.item.key : e.type))).toEqual(Array.from({ length: 20 }, (_, i) => `f${i + 1}`));
+    expect(rec.applied.slice(4).map((e) => (e.type === 'patch' ? e.item.key : e.type))).toEqual(
+      Array.from({ length: 20 }, (_, i) => `f${i + 1}`),
+    );
 
     const requests = ld.requestsTo('/all').slice(before);
     expect(requests).toHaveLength(1);
@@ -103,7 +104,7 @@ describe('runStreamSession', () => {
     expect(requests[0]!.headers['user-agent']).toMatch(/^LdDynamoDBSync\//);
   });
 
-  it('carries 1,000 patches sent back to back, complete and in order (the benchmarks\' load)', async () => {
+  it("carries 1,000 patches sent back to back, complete and in order (the benchmarks' load)", async () => {
     const keys: string[] = [];
     const session = start({ onEvent: async (e) => void keys.push(e.type === 'patch' ? e.item.key : e.type) });
     await until(() => keys.length === 1, 'the initial put');
@@ -186,7 +187,11 @@ describe('runStreamSession', () => {
       ld.failNext(status);
       const rec = recorder();
       const result = await runStreamSession({ sdkKey: SDK_KEY, streamUri: ld.streamUri, onEvent: rec.onEvent, retry: fastRetry });
-      expect(result, String(status)).toMatchObject({ endedBy: 'error', error: { name: 'HttpStatusError', status, recoverable: false }, reconnects: 0 });
+      expect(result, String(status)).toMatchObject({
+        endedBy: 'error',
+        error: { name: 'HttpStatusError', status, recoverable: false },
+        reconnects: 0,
+      });
     }
   });
 
@@ -199,7 +204,12 @@ describe('runStreamSession', () => {
     await until(() => rec.puts() === 1, 'the put once the failures are over');
     controller.abort();
     expect(await session).toMatchObject({ events: 1, reconnects: 4, endedBy: 'signal' });
-    expect(ld.requestsTo('/all').slice(before).map((r) => r.status)).toEqual([503, 429, 400, 500, 200]);
+    expect(
+      ld
+        .requestsTo('/all')
+        .slice(before)
+        .map((r) => r.status),
+    ).toEqual([503, 429, 400, 500, 200]);
     expect(lines.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([
       expect.stringMatching(/HTTP 503 \(service unavailable\).*recoverable.*will reconnect$/),
       expect.stringMatching(/HTTP 429/),
@@ -298,11 +308,17 @@ describe('runStreamSession', () => {
 
   it('rejects bad options with a message naming the option', () => {
     const onEvent = async () => {};
-    expect(() => runStreamSession({ sdkKey: SDK_KEY, streamUri: 'stream.launchdarkly.com', onEvent })).toThrow('"streamUri" must be an https:// URL');
+    expect(() => runStreamSession({ sdkKey: SDK_KEY, streamUri: 'stream.launchdarkly.com', onEvent })).toThrow(
+      '"streamUri" must be an https:// URL',
+    );
     expect(() => runStreamSession({ sdkKey: SDK_KEY, streamUri: ld.streamUri, onEvent, retry: { initialDelay: 5 } as never })).toThrow(
       "Unknown option 'retry.initialDelay'",
     );
-    expect(() => runStreamSession({ sdkKey: SDK_KEY, streamUri: ld.streamUri, onEvent, durationMs: -1 })).toThrow('"durationMs" must be a positive number');
-    expect(() => runStreamSession({ sdkKey: SDK_KEY, streamUri: ld.streamUri, onEvent: undefined as never })).toThrow('"onEvent" must be a function');
+    expect(() => runStreamSession({ sdkKey: SDK_KEY, streamUri: ld.streamUri, onEvent, durationMs: -1 })).toThrow(
+      '"durationMs" must be a positive number',
+    );
+    expect(() => runStreamSession({ sdkKey: SDK_KEY, streamUri: ld.streamUri, onEvent: undefined as never })).toThrow(
+      '"onEvent" must be a function',
+    );
   });
 });

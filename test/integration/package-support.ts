@@ -32,16 +32,35 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
 }
 
 /** Runs `command` to completion (bounded by `timeoutMs`); never rejects on a non-zero exit. */
-export function run(command: string, args: string[], opts: { cwd: string; env?: Record<string, string>; timeoutMs?: number; shell?: boolean }): Promise<Ran> {
+export function run(
+  command: string,
+  args: string[],
+  opts: { cwd: string; env?: Record<string, string>; timeoutMs?: number; shell?: boolean },
+): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'], shell: opts.shell ?? process.platform === 'win32' });
+    const child = spawn(command, args, {
+      cwd: opts.cwd,
+      env: opts.env ?? cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      shell: opts.shell ?? process.platform === 'win32',
+    });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
-    child.once('error', (err) => { clearTimeout(timer); reject(err); });
-    child.once('close', (code) => { clearTimeout(timer); resolve({ code: code ?? -1, stdout, stderr }); });
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
   });
 }
 
@@ -77,7 +96,10 @@ export async function installConsumer(tarball: string, packages: string[]): Prom
   // CommonJS by default, like a project (or a Lambda bundle) without "type": "module".
   await writeFile(path.join(dir, 'package.json'), '{ "name": "consumer", "version": "1.0.0", "private": true }\n');
   must(
-    await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tarball, ...packages], { cwd: dir, timeoutMs: 480_000 }),
+    await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tarball, ...packages], {
+      cwd: dir,
+      timeoutMs: 480_000,
+    }),
     'npm install in the consumer project',
   );
   return dir;
@@ -86,12 +108,17 @@ export async function installConsumer(tarball: string, packages: string[]): Prom
 /** Code blocks of `lang` in a Markdown file. */
 export function codeBlocks(file: string, lang: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(new RegExp('^```' + lang + '\\n([\\s\\S]*?)^```', 'gm'))].map((m) => m[1]!);
+  return [...text.matchAll(new RegExp(`^\`\`\`${lang}\\n([\\s\\S]*?)^\`\`\``, 'gm'))].map((m) => m[1]!);
 }
 
 /** The consumer handler snippets of README.md and docs/*.md: TypeScript blocks that import the read-only store and export a handler. */
 export function consumerSnippets(): { where: string; code: string }[] {
-  const files = [path.join(repoRoot, 'README.md'), ...readdirSync(path.join(repoRoot, 'docs')).filter((f) => f.endsWith('.md')).map((f) => path.join(repoRoot, 'docs', f))];
+  const files = [
+    path.join(repoRoot, 'README.md'),
+    ...readdirSync(path.join(repoRoot, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => path.join(repoRoot, 'docs', f)),
+  ];
   return files.flatMap((file) =>
     codeBlocks(file, 'ts')
       .filter((code) => code.includes("from 'ld-dynamodb-sync/store'") && code.includes('export const handler'))

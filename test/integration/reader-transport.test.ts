@@ -37,11 +37,20 @@ async function startRecordingProxy(target: string) {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      recorded.push({ method: req.method!, url: req.url!, headers: req.headers, body: body.toString('utf8'), remotePort: req.socket.remotePort });
-      const out = httpRequest({ hostname: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
+      recorded.push({
+        method: req.method!,
+        url: req.url!,
+        headers: req.headers,
+        body: body.toString('utf8'),
+        remotePort: req.socket.remotePort,
       });
+      const out = httpRequest(
+        { hostname: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
       out.on('error', () => res.destroy());
       out.end(body);
     });
@@ -55,8 +64,15 @@ async function startRecordingProxy(target: string) {
  * request → string to sign → signing key by HMAC chain → signature. Independent of the `aws4` package the
  * transport signs with. Returns what is wrong, or undefined when the signature verifies.
  */
-function verifySigV4(r: Recorded, secretAccessKey: string, mustSign = ['host', 'x-amz-date', 'x-amz-target', 'x-amz-security-token']): string | undefined {
-  const auth = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(String(r.headers.authorization));
+function verifySigV4(
+  r: Recorded,
+  secretAccessKey: string,
+  mustSign = ['host', 'x-amz-date', 'x-amz-target', 'x-amz-security-token'],
+): string | undefined {
+  const auth =
+    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(
+      String(r.headers.authorization),
+    );
   if (!auth) return `unexpected Authorization header ${r.headers.authorization}`;
   const [, , date, region, service, signedHeaders, signature] = auth;
   const amzDate = String(r.headers['x-amz-date']);
@@ -64,7 +80,14 @@ function verifySigV4(r: Recorded, secretAccessKey: string, mustSign = ['host', '
   const names = signedHeaders!.split(';');
   for (const required of mustSign) if (!names.includes(required)) return `${required} is not signed`;
   const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
-  const canonicalHeaders = names.map((n) => `${n}:${String(r.headers[n] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
+  const canonicalHeaders = names
+    .map(
+      (n) =>
+        `${n}:${String(r.headers[n] ?? '')
+          .trim()
+          .replace(/\s+/g, ' ')}\n`,
+    )
+    .join('');
   const [path, query = ''] = r.url.split('?');
   const canonicalRequest = [r.method, path, query, canonicalHeaders, signedHeaders, sha256(r.body)].join('\n');
   const scope = `${date}/${region}/${service}/aws4_request`;
@@ -78,16 +101,23 @@ function verifySigV4(r: Recorded, secretAccessKey: string, mustSign = ['host', '
 /** The same check for long-term credentials, which sign no session token. */
 function verifyWithoutToken(r: Recorded, secretAccessKey: string): string | undefined {
   if (r.headers['x-amz-security-token'] !== undefined) return 'unexpected session token';
-  return verifySigV4({ ...r, headers: { ...r.headers, 'x-amz-security-token': '' } }, secretAccessKey, ['host', 'x-amz-date', 'x-amz-target']);
+  return verifySigV4({ ...r, headers: { ...r.headers, 'x-amz-security-token': '' } }, secretAccessKey, [
+    'host',
+    'x-amz-date',
+    'x-amz-target',
+  ]);
 }
 
 function storeFor(tableName: string, options: ReadOnlyFeatureStoreOptions): LDFeatureStore {
-  const context = { basicConfiguration: { sdkKey: 'unused', serviceEndpoints: {}, logger: undefined }, platform: {} } as unknown as LDClientContext;
+  const context = {
+    basicConfiguration: { sdkKey: 'unused', serviceEndpoints: {}, logger: undefined },
+    platform: {},
+  } as unknown as LDClientContext;
   return ReadOnlyFeatureStore(tableName, options)(context);
 }
 
-const get = (store: LDFeatureStore, key: string) => new Promise<{ key?: string; version?: number } | null>((resolve) => store.get({ namespace: 'features' }, key, resolve));
-
+const get = (store: LDFeatureStore, key: string) =>
+  new Promise<{ key?: string; version?: number } | null>((resolve) => store.get({ namespace: 'features' }, key, resolve));
 
 const lambdaEnv = {
   AWS_ACCESS_KEY_ID: 'ASIAEXAMPLELAMBDAKEY',
@@ -96,7 +126,17 @@ const lambdaEnv = {
   AWS_REGION: 'eu-west-1',
 };
 
-const flag = (key: string) => ({ key, version: 3, on: true, variations: [true, false], fallthrough: { variation: 0 }, offVariation: 1, rules: [], prerequisites: [], targets: [] });
+const flag = (key: string) => ({
+  key,
+  version: 3,
+  on: true,
+  variations: [true, false],
+  fallthrough: { variation: 0 },
+  offVariation: 1,
+  rules: [],
+  prerequisites: [],
+  targets: [],
+});
 const flags = { alpha: flag('alpha'), beta: flag('beta'), gamma: flag('gamma') };
 
 let tableName: string;
@@ -105,7 +145,11 @@ const admin = localClient();
 const lambdaAdmin = new DynamoDBClient({
   endpoint: dynamoEndpoint(),
   region: lambdaEnv.AWS_REGION,
-  credentials: { accessKeyId: lambdaEnv.AWS_ACCESS_KEY_ID, secretAccessKey: lambdaEnv.AWS_SECRET_ACCESS_KEY, sessionToken: lambdaEnv.AWS_SESSION_TOKEN },
+  credentials: {
+    accessKeyId: lambdaEnv.AWS_ACCESS_KEY_ID,
+    secretAccessKey: lambdaEnv.AWS_SECRET_ACCESS_KEY,
+    sessionToken: lambdaEnv.AWS_SESSION_TOKEN,
+  },
 });
 let lambdaTable: string;
 
@@ -151,7 +195,9 @@ describe('the lean transport signs with the credentials Lambda gives a function'
       // The verifier can fail: another secret, or a body changed in transit, does not verify.
       const first = proxy.recorded[0]!;
       expect(verifySigV4(first, 'some-other-secret')).toBe('signature does not verify');
-      expect(verifySigV4({ ...first, body: first.body.replace('alpha', 'alphb') }, lambdaEnv.AWS_SECRET_ACCESS_KEY)).toBe('signature does not verify');
+      expect(verifySigV4({ ...first, body: first.body.replace('alpha', 'alphb') }, lambdaEnv.AWS_SECRET_ACCESS_KEY)).toBe(
+        'signature does not verify',
+      );
       // Keep-alive: requests made one after another share a connection.
       expect(new Set(proxy.recorded.map((r) => r.remotePort)).size).toBe(1);
     } finally {
@@ -163,12 +209,20 @@ describe('the lean transport signs with the credentials Lambda gives a function'
   it('takes the region and endpoint from the environment as the AWS SDK does, FIPS and dual-stack when asked', () => {
     const env = { ...lambdaEnv };
     expect(leanConfigFrom({}, env)?.endpoint?.href).toBe('https://dynamodb.eu-west-1.amazonaws.com/');
-    expect(leanConfigFrom({}, { ...env, AWS_USE_FIPS_ENDPOINT: 'true' })?.endpoint?.href).toBe('https://dynamodb-fips.eu-west-1.amazonaws.com/');
+    expect(leanConfigFrom({}, { ...env, AWS_USE_FIPS_ENDPOINT: 'true' })?.endpoint?.href).toBe(
+      'https://dynamodb-fips.eu-west-1.amazonaws.com/',
+    );
     expect(leanConfigFrom({ useDualstackEndpoint: true }, env)?.endpoint?.href).toBe('https://dynamodb.eu-west-1.api.aws/');
-    expect(leanConfigFrom({ useFipsEndpoint: true, useDualstackEndpoint: true, region: 'us-gov-west-1' }, env)?.endpoint?.href).toBe('https://dynamodb-fips.us-gov-west-1.api.aws/');
+    expect(leanConfigFrom({ useFipsEndpoint: true, useDualstackEndpoint: true, region: 'us-gov-west-1' }, env)?.endpoint?.href).toBe(
+      'https://dynamodb-fips.us-gov-west-1.api.aws/',
+    );
     expect(regionalEndpoint('cn-north-1', false, false).href).toBe('https://dynamodb.cn-north-1.amazonaws.com.cn/');
-    expect(leanConfigFrom({}, { ...env, AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000' })?.endpoint?.href).toBe('http://127.0.0.1:8000/');
-    expect(leanConfigFrom({ endpoint: 'http://localhost:9000' }, { ...env, AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000' })?.endpoint?.href).toBe('http://localhost:9000/');
+    expect(leanConfigFrom({}, { ...env, AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000' })?.endpoint?.href).toBe(
+      'http://127.0.0.1:8000/',
+    );
+    expect(
+      leanConfigFrom({ endpoint: 'http://localhost:9000' }, { ...env, AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000' })?.endpoint?.href,
+    ).toBe('http://localhost:9000/');
     const noRegion = leanConfigFrom({}, {});
     expect(noRegion?.endpoint).toBeUndefined();
     expect(noRegion?.problem).toMatch(/AWS_REGION/);
@@ -176,7 +230,18 @@ describe('the lean transport signs with the credentials Lambda gives a function'
 });
 
 describe('without credentials in the environment, the AWS SDK default chain is used (loaded only then)', () => {
-  const names = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_EC2_METADATA_DISABLED', 'AWS_REGION'];
+  const names = [
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_PROFILE',
+    'AWS_SHARED_CREDENTIALS_FILE',
+    'AWS_CONFIG_FILE',
+    'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+    'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+    'AWS_EC2_METADATA_DISABLED',
+    'AWS_REGION',
+  ];
   const saved: Record<string, string | undefined> = {};
   let dir: string;
   beforeAll(async () => {
@@ -201,7 +266,11 @@ describe('without credentials in the environment, the AWS SDK default chain is u
 
   async function signedBy(): Promise<Recorded> {
     const proxy = await startRecordingProxy(dynamoEndpoint());
-    const store = storeFor('any-table', { clientConfig: { endpoint: proxy.endpoint }, cacheTTL: 0, logger: { error() {}, warn() {}, info() {}, debug() {} } });
+    const store = storeFor('any-table', {
+      clientConfig: { endpoint: proxy.endpoint },
+      cacheTTL: 0,
+      logger: { error() {}, warn() {}, info() {}, debug() {} },
+    });
     try {
       await get(store, 'alpha'); // the table is in no database of these keys: only the request matters
       return proxy.recorded[0]!;
@@ -212,7 +281,10 @@ describe('without credentials in the environment, the AWS SDK default chain is u
   }
 
   it('uses a profile from the shared credentials file (local runs)', async () => {
-    await writeFile(path.join(dir, 'credentials'), '[reader-test]\naws_access_key_id = AKIDPROFILEEXAMPLE\naws_secret_access_key = profile/secret\n');
+    await writeFile(
+      path.join(dir, 'credentials'),
+      '[reader-test]\naws_access_key_id = AKIDPROFILEEXAMPLE\naws_secret_access_key = profile/secret\n',
+    );
     process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(dir, 'credentials');
     process.env.AWS_PROFILE = 'reader-test';
     try {
@@ -228,7 +300,14 @@ describe('without credentials in the environment, the AWS SDK default chain is u
   it('uses container credentials (ECS, or a local credentials endpoint) with their session token', async () => {
     const server = createServer((_req, res) => {
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ AccessKeyId: 'ASIACONTAINEREXAMPLE', SecretAccessKey: 'container/secret', Token: 'container-token', Expiration: new Date(Date.now() + 3_600_000).toISOString() }));
+      res.end(
+        JSON.stringify({
+          AccessKeyId: 'ASIACONTAINEREXAMPLE',
+          SecretAccessKey: 'container/secret',
+          Token: 'container-token',
+          Expiration: new Date(Date.now() + 3_600_000).toISOString(),
+        }),
+      );
     });
     const origin = await listenOnLoopback(server);
     process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI = `${origin}/creds`;
@@ -247,12 +326,16 @@ describe('without credentials in the environment, the AWS SDK default chain is u
 describe('which transport the reader uses', () => {
   it('keeps a DynamoDB client the caller passes (as client or dynamoDBClient), builds an SDK client for settings only the SDK has, and is lean otherwise', () => {
     expect(createReadTransport({ client: admin }).kind).toBe('sdk');
-    expect(createReadTransport({ clientConfig: { endpoint: 'http://127.0.0.1:1', region: 'us-east-1', maxAttempts: 2 } }, {}).kind).toBe('lean');
-    expect(createReadTransport({ clientConfig: { region: 'us-east-1', requestHandler: { handle: () => undefined } as never } }, {}).kind).toBe('sdk');
+    expect(createReadTransport({ clientConfig: { endpoint: 'http://127.0.0.1:1', region: 'us-east-1', maxAttempts: 2 } }, {}).kind).toBe(
+      'lean',
+    );
+    expect(
+      createReadTransport({ clientConfig: { region: 'us-east-1', requestHandler: { handle: () => undefined } as never } }, {}).kind,
+    ).toBe('sdk');
     expect(createReadTransport({ clientConfig: { region: async () => 'us-east-1' } }, {}).kind).toBe('sdk');
   });
 
-  it('reads through a client passed as dynamoDBClient (LaunchDarkly\'s option name)', async () => {
+  it("reads through a client passed as dynamoDBClient (LaunchDarkly's option name)", async () => {
     const store = storeFor(tableName, { dynamoDBClient: admin });
     expect(await get(store, 'beta')).toMatchObject({ key: 'beta', version: 3 });
     store.close();
@@ -274,7 +357,11 @@ describe('the lean transport under the faults real DynamoDB produces', () => {
       proxy.setRules([{ fault, rate: 1, max: 2, operations: ['BatchGetItem'] }]);
       const errors: string[] = [];
       const logger = { error: (m: string) => errors.push(m), warn() {}, info() {}, debug() {} };
-      const store = storeFor(tableName, { clientConfig: { endpoint: proxy.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }, cacheTTL: 0, logger });
+      const store = storeFor(tableName, {
+        clientConfig: { endpoint: proxy.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } },
+        cacheTTL: 0,
+        logger,
+      });
       try {
         expect(await get(store, 'gamma')).toMatchObject({ key: 'gamma', version: 3 });
         expect(proxy.stats.injected[fault]).toBe(2);
@@ -291,7 +378,16 @@ describe('the lean transport under the faults real DynamoDB produces', () => {
     proxy.setRules([{ fault: 'internal-error', rate: 1, operations: ['BatchGetItem'] }]);
     const errors: string[] = [];
     const logger = { error: (m: string) => errors.push(m), warn() {}, info() {}, debug() {} };
-    const store = storeFor(tableName, { clientConfig: { endpoint: proxy.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'secret-never-logged' }, maxAttempts: 2 }, cacheTTL: 0, logger });
+    const store = storeFor(tableName, {
+      clientConfig: {
+        endpoint: proxy.endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'secret-never-logged' },
+        maxAttempts: 2,
+      },
+      cacheTTL: 0,
+      logger,
+    });
     try {
       expect(await get(store, 'gamma')).toBeNull();
       expect(proxy.stats.injected['internal-error']).toBe(2);

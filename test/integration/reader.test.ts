@@ -5,7 +5,15 @@
 // a key prefix, with a decoy environment under the other prefix in the same table.
 import { gzipSync } from 'node:zlib';
 import { DeleteItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { init, integrations, type LDClient, type LDClientContext, type LDContext, type LDFeatureStore, type LDFlagsState } from '@launchdarkly/node-server-sdk';
+import {
+  init,
+  integrations,
+  type LDClient,
+  type LDClientContext,
+  type LDContext,
+  type LDFeatureStore,
+  type LDFlagsState,
+} from '@launchdarkly/node-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBFlagStore, type Flag, type FullDataSet, type Segment } from '../../lib/store/index.js';
 import { COMPRESSED_ATTRIBUTE, namespaceFor } from '../../lib/store/layout.js';
@@ -93,7 +101,11 @@ const segmentRule = (id: string, segmentKey: string, variation = 0) => ({
  */
 function smallEnvironment(): FullDataSet {
   const flags = [
-    flag('payments', 3, { targets: [{ values: ['blocked'], variation: 1 }], contextTargets: [{ contextKind: 'user', values: [], variation: 1 }], fallthrough: { variation: 0 } }),
+    flag('payments', 3, {
+      targets: [{ values: ['blocked'], variation: 1 }],
+      contextTargets: [{ contextKind: 'user', values: [], variation: 1 }],
+      fallthrough: { variation: 0 },
+    }),
     flag('checkout', 7, { prerequisites: [{ key: 'payments', variation: 0 }], fallthrough: { variation: 0 } }),
     flag('beta', 2, { rules: [segmentRule('r1', 'testers')] }),
     flag('internal-tools', 6, { rules: [segmentRule('r2', 'insiders')] }),
@@ -102,13 +114,29 @@ function smallEnvironment(): FullDataSet {
     flag('search-v2', 9, {
       targets: [{ values: ['u-target'], variation: 0 }],
       contextTargets: [{ contextKind: 'user', values: [], variation: 0 }],
-      fallthrough: { rollout: { variations: [{ variation: 0, weight: 50_000 }, { variation: 1, weight: 50_000 }] } },
+      fallthrough: {
+        rollout: {
+          variations: [
+            { variation: 0, weight: 50_000 },
+            { variation: 1, weight: 50_000 },
+          ],
+        },
+      },
     }),
   ];
   const segments = [
-    segment('testers', 5, { included: ['u-tester'], rules: [{ id: 's1', clauses: [{ contextKind: 'user', attribute: 'email', op: 'endsWith', values: ['@testers.test'], negate: false }] }] }),
-    segment('insiders', 2, { rules: [{ id: 's2', clauses: [{ contextKind: 'user', attribute: '', op: 'segmentMatch', values: ['staff'], negate: false }] }] }),
-    segment('staff', 1, { rules: [{ id: 's3', clauses: [{ contextKind: 'user', attribute: 'email', op: 'endsWith', values: ['@staff.test'], negate: false }] }] }),
+    segment('testers', 5, {
+      included: ['u-tester'],
+      rules: [
+        { id: 's1', clauses: [{ contextKind: 'user', attribute: 'email', op: 'endsWith', values: ['@testers.test'], negate: false }] },
+      ],
+    }),
+    segment('insiders', 2, {
+      rules: [{ id: 's2', clauses: [{ contextKind: 'user', attribute: '', op: 'segmentMatch', values: ['staff'], negate: false }] }],
+    }),
+    segment('staff', 1, {
+      rules: [{ id: 's3', clauses: [{ contextKind: 'user', attribute: 'email', op: 'endsWith', values: ['@staff.test'], negate: false }] }],
+    }),
   ];
   return { flags: Object.fromEntries(flags.map((f) => [f.key, f])), segments: Object.fromEntries(segments.map((s) => [s.key, s])) };
 }
@@ -117,7 +145,8 @@ const FIVE = ['checkout', 'beta', 'banner', 'limit', 'search-v2'];
 /** The same data with every variation served swapped, written under the other prefix: a reader must never see it. */
 function decoyOf(env: FullDataSet): FullDataSet {
   const flags: Record<string, Flag> = {};
-  for (const [k, f] of Object.entries(env.flags)) flags[k] = { ...f, on: false, offVariation: 0, variations: [...(f.variations as unknown[])].reverse() };
+  for (const [k, f] of Object.entries(env.flags))
+    flags[k] = { ...f, on: false, offVariation: 0, variations: [...(f.variations as unknown[])].reverse() };
   return { flags, segments: {} };
 }
 
@@ -127,13 +156,24 @@ async function memorySdk(env: FullDataSet): Promise<LDClient> {
   const td = new integrations.TestData();
   for (const s of Object.values(env.segments)) await td.usePreconfiguredSegment(s);
   for (const f of Object.values(env.flags)) await td.usePreconfiguredFlag(f);
-  const client = init('sdk-memory', { updateProcessor: td.getFactory(), sendEvents: false, diagnosticOptOut: true, logger: capturingLogger() });
+  const client = init('sdk-memory', {
+    updateProcessor: td.getFactory(),
+    sendEvents: false,
+    diagnosticOptOut: true,
+    logger: capturingLogger(),
+  });
   await client.waitForInitialization({ timeout: 10 });
   return client;
 }
 
 async function readerSdk(tableName: string, options: ReadOnlyFeatureStoreOptions, logger = capturingLogger()): Promise<LDClient> {
-  const client = init('sdk-reader', { useLdd: true, featureStore: ReadOnlyFeatureStore(tableName, options), sendEvents: false, diagnosticOptOut: true, logger });
+  const client = init('sdk-reader', {
+    useLdd: true,
+    featureStore: ReadOnlyFeatureStore(tableName, options),
+    sendEvents: false,
+    diagnosticOptOut: true,
+    logger,
+  });
   await client.waitForInitialization({ timeout: 10 });
   return client;
 }
@@ -210,7 +250,8 @@ for (const prefix of [undefined, 'env-a']) {
             const rule = (f.rules as { clauses: { op: string }[] }[])[detail.reason.ruleIndex!]!;
             if (rule.clauses.some((c) => c.op === 'segmentMatch')) segmentRuleMatches++;
           }
-          if ((f.prerequisites?.length ?? 0) > 0 && !['OFF', 'PREREQUISITE_FAILED', 'ERROR'].includes(detail.reason.kind)) prerequisitesPassed++;
+          if ((f.prerequisites?.length ?? 0) > 0 && !['OFF', 'PREREQUISITE_FAILED', 'ERROR'].includes(detail.reason.kind))
+            prerequisitesPassed++;
         });
       }
       // The data really exercised every path, and the store never reported a problem.
@@ -220,7 +261,9 @@ for (const prefix of [undefined, 'env-a']) {
       expect(logger.errors).toEqual([]);
 
       for (const context of contexts.slice(0, 10)) {
-        expect(comparable(await reader.allFlagsState(context, { withReasons: true }))).toEqual(comparable(await memory.allFlagsState(context, { withReasons: true })));
+        expect(comparable(await reader.allFlagsState(context, { withReasons: true }))).toEqual(
+          comparable(await memory.allFlagsState(context, { withReasons: true })),
+        );
       }
       reader.close();
       memory.close();
@@ -351,12 +394,32 @@ for (const prefix of [undefined, 'env-a']) {
       await w.delete('features', 'banner', 2); // tombstone JSON {"key","version","deleted":true}
       await w.delete('segments', 'testers', 6); // `beta` no longer matches anyone through it
       await admin.send(new PutItemCommand({ TableName: table, Item: { namespace: { S: ns }, key: { S: 'limit' }, version: { N: '5' } } })); // no item
-      await admin.send(new PutItemCommand({ TableName: table, Item: { namespace: { S: ns }, key: { S: 'broken' }, version: { N: '1' }, item: { S: '{"key":"broken",' } } }));
-      await admin.send(new PutItemCommand({ TableName: table, Item: { namespace: { S: ns }, key: { S: 'malformed' }, version: { N: '1' }, item: { S: JSON.stringify({ ...flag('malformed', 1), rules: 'none' }) } } }));
       await admin.send(
         new PutItemCommand({
           TableName: table,
-          Item: { namespace: { S: ns }, key: { S: 'go-tombstone' }, version: { N: '3' }, item: { S: JSON.stringify({ ...flag('$deleted', 3), deleted: true }) } },
+          Item: { namespace: { S: ns }, key: { S: 'broken' }, version: { N: '1' }, item: { S: '{"key":"broken",' } },
+        }),
+      );
+      await admin.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: {
+            namespace: { S: ns },
+            key: { S: 'malformed' },
+            version: { N: '1' },
+            item: { S: JSON.stringify({ ...flag('malformed', 1), rules: 'none' }) },
+          },
+        }),
+      );
+      await admin.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: {
+            namespace: { S: ns },
+            key: { S: 'go-tombstone' },
+            version: { N: '3' },
+            item: { S: JSON.stringify({ ...flag('$deleted', 3), deleted: true }) },
+          },
         }),
       );
 
@@ -364,7 +427,11 @@ for (const prefix of [undefined, 'env-a']) {
         const logger = capturingLogger();
         const { sdk, close } = await coldReader({ cacheTTL }, logger, table);
         const ctx = user('u-tester');
-        const values = await Promise.all(['banner', 'limit', 'broken', 'malformed', 'go-tombstone', 'nope', 'beta', 'checkout'].map((k) => sdk.variation(k, ctx, 'default')));
+        const values = await Promise.all(
+          ['banner', 'limit', 'broken', 'malformed', 'go-tombstone', 'nope', 'beta', 'checkout'].map((k) =>
+            sdk.variation(k, ctx, 'default'),
+          ),
+        );
         expect(values).toEqual(['default', 'default', 'default', 'default', 'default', 'default', false, true]);
         const state = await sdk.allFlagsState(ctx);
         expect(Object.keys(state.allValues()).sort()).toEqual(['beta', 'checkout', 'internal-tools', 'payments', 'search-v2']);
@@ -379,12 +446,19 @@ for (const prefix of [undefined, 'env-a']) {
       const ns = namespaceFor(prefix, 'features');
       for (const key of ['__proto__', 'toString']) {
         const item = flag(key, 1, { variations: ['stored', 'other'], fallthrough: { variation: 0 } });
-        await admin.send(new PutItemCommand({ TableName: table, Item: { namespace: { S: ns }, key: { S: key }, version: { N: '1' }, item: { S: JSON.stringify(item) } } }));
+        await admin.send(
+          new PutItemCommand({
+            TableName: table,
+            Item: { namespace: { S: ns }, key: { S: key }, version: { N: '1' }, item: { S: JSON.stringify(item) } },
+          }),
+        );
       }
       for (const cacheTTL of [15, 0]) {
         const { sdk, close } = await coldReader({ cacheTTL }, capturingLogger(), table);
         const ctx = user('u');
-        expect(await Promise.all(['__proto__', 'toString', 'constructor', 'hasOwnProperty'].map((k) => sdk.variation(k, ctx, 'default')))).toEqual(['stored', 'stored', 'default', 'default']);
+        expect(
+          await Promise.all(['__proto__', 'toString', 'constructor', 'hasOwnProperty'].map((k) => sdk.variation(k, ctx, 'default'))),
+        ).toEqual(['stored', 'stored', 'default', 'default']);
         close();
         // The store hands the SDK both as own keys (what the SDK's allFlagsState then does with `__proto__` is its own affair).
         const store = storeFor(table, { prefix, clientConfig: localClientConfig(), cacheTTL });
@@ -398,7 +472,11 @@ for (const prefix of [undefined, 'env-a']) {
     it('reads items stored gzip-compressed in itemGzip, without an item attribute', async () => {
       const table = await freshTable(admin, 'reader-gz');
       const many = Array.from({ length: 40_000 }, (_, i) => `member-${i}`);
-      const bigFlag = flag('huge', 4, { targets: [{ values: many, variation: 0 }], contextTargets: [{ contextKind: 'user', values: [], variation: 0 }], rules: [segmentRule('r', 'crowd')] });
+      const bigFlag = flag('huge', 4, {
+        targets: [{ values: many, variation: 0 }],
+        contextTargets: [{ contextKind: 'user', values: [], variation: 0 }],
+        rules: [segmentRule('r', 'crowd')],
+      });
       const bigSegment = segment('crowd', 2, { included: many.map((m) => `crowd-${m}`) });
       expect(JSON.stringify(bigFlag).length).toBeGreaterThan(400_000);
       const put = (kind: 'features' | 'segments', item: Flag | Segment) =>
@@ -504,4 +582,3 @@ describe('ReadOnlyFeatureStore at scale', () => {
     expect(() => ReadOnlyFeatureStore('flags', { client: admin, clientConfig: {} } as never)).toThrow(/either 'client' or 'clientConfig'/);
   });
 });
-

@@ -61,7 +61,9 @@ describe('npm start', () => {
     expect(out).toContain("2. Table 'ld-dynamodb-sync-local' created");
     const flagCount = Object.keys(example.flags).length;
     const segmentCount = Object.keys(example.segments).length;
-    expect(out).toContain(`3. Synced examples/environment.json: ${flagCount} flags and ${segmentCount} segments in the table; ${flagCount + segmentCount} items written, 0 unchanged, 0 deleted`);
+    expect(out).toContain(
+      `3. Synced examples/environment.json: ${flagCount} flags and ${segmentCount} segments in the table; ${flagCount + segmentCount} items written, 0 unchanged, 0 deleted`,
+    );
     expect(out).toMatch(/Sync status recorded in the table: source file at \d{4}-/);
 
     // Every demo flag for every demo context, as the in-memory SDK evaluates it.
@@ -70,9 +72,13 @@ describe('npm start', () => {
     for (const line of lines) expect(out, shown).toContain(`${line}\n`);
 
     // And the demo shows what it is meant to show (checked by hand against the example's rules).
-    expect(out).toMatch(/new-checkout\n {2}user-alice \(staff, NZ, pro\) +→ true {2}\(RULE_MATCH: rule 1: in segment internal-staff or beta-testers\)/);
+    expect(out).toMatch(
+      /new-checkout\n {2}user-alice \(staff, NZ, pro\) +→ true {2}\(RULE_MATCH: rule 1: in segment internal-staff or beta-testers\)/,
+    );
     expect(out).toMatch(/new-checkout\n(.*\n)*? {2}user-carol \(beta tester, AU\) +→ true {2}\(TARGET_MATCH/);
-    expect(out).toMatch(/one-click-buy\n(.*\n)*? {2}user-bob \(US, app 1\.8\.2\) +→ false {2}\(PREREQUISITE_FAILED: prerequisite 'new-checkout' not met/);
+    expect(out).toMatch(
+      /one-click-buy\n(.*\n)*? {2}user-bob \(US, app 1\.8\.2\) +→ false {2}\(PREREQUISITE_FAILED: prerequisite 'new-checkout' not met/,
+    );
     expect(out).toMatch(/api-rate-limit\n(.*\n)*? {2}user-dave \+ org-globex \(DE\) +→ 5000 {2}\(TARGET_MATCH/);
     expect(out).toMatch(/holiday-theme\n {2}user-alice.*→ null {2}\(OFF: flag is off and has no off variation/);
     expect(new Set(lines.map((l) => /\((\w+):/.exec(l)?.[1])).size).toBeGreaterThanOrEqual(5); // OFF, FALLTHROUGH, TARGET_MATCH, RULE_MATCH, PREREQUISITE_FAILED
@@ -124,14 +130,19 @@ describe('npm start', () => {
         { stdout, stderr, env: { LD_SDK_KEY: 'sdk-not-the-right-one' }, cwd: repoRoot },
       );
       expect(code).toBe(1);
-      expect(stderr.text.trimEnd().split('\n')).toEqual([expect.stringMatching(/^npm start: LaunchDarkly rejected the SDK key \(HTTP 401/)]);
+      expect(stderr.text.trimEnd().split('\n')).toEqual([
+        expect.stringMatching(/^npm start: LaunchDarkly rejected the SDK key \(HTTP 401/),
+      ]);
       expect(stdout.text + stderr.text).not.toContain('sdk-not-the-right-one');
     });
   });
 
   it.each([
     [['--no-local'], "Option '--table' (or TABLE_NAME) is required with --no-local"],
-    [['--no-local', '--table', 't', '--dynamodb-endpoint', 'http://127.0.0.1:1'], "Options '--no-local' and '--dynamodb-endpoint' conflict"],
+    [
+      ['--no-local', '--table', 't', '--dynamodb-endpoint', 'http://127.0.0.1:1'],
+      "Options '--no-local' and '--dynamodb-endpoint' conflict",
+    ],
     [['--context', '{not json'], "Option '--context' #1 is not JSON"],
     [['--colour'], "Unknown option '--colour'"],
   ])('usage error %j: exit 2, one line, nothing started', async (argv, message) => {

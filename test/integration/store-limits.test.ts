@@ -25,7 +25,9 @@ afterAll(async () => {
 });
 
 describe('a full init of 400 flags at a tenth of real DynamoDB’s limits', () => {
-  it('writes every item, at 1× write units, with throttled requests under 5%, and a 1% re-sync likewise', { timeout: 120_000 }, async () => {
+  it('writes every item, at 1× write units, with throttled requests under 5%, and a 1% re-sync likewise', {
+    timeout: 120_000,
+  }, async () => {
     const tableName = await freshTable(client, 'limits');
     const env = generateEnvironment({ flags: 400, seed: 7 });
     const store = new DynamoDBFlagStore({ tableName, clientConfig: localClientConfig(proxy.endpoint) });

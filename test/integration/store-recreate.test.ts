@@ -8,7 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBFlagStore, type Flag, type FullDataSet } from '../../lib/store/index.js';
 import { freshTable, localClient } from '../support/tables.js';
 
-const flag = (key: string, version: number, on = true): Flag => ({ key, version, on, variations: [true, false], fallthrough: { variation: 0 }, offVariation: 1, salt: 's' });
+const flag = (key: string, version: number, on = true): Flag => ({
+  key,
+  version,
+  on,
+  variations: [true, false],
+  fallthrough: { variation: 0 },
+  offVariation: 1,
+  salt: 's',
+});
 const dataSet = (...flags: Flag[]): FullDataSet => ({ flags: Object.fromEntries(flags.map((f) => [f.key, f])), segments: {} });
 const MIN = 60_000;
 
@@ -69,8 +77,14 @@ describe('full-sync deletions', () => {
     const t0 = Date.now();
     await s.init(dataSet(flag('keep', 1), flag('gone', 4)), { snapshotAt: t0 });
     await s.init(dataSet(flag('keep', 1)), { snapshotAt: t0 + 2_000 });
-    const raw = await client.send(new GetItemCommand({ TableName: s.tableName, Key: { namespace: { S: 'env:features' }, key: { S: 'gone' } } }));
-    expect(raw.Item).toMatchObject({ version: { N: '4' }, item: { S: '{"key":"gone","version":4,"deleted":true}' }, deleted: { BOOL: true } });
+    const raw = await client.send(
+      new GetItemCommand({ TableName: s.tableName, Key: { namespace: { S: 'env:features' }, key: { S: 'gone' } } }),
+    );
+    expect(raw.Item).toMatchObject({
+      version: { N: '4' },
+      item: { S: '{"key":"gone","version":4,"deleted":true}' },
+      deleted: { BOOL: true },
+    });
     // The older snapshot (taken before the deletion) arrives late: it neither recreates nor rolls back.
     const late = await s.init(dataSet(flag('keep', 1), flag('gone', 4)), { snapshotAt: t0 + 1_000 });
     expect(late).toMatchObject({ written: 0 });

@@ -16,8 +16,25 @@ import {
 import { decodeReadHints } from '../../lib/store/read-hints.js';
 import { freshTable, localClient } from '../support/tables.js';
 
-const flag = (key: string, version: number, extra: Partial<Flag> = {}): Flag => ({ key, version, on: true, variations: [true, false], fallthrough: { variation: 0 }, offVariation: 1, salt: 's', ...extra });
-const segment = (key: string, version: number, extra: Partial<Segment> = {}): Segment => ({ key, version, included: [], excluded: [], rules: [], salt: 's', ...extra });
+const flag = (key: string, version: number, extra: Partial<Flag> = {}): Flag => ({
+  key,
+  version,
+  on: true,
+  variations: [true, false],
+  fallthrough: { variation: 0 },
+  offVariation: 1,
+  salt: 's',
+  ...extra,
+});
+const segment = (key: string, version: number, extra: Partial<Segment> = {}): Segment => ({
+  key,
+  version,
+  included: [],
+  excluded: [],
+  rules: [],
+  salt: 's',
+  ...extra,
+});
 const dataSet = (flags: Flag[], segments: Segment[] = []): FullDataSet => ({
   flags: Object.fromEntries(flags.map((f) => [f.key, f])),
   segments: Object.fromEntries(segments.map((s) => [s.key, s])),
@@ -50,7 +67,8 @@ for (const prefix of [undefined, 'env1']) {
   describe(`DynamoDBFlagStore ${prefix ? `with prefix "${prefix}"` : 'without a prefix'}`, () => {
     let tableName: string;
     let store: DynamoDBFlagStore;
-    const makeStore = (c = client, extra: Record<string, unknown> = {}) => new DynamoDBFlagStore({ tableName, prefix, client: c, consistentReads: true, ...extra });
+    const makeStore = (c = client, extra: Record<string, unknown> = {}) =>
+      new DynamoDBFlagStore({ tableName, prefix, client: c, consistentReads: true, ...extra });
 
     beforeAll(async () => {
       tableName = await freshTable(client, 'store');
@@ -179,7 +197,12 @@ for (const prefix of [undefined, 'env1']) {
         const c = localClient();
         const s = new DynamoDBFlagStore({ tableName: t, prefix, client: c });
         // Keys chosen so that a table scan or key order would delete the prerequisite first.
-        await s.init(dataSet([flag('gone-a-base', 1), flag('gone-b-top', 1, { prerequisites: [{ key: 'gone-a-base', variation: 0 }] })], [segment('old-seg', 1)]));
+        await s.init(
+          dataSet(
+            [flag('gone-a-base', 1), flag('gone-b-top', 1, { prerequisites: [{ key: 'gone-a-base', variation: 0 }] })],
+            [segment('old-seg', 1)],
+          ),
+        );
         // Remove the marker so this init has to write it again: it must come last.
         const marker = prefix ? `${prefix}:$inited` : '$inited';
         await client.send(new DeleteItemCommand({ TableName: t, Key: { namespace: { S: marker }, key: { S: marker } } }));
@@ -211,7 +234,10 @@ for (const prefix of [undefined, 'env1']) {
         const t = await freshTable(client, 'hints');
         const s = new DynamoDBFlagStore({ tableName: t, prefix, client });
         const flags = Array.from({ length: 600 }, (_, i) => flag(`f${String(i).padStart(3, '0')}`, 1, { description: 'x'.repeat(1500) }));
-        flags.push(flag('top', 1, { prerequisites: [{ key: 'mid', variation: 0 }] }), flag('mid', 1, { prerequisites: [{ key: 'f000', variation: 0 }] }));
+        flags.push(
+          flag('top', 1, { prerequisites: [{ key: 'mid', variation: 0 }] }),
+          flag('mid', 1, { prerequisites: [{ key: 'f000', variation: 0 }] }),
+        );
         expect(await s.init(dataSet(flags))).toMatchObject({ hintsWritten: true });
         const id = prefix ? `${prefix}:$readHints` : '$readHints';
         const row = (await client.send(new GetItemCommand({ TableName: t, Key: { namespace: { S: id }, key: { S: id } } }))).Item!;
@@ -277,12 +303,17 @@ for (const prefix of [undefined, 'env1']) {
         data.flags['negative'] = flag('negative', -1);
         data.segments['str-version'] = segment('str-version', '3' as any);
         data.flags['not-object'] = 'hello';
-        const err = await s.init(data).then(() => undefined, (e) => e);
+        const err = await s.init(data).then(
+          () => undefined,
+          (e) => e,
+        );
         expect(err).toBeInstanceOf(PartialInitError);
         expect(err.problems).toHaveLength(6);
         expect(err.problems.every((p: unknown) => p instanceof ItemValidationError)).toBe(true);
         expect(err.message).toContain('"bad-version": "version" must be a non-negative integer, got number 1.5');
-        expect(err.problems.map((p: ItemValidationError) => p.message).join('\n')).toContain('segment "str-version": "version" must be a non-negative integer, got "3"');
+        expect(err.problems.map((p: ItemValidationError) => p.message).join('\n')).toContain(
+          'segment "str-version": "version" must be a non-negative integer, got "3"',
+        );
         expect(err.summary).toMatchObject({ written: 3, rejected: 6, deleted: 0 });
         expect(await s.get('features', 'keep')).toMatchObject({ version: 2 });
         expect(await s.get('features', 'good')).toMatchObject({ version: 1 });
@@ -293,13 +324,24 @@ for (const prefix of [undefined, 'env1']) {
       it('upsert and delete reject a missing key, a bad version or an unknown kind without writing', async () => {
         const t = await freshTable(client, 'badup');
         const s = new DynamoDBFlagStore({ tableName: t, prefix, client });
-        await expect(s.upsert('features', { version: 1 } as any)).rejects.toThrow(/Invalid flag \(no key\): "key" must be a non-empty string, got nothing/);
+        await expect(s.upsert('features', { version: 1 } as any)).rejects.toThrow(
+          /Invalid flag \(no key\): "key" must be a non-empty string, got nothing/,
+        );
         await expect(s.upsert('features', flag('k', Number.NaN))).rejects.toThrow(/flag "k": "version" must be a non-negative integer/);
         await expect(s.upsert('flags' as any, flag('k', 1))).rejects.toThrow(/unknown kind "flags"; expected "features" or "segments"/);
         await expect(s.delete('segments', '', 1)).rejects.toBeInstanceOf(ItemValidationError);
-        await expect(s.delete('segments', 'k', 2.5)).rejects.toThrow(/segment "k": "version" must be a non-negative integer, got number 2.5/);
+        await expect(s.delete('segments', 'k', 2.5)).rejects.toThrow(
+          /segment "k": "version" must be a non-negative integer, got number 2.5/,
+        );
         await expect(s.init({ flags: true } as any)).rejects.toThrow(/"flags" to be an object keyed by flag key, got boolean/);
-        const rows = await client.send(new QueryCommand({ TableName: t, KeyConditionExpression: '#n = :n', ExpressionAttributeNames: { '#n': 'namespace' }, ExpressionAttributeValues: { ':n': { S: prefix ? `${prefix}:features` : 'features' } } }));
+        const rows = await client.send(
+          new QueryCommand({
+            TableName: t,
+            KeyConditionExpression: '#n = :n',
+            ExpressionAttributeNames: { '#n': 'namespace' },
+            ExpressionAttributeValues: { ':n': { S: prefix ? `${prefix}:features` : 'features' } },
+          }),
+        );
         expect(rows.Count).toBe(0);
         expect(() => new DynamoDBFlagStore({ tableName: t, client, colour: 'red' } as any)).toThrow("Unknown option 'colour'");
       });
@@ -312,12 +354,17 @@ for (const prefix of [undefined, 'env1']) {
         const targets = [{ variation: 0, values: Array.from({ length: 40_000 }, (_, i) => `user-${i}@example.com`) }];
         const big = flag('big', 1, { targets });
         const huge = flag('huge', 1, { blob: randomBytes(450_000).toString('base64') });
-        const err = await s.init(dataSet([big, huge, flag('small', 1)])).then(() => undefined, (e) => e);
+        const err = await s.init(dataSet([big, huge, flag('small', 1)])).then(
+          () => undefined,
+          (e) => e,
+        );
         expect(err).toBeInstanceOf(PartialInitError);
         expect(err.problems).toHaveLength(1);
         expect(err.problems[0]).toBeInstanceOf(ItemTooLargeError);
         expect(err.problems[0]).toMatchObject({ kind: 'features', key: 'huge' });
-        expect(err.problems[0].message).toMatch(/flag "huge" is \d+ bytes even gzip-compressed; a DynamoDB item holds at most 400000 bytes/);
+        expect(err.problems[0].message).toMatch(
+          /flag "huge" is \d+ bytes even gzip-compressed; a DynamoDB item holds at most 400000 bytes/,
+        );
         expect(err.summary).toMatchObject({ written: 2, compressed: 1 });
         expect(await s.get('features', 'big')).toEqual(big);
         expect((await s.all('features')).big).toEqual(big);
@@ -377,8 +424,17 @@ for (const prefix of [undefined, 'env1']) {
         );
         const s = new DynamoDBFlagStore({ tableName: t, prefix, client: c, retry: { maxAttempts: 3, baseDelayMs: 1 } });
         const err = await s
-          .init(dataSet([flag('base', 1), flag('mid', 1, { prerequisites: [{ key: 'base', variation: 0 }] }), flag('top', 1, { prerequisites: [{ key: 'mid', variation: 0 }] })]))
-          .then(() => undefined, (e) => e);
+          .init(
+            dataSet([
+              flag('base', 1),
+              flag('mid', 1, { prerequisites: [{ key: 'base', variation: 0 }] }),
+              flag('top', 1, { prerequisites: [{ key: 'mid', variation: 0 }] }),
+            ]),
+          )
+          .then(
+            () => undefined,
+            (e) => e,
+          );
         expect(err).toBeInstanceOf(WriteFailedError);
         expect(err.unwritten.map((u: { key: string }) => u.key)).toEqual(['mid', 'top', prefix ? `${prefix}:$inited` : '$inited']);
         expect(err.message).toMatch(/3 item\(s\) could not be written to DynamoDB after retries: features\/mid, features\/top/);
@@ -395,7 +451,12 @@ for (const prefix of [undefined, 'env1']) {
         const s = new DynamoDBFlagStore({
           tableName: 'unreachable',
           prefix,
-          clientConfig: { endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 },
+          clientConfig: {
+            endpoint: 'http://127.0.0.1:9',
+            region: 'us-east-1',
+            credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+            maxAttempts: 1,
+          },
           retry: { maxAttempts: 2, baseDelayMs: 1 },
         });
         await expect(s.init(dataSet([flag('a', 1)]))).rejects.toThrow();

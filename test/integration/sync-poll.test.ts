@@ -124,7 +124,9 @@ describe('runPollSync', () => {
 
     expect(err).toBeInstanceOf(HttpStatusError);
     expect((err as HttpStatusError).status).toBe(401);
-    expect((err as Error).message).toMatch(/^LaunchDarkly rejected the SDK key \(HTTP 401\) for GET http:\/\/127\.0\.0\.1:\d+\/sdk\/latest-all; .*not recoverable, not retried$/);
+    expect((err as Error).message).toMatch(
+      /^LaunchDarkly rejected the SDK key \(HTTP 401\) for GET http:\/\/127\.0\.0\.1:\d+\/sdk\/latest-all; .*not recoverable, not retried$/,
+    );
     expect((err as Error).message).not.toContain('sdk-wrong-key');
     expect(ld.requestsTo('/sdk/latest-all')).toHaveLength(1);
     expect(writeRequests(store)).toBe(0);
@@ -147,7 +149,9 @@ describe('runPollSync', () => {
     await expect(runPollSync({ store, poller, retries: 3 } as never)).rejects.toThrow(
       "runPollSync: Unknown option 'retries'; expected one of store, poller, source, signal, retry, logger, onProgress",
     );
-    await expect(runPollSync({ store, poller, source: 'file' as never })).rejects.toThrow(/option 'source' must be 'poll' or 'webhook', got "file"/);
+    await expect(runPollSync({ store, poller, source: 'file' as never })).rejects.toThrow(
+      /option 'source' must be 'poll' or 'webhook', got "file"/,
+    );
   });
 });
 
@@ -210,7 +214,9 @@ describe('runFileSync', () => {
 
   it('names a missing file', async () => {
     const store = new DynamoDBFlagStore({ tableName: await freshTable(client, 'file'), client });
-    await expect(runFileSync({ store, path: '/nonexistent/flags.json' })).rejects.toThrow('Cannot read data file /nonexistent/flags.json: no such file');
+    await expect(runFileSync({ store, path: '/nonexistent/flags.json' })).rejects.toThrow(
+      'Cannot read data file /nonexistent/flags.json: no such file',
+    );
     expect(await store.syncStatus()).toBeNull();
   });
 });

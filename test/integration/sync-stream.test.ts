@@ -19,7 +19,12 @@ const data: FullDataSet = {
     'dark-mode': { key: 'dark-mode', version: 3, on: true, variations: [false, true], offVariation: 0, fallthrough: { variation: 1 } },
     'new-checkout': { key: 'new-checkout', version: 7, on: false, variations: ['a', 'b'], offVariation: 0, fallthrough: { variation: 0 } },
     'search-v2': {
-      key: 'search-v2', version: 1, on: true, variations: [1, 2], offVariation: 0, fallthrough: { variation: 0 },
+      key: 'search-v2',
+      version: 1,
+      on: true,
+      variations: [1, 2],
+      offVariation: 0,
+      fallthrough: { variation: 0 },
       prerequisites: [{ key: 'dark-mode', variation: 1 }],
     },
   },
@@ -28,7 +33,6 @@ const data: FullDataSet = {
 const ITEMS = 4;
 /** LaunchDarkly's reconnect rules with the delays shrunk. */
 const fastRetry = { initialDelayMs: 10, maxDelayMs: 50 };
-
 
 /** The real store, with each init's summary kept so a test can read what a given put wrote. */
 function observed(store: DynamoDBFlagStore) {
@@ -83,14 +87,28 @@ describe('runStreamSync', () => {
     ld.sendPatch('features', { ...data.flags['dark-mode']!, version: 4, on: false });
     ld.sendPatch('segments', { key: 'beta', version: 1, included: [] }); // older than the table's: not applied
     ld.sendDelete('features', 'new-checkout', 8);
-    ld.sendPatch('features', { key: 'brand-new', version: 1, on: true, variations: [true], offVariation: 0, fallthrough: { variation: 0 } });
+    ld.sendPatch('features', {
+      key: 'brand-new',
+      version: 1,
+      on: true,
+      variations: [true],
+      offVariation: 0,
+      fallthrough: { variation: 0 },
+    });
     await until(() => progress.at(-1)?.events === 5, 'five events to be applied');
     controller.abort();
     const report = await session;
 
     expect(report).toMatchObject({
-      source: 'stream', notModified: false, events: 5, reconnects: 0, endedBy: 'signal',
-      written: ITEMS + 2, unchanged: 1, deleted: 1, stale: 0,
+      source: 'stream',
+      notModified: false,
+      events: 5,
+      reconnects: 0,
+      endedBy: 'signal',
+      written: ITEMS + 2,
+      unchanged: 1,
+      deleted: 1,
+      stale: 0,
     });
     expect(await store.get('features', 'dark-mode')).toMatchObject({ version: 4, on: false });
     expect(await store.get('segments', 'beta')).toMatchObject({ version: 2, included: ['u1'] });
@@ -135,7 +153,9 @@ describe('runStreamSync', () => {
     const err = await start({ sdkKey: 'sdk-revoked-key' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HttpStatusError);
     expect((err as HttpStatusError).status).toBe(401);
-    expect((err as Error).message).toMatch(/^LaunchDarkly rejected the SDK key \(HTTP 401\) for GET http:\/\/127\.0\.0\.1:\d+\/all; .*not recoverable, not retried$/);
+    expect((err as Error).message).toMatch(
+      /^LaunchDarkly rejected the SDK key \(HTTP 401\) for GET http:\/\/127\.0\.0\.1:\d+\/all; .*not recoverable, not retried$/,
+    );
     expect((err as Error).message).not.toContain('sdk-revoked-key');
     expect(ld.requestsTo('/all')).toHaveLength(1);
     expect(await store.initialized()).toBe(false);
@@ -197,13 +217,19 @@ describe('runStreamSync', () => {
     ld.setFailure(503);
     const err = await start({ durationMs: 300 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NoDataError);
-    expect((err as Error).message).toMatch(/^stream: the session ended \(duration elapsed\) before LaunchDarkly sent any data, after \d+ reconnect\(s\); nothing was synced$/);
+    expect((err as Error).message).toMatch(
+      /^stream: the session ended \(duration elapsed\) before LaunchDarkly sent any data, after \d+ reconnect\(s\); nothing was synced$/,
+    );
     expect(await store.syncStatus()).toBeNull();
   });
 
   it('rejects unknown and invalid options', async () => {
-    await expect(start({ duration: 5 } as never)).rejects.toThrow(/runStreamSync: Unknown option 'duration'; expected one of store, sdkKey, streamUri/);
-    await expect(start({ durationMs: -1 })).rejects.toThrow("runStreamSync: option 'durationMs' must be a positive number of milliseconds, got -1");
+    await expect(start({ duration: 5 } as never)).rejects.toThrow(
+      /runStreamSync: Unknown option 'duration'; expected one of store, sdkKey, streamUri/,
+    );
+    await expect(start({ durationMs: -1 })).rejects.toThrow(
+      "runStreamSync: option 'durationMs' must be a positive number of milliseconds, got -1",
+    );
   });
 });
 
@@ -237,7 +263,14 @@ describe('runStreamSync with a slow or failing DynamoDB', () => {
     const reader = new DynamoDBFlagStore({ tableName, client: direct, consistentReads: true });
     const controller = new AbortController();
     const progress: SyncProgress[] = [];
-    const session = runStreamSync({ store, sdkKey: SDK_KEY, streamUri: ld.streamUri, signal: controller.signal, retry: fastRetry, onProgress: (p) => progress.push(p) });
+    const session = runStreamSync({
+      store,
+      sdkKey: SDK_KEY,
+      streamUri: ld.streamUri,
+      signal: controller.signal,
+      retry: fastRetry,
+      onProgress: (p) => progress.push(p),
+    });
     await until(() => progress.at(-1)?.events === 1, 'the first put');
 
     // Hold the patch's PutItem inside the proxy: the write is in flight when the signal arrives.
@@ -256,7 +289,10 @@ describe('runStreamSync with a slow or failing DynamoDB', () => {
     await held;
     controller.abort();
     let settled = false;
-    void session.then(() => (settled = true), () => (settled = true));
+    void session.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
     // The session must be waiting for the write, not resolved without it.
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(settled).toBe(false);
@@ -275,7 +311,14 @@ describe('runStreamSync with a slow or failing DynamoDB', () => {
     const store = new DynamoDBFlagStore({ tableName, client, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 } });
     const { lines, logger } = captureLogger();
     const progress: SyncProgress[] = [];
-    const session = runStreamSync({ store, sdkKey: SDK_KEY, streamUri: ld.streamUri, retry: fastRetry, logger, onProgress: (p) => progress.push(p) });
+    const session = runStreamSync({
+      store,
+      sdkKey: SDK_KEY,
+      streamUri: ld.streamUri,
+      retry: fastRetry,
+      logger,
+      onProgress: (p) => progress.push(p),
+    });
     await until(() => progress.at(-1)?.events === 1, 'the first put');
     proxy.setRules([{ fault: 'internal-error', rate: 1, operations: ['PutItem'] }]);
     ld.sendPatch('features', { ...data.flags['dark-mode']!, version: 11 });

@@ -22,16 +22,29 @@ import { makeTestTls, startRecordingServer, type RecordingServer, type TestTls }
 import type { ProbeResult } from '../support/transport-probe.js';
 
 const SDK_KEY = 'sdk-transport-test-7d41';
-const data: FullDataSet = { flags: { 'dark-mode': { key: 'dark-mode', version: 1, on: true, variations: [false, true], offVariation: 0 } }, segments: {} };
+const data: FullDataSet = {
+  flags: { 'dark-mode': { key: 'dark-mode', version: 1, on: true, variations: [false, true], offVariation: 0 } },
+  segments: {},
+};
 const MiB = 1024 * 1024;
 /** What a poll may add to its resident memory against a gzip bomb (the body limit is 64 MiB). */
 const MEMORY_BOUND_BYTES = 256 * MiB;
 
-function probe(input: { mode: 'stream' | 'poll'; uri: string; durationMs?: number; maxEventBytes?: number }, caFile?: string): Promise<ProbeResult> {
+function probe(
+  input: { mode: 'stream' | 'poll'; uri: string; durationMs?: number; maxEventBytes?: number },
+  caFile?: string,
+): Promise<ProbeResult> {
   const script = path.join(repoRoot, 'test/support/transport-probe.ts');
-  const env: Record<string, string> = { PATH: `${path.join(repoRoot, 'node_modules/.bin')}:${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? '/tmp' };
+  const env: Record<string, string> = {
+    PATH: `${path.join(repoRoot, 'node_modules/.bin')}:${process.env.PATH ?? ''}`,
+    HOME: process.env.HOME ?? '/tmp',
+  };
   if (caFile) env.NODE_EXTRA_CA_CERTS = caFile;
-  const child = spawn(node22, ['--import', 'tsx', script, JSON.stringify({ sdkKey: SDK_KEY, ...input })], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(node22, ['--import', 'tsx', script, JSON.stringify({ sdkKey: SDK_KEY, ...input })], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -67,7 +80,8 @@ describe('verified connections to LaunchDarkly', () => {
     plain = await startRecordingServer((_req, res) => res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(data)));
     redirector = await startRecordingServer((req, res) => {
       // Where a same-origin redirect lands: the data, as LaunchDarkly serves it.
-      if (req.url === '/moved/sdk/latest-all') return void res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(data));
+      if (req.url === '/moved/sdk/latest-all')
+        return void res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(data));
       if (req.url === '/moved/all') {
         res.writeHead(200, { 'Content-Type': 'text/event-stream' });
         return void res.write(`event: put\ndata: ${JSON.stringify({ path: '/', data })}\n\n`);
@@ -108,7 +122,19 @@ describe('verified connections to LaunchDarkly', () => {
 
   it('the CLI syncs from an https server of a private CA given in NODE_EXTRA_CA_CERTS', async () => {
     const table = `tls-${randomUUID().slice(0, 8)}`;
-    const args = ['sync', '--source', 'poll', '--base-uri', trusted.baseUri, '--table', table, '--dynamodb-endpoint', dynamoEndpoint(), '--create-table', '--json'];
+    const args = [
+      'sync',
+      '--source',
+      'poll',
+      '--base-uri',
+      trusted.baseUri,
+      '--table',
+      table,
+      '--dynamodb-endpoint',
+      dynamoEndpoint(),
+      '--create-table',
+      '--json',
+    ];
     const run = await spawnCli(args, childEnv({ LD_SDK_KEY: SDK_KEY, NODE_EXTRA_CA_CERTS: tls.caFile })).done;
     expect(run.stderr).not.toMatch(/error|certificate/i);
     expect(run.code).toBe(0);
@@ -144,7 +170,9 @@ describe('verified connections to LaunchDarkly', () => {
   it('the stream guard refuses any request to another origin before connecting', async () => {
     const guard = new StreamGuard(`${trusted.streamUri}/all`);
     const failure = await new Promise<Error>((resolve) => {
-      const req = httpRequest(`${plain.origin}/all`, { agent: guard as unknown as Agent, headers: { Authorization: SDK_KEY } }, () => resolve(new Error('answered')));
+      const req = httpRequest(`${plain.origin}/all`, { agent: guard as unknown as Agent, headers: { Authorization: SDK_KEY } }, () =>
+        resolve(new Error('answered')),
+      );
       req.on('error', resolve);
       req.end();
     });
@@ -160,7 +188,10 @@ describe('verified connections to LaunchDarkly', () => {
       probe({ mode: 'stream', uri: redirector.origin, durationMs: 5000 }, tls.caFile),
       probe({ mode: 'poll', uri: redirector.origin }, tls.caFile),
     ]);
-    expect(stream).toMatchObject({ endedBy: 'error', error: { name: 'RedirectRefusedError', message: expect.stringContaining(`more than ${MAX_REDIRECTS} redirects`) } });
+    expect(stream).toMatchObject({
+      endedBy: 'error',
+      error: { name: 'RedirectRefusedError', message: expect.stringContaining(`more than ${MAX_REDIRECTS} redirects`) },
+    });
     expect(poll).toMatchObject({ error: { name: 'RedirectRefusedError' } });
     // One request and MAX_REDIRECTS hops for each client.
     expect(redirector.authorizations.length - before).toBe(2 * (1 + MAX_REDIRECTS));
@@ -197,7 +228,11 @@ describe('bounded reconnects and memory', () => {
     const server = await startRecordingServer((_req, res) => pump(res, 'event: put\ndata: {"path":"/","data":"', chunk, 16 * limit));
     try {
       const result = await probe({ mode: 'stream', uri: server.origin, durationMs: 25_000, maxEventBytes: limit });
-      expect(result).toMatchObject({ events: 0, endedBy: 'error', error: { name: 'EventTooLargeError', message: expect.stringContaining(`over the limit of ${limit} bytes`) } });
+      expect(result).toMatchObject({
+        events: 0,
+        endedBy: 'error',
+        error: { name: 'EventTooLargeError', message: expect.stringContaining(`over the limit of ${limit} bytes`) },
+      });
       expect(result.peakRssBytes - result.baselineRssBytes).toBeLessThan(8 * limit);
     } finally {
       await server.close();
@@ -214,7 +249,10 @@ describe('bounded reconnects and memory', () => {
     });
     try {
       const result = await probe({ mode: 'poll', uri: server.origin });
-      expect(result.error).toMatchObject({ name: 'ResponseTooLargeError', message: expect.stringContaining(`limit of ${MAX_PAYLOAD_BYTES} bytes`) });
+      expect(result.error).toMatchObject({
+        name: 'ResponseTooLargeError',
+        message: expect.stringContaining(`limit of ${MAX_PAYLOAD_BYTES} bytes`),
+      });
       expect(result.peakRssBytes - result.baselineRssBytes).toBeLessThan(MEMORY_BOUND_BYTES);
     } finally {
       await server.close();

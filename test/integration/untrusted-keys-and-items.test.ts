@@ -27,17 +27,19 @@ const flagJson = (key: string, extra = '') =>
  * makes it. `hasOwnProperty` matches contexts in segment `__proto__`; `constructor` needs `toString` on;
  * `needs-absent` needs `valueOf`, which does not exist (so it serves its off variation).
  */
-const BODY = `{"flags":{${[
-  ...JS_NAMES.map((k) => {
-    if (k === 'hasOwnProperty') {
-      return `"${k}":${flagJson(k).replace('"rules":[]', '"rules":[{"id":"r1","variation":2,"clauses":[{"attribute":"key","op":"segmentMatch","values":["__proto__"],"negate":false}]}]')}`;
-    }
-    if (k === 'constructor') return `"${k}":${flagJson(k).replace('"prerequisites":[]', '"prerequisites":[{"key":"toString","variation":1}]')}`;
-    return `"${k}":${flagJson(k)}`;
-  }),
-  `"ordinary":${flagJson('ordinary')}`,
-  `"needs-absent":${flagJson('needs-absent').replace('"prerequisites":[]', '"prerequisites":[{"key":"valueOf","variation":1}]')}`,
-].join(',')}},"segments":{"__proto__":{"key":"__proto__","version":1,"included":["member"],"excluded":[],"rules":[],"salt":"s"},` +
+const BODY =
+  `{"flags":{${[
+    ...JS_NAMES.map((k) => {
+      if (k === 'hasOwnProperty') {
+        return `"${k}":${flagJson(k).replace('"rules":[]', '"rules":[{"id":"r1","variation":2,"clauses":[{"attribute":"key","op":"segmentMatch","values":["__proto__"],"negate":false}]}]')}`;
+      }
+      if (k === 'constructor')
+        return `"${k}":${flagJson(k).replace('"prerequisites":[]', '"prerequisites":[{"key":"toString","variation":1}]')}`;
+      return `"${k}":${flagJson(k)}`;
+    }),
+    `"ordinary":${flagJson('ordinary')}`,
+    `"needs-absent":${flagJson('needs-absent').replace('"prerequisites":[]', '"prerequisites":[{"key":"valueOf","variation":1}]')}`,
+  ].join(',')}},"segments":{"__proto__":{"key":"__proto__","version":1,"included":["member"],"excluded":[],"rules":[],"salt":"s"},` +
   `"valueOf":{"key":"valueOf","version":1,"included":[],"excluded":[],"rules":[],"salt":"s"}}}`;
 
 async function evaluator(table: string, options: { cacheTTL?: number } = {}): Promise<LDClient> {
@@ -68,42 +70,53 @@ describe('keys that are JavaScript property names', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it.each(['poll', 'file'] as const)('sync from a %s, appear in status, and evaluate through the SDK next to ordinary flags', async (source) => {
-    const table = await freshTable(ddb, 'jsnames');
-    const file = path.join(dir, 'env.json');
-    writeFileSync(file, BODY);
-    const from = source === 'poll' ? ['--base-uri', ld.baseUri] : ['--file', file];
-    const sync = await runCli(['sync', '--source', source, ...from, '--table', table, '--dynamodb-endpoint', dynamoEndpoint(), '--json'], { LD_SDK_KEY: SDK_KEY });
-    expect(sync.stderr).toBe('');
-    expect(sync.code).toBe(0);
-    expect(JSON.parse(sync.stdout)).toMatchObject({ written: 8 });
+  it.each(['poll', 'file'] as const)(
+    'sync from a %s, appear in status, and evaluate through the SDK next to ordinary flags',
+    async (source) => {
+      const table = await freshTable(ddb, 'jsnames');
+      const file = path.join(dir, 'env.json');
+      writeFileSync(file, BODY);
+      const from = source === 'poll' ? ['--base-uri', ld.baseUri] : ['--file', file];
+      const sync = await runCli(
+        ['sync', '--source', source, ...from, '--table', table, '--dynamodb-endpoint', dynamoEndpoint(), '--json'],
+        { LD_SDK_KEY: SDK_KEY },
+      );
+      expect(sync.stderr).toBe('');
+      expect(sync.code).toBe(0);
+      expect(JSON.parse(sync.stdout)).toMatchObject({ written: 8 });
 
-    const status = await runCli(['status', '--table', table, '--dynamodb-endpoint', dynamoEndpoint(), '--json']);
-    expect(JSON.parse(status.stdout)).toMatchObject({ initialized: true, flags: 6, segments: 2 });
+      const status = await runCli(['status', '--table', table, '--dynamodb-endpoint', dynamoEndpoint(), '--json']);
+      expect(JSON.parse(status.stdout)).toMatchObject({ initialized: true, flags: 6, segments: 2 });
 
-    for (const cacheTTL of [0, 15]) {
-      const client = await evaluator(table, { cacheTTL });
-      try {
-        const user = { kind: 'user', key: 'someone' };
-        for (const key of [...JS_NAMES.filter((k) => k !== 'hasOwnProperty'), 'ordinary']) {
-          expect(await client.variation(key, user, 'default')).toBe(`on-${key}`);
+      for (const cacheTTL of [0, 15]) {
+        const client = await evaluator(table, { cacheTTL });
+        try {
+          const user = { kind: 'user', key: 'someone' };
+          for (const key of [...JS_NAMES.filter((k) => k !== 'hasOwnProperty'), 'ordinary']) {
+            expect(await client.variation(key, user, 'default')).toBe(`on-${key}`);
+          }
+          expect(await client.variation('hasOwnProperty', { kind: 'user', key: 'member' }, 'default')).toBe('in-segment');
+          expect(await client.variation('hasOwnProperty', user, 'default')).toBe('on-hasOwnProperty');
+          // Absent keys that Object.prototype has are absent, not functions.
+          expect(await client.variation('valueOf', user, 'default')).toBe('default');
+          expect(await client.variation('isPrototypeOf', user, 'default')).toBe('default');
+          expect(await client.variation('needs-absent', user, 'default')).toBe('off');
+          // allFlagsState evaluates every flag our reader returns, but the SDK's own FlagsStateBuilder collects
+          // the values by assignment into a plain object, where "__proto__" cannot be a key (upstream behaviour).
+          const state = (await client.allFlagsState(user)).allValues();
+          expect(Object.keys(state).sort()).toEqual(['constructor', 'hasOwnProperty', 'needs-absent', 'ordinary', 'toString']);
+          expect(state).toMatchObject({
+            constructor: 'on-constructor',
+            toString: 'on-toString',
+            ordinary: 'on-ordinary',
+            'needs-absent': 'off',
+          });
+        } finally {
+          client.close();
         }
-        expect(await client.variation('hasOwnProperty', { kind: 'user', key: 'member' }, 'default')).toBe('in-segment');
-        expect(await client.variation('hasOwnProperty', user, 'default')).toBe('on-hasOwnProperty');
-        // Absent keys that Object.prototype has are absent, not functions.
-        expect(await client.variation('valueOf', user, 'default')).toBe('default');
-        expect(await client.variation('isPrototypeOf', user, 'default')).toBe('default');
-        expect(await client.variation('needs-absent', user, 'default')).toBe('off');
-        // allFlagsState evaluates every flag our reader returns, but the SDK's own FlagsStateBuilder collects
-        // the values by assignment into a plain object, where "__proto__" cannot be a key (upstream behaviour).
-        const state = (await client.allFlagsState(user)).allValues();
-        expect(Object.keys(state).sort()).toEqual(['constructor', 'hasOwnProperty', 'needs-absent', 'ordinary', 'toString']);
-        expect(state).toMatchObject({ constructor: 'on-constructor', toString: 'on-toString', ordinary: 'on-ordinary', 'needs-absent': 'off' });
-      } finally {
-        client.close();
       }
-    }
-  });
+    },
+  );
 });
 
 describe('a stored item that inflates past the limit', () => {
@@ -113,7 +126,10 @@ describe('a stored item that inflates past the limit', () => {
     try {
       const ld = await startLaunchDarklyServer({ sdkKey: SDK_KEY });
       ld.setRawPollBody(`{"flags":{"ordinary":${flagJson('ordinary')},"other":${flagJson('other')}},"segments":{}}`);
-      const sync = await runCli(['sync', '--source', 'poll', '--base-uri', ld.baseUri, '--table', table, '--dynamodb-endpoint', dynamoEndpoint()], { LD_SDK_KEY: SDK_KEY });
+      const sync = await runCli(
+        ['sync', '--source', 'poll', '--base-uri', ld.baseUri, '--table', table, '--dynamodb-endpoint', dynamoEndpoint()],
+        { LD_SDK_KEY: SDK_KEY },
+      );
       await ld.close();
       expect(sync.code).toBe(0);
       // Under 100 KB of gzip that inflates to just past the limit, written as our writer stores large items.
@@ -123,7 +139,12 @@ describe('a stored item that inflates past the limit', () => {
       await ddb.send(
         new PutItemCommand({
           TableName: table,
-          Item: { namespace: { S: namespaceFor(undefined, 'features') }, key: { S: 'bomb' }, version: { N: '3' }, [COMPRESSED_ATTRIBUTE]: { B: gz } },
+          Item: {
+            namespace: { S: namespaceFor(undefined, 'features') },
+            key: { S: 'bomb' },
+            version: { N: '3' },
+            [COMPRESSED_ATTRIBUTE]: { B: gz },
+          },
         }),
       );
 

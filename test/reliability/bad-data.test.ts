@@ -35,7 +35,15 @@ interface BadItem {
   tooLarge?: boolean;
 }
 
-const goodFlag = (key: string, version = 3) => ({ key, version, on: true, variations: [true, false], fallthrough: { variation: 0 }, offVariation: 1, salt: 'x' });
+const goodFlag = (key: string, version = 3) => ({
+  key,
+  version,
+  on: true,
+  variations: [true, false],
+  fallthrough: { variation: 0 },
+  offVariation: 1,
+  salt: 'x',
+});
 const goodSegment = (key: string, version = 3) => ({ key, version, included: ['u1'], excluded: [], rules: [], salt: 'x' });
 const flagWith = (key: string, fields: Record<string, unknown>) => JSON.stringify({ ...goodFlag(key), ...fields });
 const segmentWith = (key: string, fields: Record<string, unknown>) => JSON.stringify({ ...goodSegment(key), ...fields });
@@ -50,29 +58,115 @@ const deep = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
 
 const corpus: BadItem[] = [
   // flags: keys
-  { kind: 'features', mapKey: 'bad-no-key', json: without(goodFlag('bad-no-key'), 'key'), reason: /listed under "bad-no-key" but has no "key"/ },
+  {
+    kind: 'features',
+    mapKey: 'bad-no-key',
+    json: without(goodFlag('bad-no-key'), 'key'),
+    reason: /listed under "bad-no-key" but has no "key"/,
+  },
   { kind: 'features', mapKey: 'bad-key-number', json: flagWith('bad-key-number', { key: 42 }), reason: /"key" is number 42/ },
   { kind: 'features', mapKey: 'bad-key-null', json: flagWith('bad-key-null', { key: null }), reason: /"key" is null/ },
   { kind: 'features', mapKey: 'bad-key-object', json: flagWith('bad-key-object', { key: { nested: 'x' } }), reason: /"key" is an object/ },
-  { kind: 'features', mapKey: 'bad-key-mismatch', json: flagWith('bad-key-mismatch', { key: 'someone-else' }), reason: /listed under "bad-key-mismatch" but its "key" is "someone-else"/ },
+  {
+    kind: 'features',
+    mapKey: 'bad-key-mismatch',
+    json: flagWith('bad-key-mismatch', { key: 'someone-else' }),
+    reason: /listed under "bad-key-mismatch" but its "key" is "someone-else"/,
+  },
   { kind: 'features', mapKey: '', json: flagWith('', {}), reason: /"key" must be a non-empty string/, namedKey: undefined },
-  { kind: 'features', mapKey: 'k'.repeat(1100), json: flagWith('k'.repeat(1100), {}), reason: /key is 1100 bytes; DynamoDB sort keys hold at most 1024/, namedKey: `${'k'.repeat(64)}…` },
+  {
+    kind: 'features',
+    mapKey: 'k'.repeat(1100),
+    json: flagWith('k'.repeat(1100), {}),
+    reason: /key is 1100 bytes; DynamoDB sort keys hold at most 1024/,
+    namedKey: `${'k'.repeat(64)}…`,
+  },
   // flags: versions
-  { kind: 'features', mapKey: 'bad-version-missing', json: without(goodFlag('bad-version-missing'), 'version'), reason: /"version" must be a non-negative integer, got nothing/ },
-  { kind: 'features', mapKey: 'bad-version-string', json: flagWith('bad-version-string', { version: '7' }), reason: /"version" must be a non-negative integer, got "7"/ },
-  { kind: 'features', mapKey: 'bad-version-float', json: flagWith('bad-version-float', { version: 1.5 }), reason: /"version" must be a non-negative integer, got number 1.5/ },
-  { kind: 'features', mapKey: 'bad-version-negative', json: flagWith('bad-version-negative', { version: -1 }), reason: /"version" must be a non-negative integer, got number -1/ },
-  { kind: 'features', mapKey: 'bad-version-null', json: flagWith('bad-version-null', { version: null }), reason: /"version" must be a non-negative integer, got null/ },
-  { kind: 'features', mapKey: 'bad-version-bool', json: flagWith('bad-version-bool', { version: true }), reason: /"version" must be a non-negative integer, got boolean true/ },
-  { kind: 'features', mapKey: 'bad-version-object', json: flagWith('bad-version-object', { version: { n: 1 } }), reason: /"version" must be a non-negative integer, got an object/ },
-  { kind: 'features', mapKey: 'bad-version-array', json: flagWith('bad-version-array', { version: [1] }), reason: /"version" must be a non-negative integer, got an array/ },
-  { kind: 'features', mapKey: 'bad-version-unsafe', json: '{"key":"bad-version-unsafe","version":9007199254740993,"on":true}', reason: /"version" must be a non-negative integer, got number 9007199254740992/ },
-  { kind: 'features', mapKey: 'bad-version-infinite', json: '{"key":"bad-version-infinite","version":1e400,"on":true}', reason: /"version" must be a non-negative integer, got number Infinity/ },
+  {
+    kind: 'features',
+    mapKey: 'bad-version-missing',
+    json: without(goodFlag('bad-version-missing'), 'version'),
+    reason: /"version" must be a non-negative integer, got nothing/,
+  },
+  {
+    kind: 'features',
+    mapKey: 'bad-version-string',
+    json: flagWith('bad-version-string', { version: '7' }),
+    reason: /"version" must be a non-negative integer, got "7"/,
+  },
+  {
+    kind: 'features',
+    mapKey: 'bad-version-float',
+    json: flagWith('bad-version-float', { version: 1.5 }),
+    reason: /"version" must be a non-negative integer, got number 1.5/,
+  },
+  {
+    kind: 'features',
+    mapKey: 'bad-version-negative',
+    json: flagWith('bad-version-negative', { version: -1 }),
+    reason: /"version" must be a non-negative integer, got number -1/,
+  },
+  {
+    kind: 'features',
+    mapKey: 'bad-version-null',
+    json: flagWith('bad-version-null', { version: null }),
+    reason: /"version" must be a non-negative integer, got null/,
+  },
+  {
+    kind: 'features',
+    mapKey: 'bad-version-bool',
+    json: flagWith('bad-version-bool', { version: true }),
+    reason: /"version" must be a non-negative integer, got boolean true/,
+  },
+  {
+    kind: 'features',
+    mapKey: 'bad-version-object',
+    json: flagWith('bad-version-object', { version: { n: 1 } }),
+    reason: /"version" must be a non-negative integer, got an object/,
+  },
+  {
+    kind: 'features',
+    mapKey: 'bad-version-array',
+    json: flagWith('bad-version-array', { version: [1] }),
+    reason: /"version" must be a non-negative integer, got an array/,
+  },
+  {
+    kind: 'features',
+    mapKey: 'bad-version-unsafe',
+    json: '{"key":"bad-version-unsafe","version":9007199254740993,"on":true}',
+    reason: /"version" must be a non-negative integer, got number 9007199254740992/,
+  },
+  {
+    kind: 'features',
+    mapKey: 'bad-version-infinite',
+    json: '{"key":"bad-version-infinite","version":1e400,"on":true}',
+    reason: /"version" must be a non-negative integer, got number Infinity/,
+  },
   // flags: other fields the store relies on
-  { kind: 'features', mapKey: 'bad-deleted-string', json: flagWith('bad-deleted-string', { deleted: 'yes' }), reason: /"deleted" must be a boolean, got "yes"/ },
-  { kind: 'features', mapKey: 'bad-prereqs-string', json: flagWith('bad-prereqs-string', { prerequisites: 'other-flag' }), reason: /"prerequisites" must be a list/ },
-  { kind: 'features', mapKey: 'bad-prereqs-nokey', json: flagWith('bad-prereqs-nokey', { prerequisites: [{ variation: 0 }] }), reason: /"prerequisites" must be a list/ },
-  { kind: 'features', mapKey: 'bad-prereqs-numkey', json: flagWith('bad-prereqs-numkey', { prerequisites: [{ key: 7, variation: 0 }] }), reason: /"prerequisites" must be a list/ },
+  {
+    kind: 'features',
+    mapKey: 'bad-deleted-string',
+    json: flagWith('bad-deleted-string', { deleted: 'yes' }),
+    reason: /"deleted" must be a boolean, got "yes"/,
+  },
+  {
+    kind: 'features',
+    mapKey: 'bad-prereqs-string',
+    json: flagWith('bad-prereqs-string', { prerequisites: 'other-flag' }),
+    reason: /"prerequisites" must be a list/,
+  },
+  {
+    kind: 'features',
+    mapKey: 'bad-prereqs-nokey',
+    json: flagWith('bad-prereqs-nokey', { prerequisites: [{ variation: 0 }] }),
+    reason: /"prerequisites" must be a list/,
+  },
+  {
+    kind: 'features',
+    mapKey: 'bad-prereqs-numkey',
+    json: flagWith('bad-prereqs-numkey', { prerequisites: [{ key: 7, variation: 0 }] }),
+    reason: /"prerequisites" must be a list/,
+  },
   // flags: not objects
   { kind: 'features', mapKey: 'bad-null', json: 'null', reason: /must be a JSON object, got null/ },
   { kind: 'features', mapKey: 'bad-array', json: '[{"key":"bad-array","version":1}]', reason: /must be a JSON object, got an array/ },
@@ -80,25 +174,82 @@ const corpus: BadItem[] = [
   { kind: 'features', mapKey: 'bad-number', json: '12', reason: /must be a JSON object, got number 12/ },
   { kind: 'features', mapKey: 'bad-bool', json: 'false', reason: /must be a JSON object, got boolean false/ },
   // flags: size
-  { kind: 'features', mapKey: 'bad-huge', json: flagWith('bad-huge', { variations: [incompressible(), 'b'] }), reason: /bytes even gzip-compressed; a DynamoDB item holds at most 400000 bytes/, tooLarge: true },
+  {
+    kind: 'features',
+    mapKey: 'bad-huge',
+    json: flagWith('bad-huge', { variations: [incompressible(), 'b'] }),
+    reason: /bytes even gzip-compressed; a DynamoDB item holds at most 400000 bytes/,
+    tooLarge: true,
+  },
   // segments
-  { kind: 'segments', mapKey: 'bad-seg-no-key', json: without(goodSegment('bad-seg-no-key'), 'key'), reason: /listed under "bad-seg-no-key" but has no "key"/ },
-  { kind: 'segments', mapKey: 'bad-seg-mismatch', json: segmentWith('bad-seg-mismatch', { key: 'other-seg' }), reason: /listed under "bad-seg-mismatch" but its "key" is "other-seg"/ },
-  { kind: 'segments', mapKey: 'bad-seg-version-missing', json: without(goodSegment('bad-seg-version-missing'), 'version'), reason: /"version" must be a non-negative integer, got nothing/ },
-  { kind: 'segments', mapKey: 'bad-seg-version-negative', json: segmentWith('bad-seg-version-negative', { version: -5 }), reason: /"version" must be a non-negative integer, got number -5/ },
-  { kind: 'segments', mapKey: 'bad-seg-version-float', json: segmentWith('bad-seg-version-float', { version: 2.25 }), reason: /"version" must be a non-negative integer, got number 2.25/ },
-  { kind: 'segments', mapKey: 'bad-seg-version-string', json: segmentWith('bad-seg-version-string', { version: '3' }), reason: /"version" must be a non-negative integer, got "3"/ },
-  { kind: 'segments', mapKey: 'bad-seg-deleted', json: segmentWith('bad-seg-deleted', { deleted: 1 }), reason: /"deleted" must be a boolean, got number 1/ },
+  {
+    kind: 'segments',
+    mapKey: 'bad-seg-no-key',
+    json: without(goodSegment('bad-seg-no-key'), 'key'),
+    reason: /listed under "bad-seg-no-key" but has no "key"/,
+  },
+  {
+    kind: 'segments',
+    mapKey: 'bad-seg-mismatch',
+    json: segmentWith('bad-seg-mismatch', { key: 'other-seg' }),
+    reason: /listed under "bad-seg-mismatch" but its "key" is "other-seg"/,
+  },
+  {
+    kind: 'segments',
+    mapKey: 'bad-seg-version-missing',
+    json: without(goodSegment('bad-seg-version-missing'), 'version'),
+    reason: /"version" must be a non-negative integer, got nothing/,
+  },
+  {
+    kind: 'segments',
+    mapKey: 'bad-seg-version-negative',
+    json: segmentWith('bad-seg-version-negative', { version: -5 }),
+    reason: /"version" must be a non-negative integer, got number -5/,
+  },
+  {
+    kind: 'segments',
+    mapKey: 'bad-seg-version-float',
+    json: segmentWith('bad-seg-version-float', { version: 2.25 }),
+    reason: /"version" must be a non-negative integer, got number 2.25/,
+  },
+  {
+    kind: 'segments',
+    mapKey: 'bad-seg-version-string',
+    json: segmentWith('bad-seg-version-string', { version: '3' }),
+    reason: /"version" must be a non-negative integer, got "3"/,
+  },
+  {
+    kind: 'segments',
+    mapKey: 'bad-seg-deleted',
+    json: segmentWith('bad-seg-deleted', { deleted: 1 }),
+    reason: /"deleted" must be a boolean, got number 1/,
+  },
   { kind: 'segments', mapKey: 'bad-seg-null', json: 'null', reason: /must be a JSON object, got null/ },
   { kind: 'segments', mapKey: 'bad-seg-array', json: '[]', reason: /must be a JSON object, got an array/ },
   { kind: 'segments', mapKey: 'bad-seg-string', json: '"members"', reason: /must be a JSON object, got "members"/ },
-  { kind: 'segments', mapKey: 'bad-seg-huge', json: segmentWith('bad-seg-huge', { included: [incompressible()] }), reason: /bytes even gzip-compressed/, tooLarge: true },
+  {
+    kind: 'segments',
+    mapKey: 'bad-seg-huge',
+    json: segmentWith('bad-seg-huge', { included: [incompressible()] }),
+    reason: /bytes even gzip-compressed/,
+    tooLarge: true,
+  },
 ];
 
 /** Items whose JSON nests deeper than JSON.stringify can recurse (about 5,000 levels on Node 22): valid JSON LaunchDarkly's parser accepts. */
 const deeplyNested: BadItem[] = [
-  { kind: 'features', mapKey: 'bad-deep-variations', json: flagWith('bad-deep-variations', { variations: [] }).replace('"variations":[]', `"variations":${deep(20_000)}`), reason: /nest|deep|JSON/i },
-  { kind: 'segments', mapKey: 'bad-deep-rules', json: segmentWith('bad-deep-rules', { rules: [] }).replace('"rules":[]', `"rules":${deep(20_000)}`), reason: /nest|deep|JSON/i },
+  {
+    kind: 'features',
+    mapKey: 'bad-deep-variations',
+    json: flagWith('bad-deep-variations', { variations: [] }).replace('"variations":[]', `"variations":${deep(20_000)}`),
+    reason: /nest|deep|JSON/i,
+  },
+  {
+    kind: 'segments',
+    mapKey: 'bad-deep-rules',
+    json: segmentWith('bad-deep-rules', { rules: [] }).replace('"rules":[]', `"rules":${deep(20_000)}`),
+    reason: /nest|deep|JSON/i,
+  },
 ];
 
 /** A good data set with the bad items mixed in, built as JSON text and parsed, as a payload would be. */
@@ -135,13 +286,16 @@ function checkProblems(problems: (ItemValidationError | ItemTooLargeError)[], ba
     if (!match) unmatched.push(`${b.kind}/${b.mapKey.slice(0, 40)}: expected ${b.reason}`);
     else if (b.tooLarge) {
       if (!(match instanceof ItemTooLargeError)) unmatched.push(`${b.kind}/${b.mapKey}: expected ItemTooLargeError, got ${match.name}`);
-    } else if (!(match instanceof ItemValidationError)) unmatched.push(`${b.kind}/${b.mapKey}: expected ItemValidationError, got ${match.name}`);
+    } else if (!(match instanceof ItemValidationError))
+      unmatched.push(`${b.kind}/${b.mapKey}: expected ItemValidationError, got ${match.name}`);
   }
   return unmatched;
 }
 
 describe(`a good data set of 2,000 flags and 100 segments with ${corpus.length} malformed items mixed in`, () => {
-  it('each bad item is rejected with an error naming it and what is wrong; every good item is written; rows of bad items are kept', async ({ task }) => {
+  it('each bad item is rejected with an error naming it and what is wrong; every good item is written; rows of bad items are kept', async ({
+    task,
+  }) => {
     expect(corpus.length).toBeGreaterThanOrEqual(30);
     const tableName = await freshTable(client, 'baddata');
     const store = new DynamoDBFlagStore({ tableName, client });
@@ -149,7 +303,8 @@ describe(`a good data set of 2,000 flags and 100 segments with ${corpus.length} 
     // must leave that row alone (neither overwrite it nor delete it as "no longer in the data set").
     const keptKeys = corpus.filter((b) => b.mapKey.length > 0 && b.mapKey.length < 200);
     const earlier: FullDataSet = { flags: {}, segments: {} };
-    for (const b of keptKeys) (b.kind === 'features' ? earlier.flags : earlier.segments)[b.mapKey] = (b.kind === 'features' ? goodFlag : goodSegment)(b.mapKey, 1);
+    for (const b of keptKeys)
+      (b.kind === 'features' ? earlier.flags : earlier.segments)[b.mapKey] = (b.kind === 'features' ? goodFlag : goodSegment)(b.mapKey, 1);
     await store.init(earlier);
 
     const data = mixed(good, corpus);
@@ -189,14 +344,30 @@ describe(`a good data set of 2,000 flags and 100 segments with ${corpus.length} 
     const store = new DynamoDBFlagStore({ tableName, client });
     await store.init({ flags: { f: goodFlag('f', 5) as never }, segments: { s: goodSegment('s', 5) as never } });
     const attempts: [string, () => Promise<unknown>, RegExp][] = [
-      ['unknown kind on upsert', () => store.upsert('experiments' as DataKindName, goodFlag('f', 9) as never), /unknown kind "experiments"; expected "features" or "segments"/],
+      [
+        'unknown kind on upsert',
+        () => store.upsert('experiments' as DataKindName, goodFlag('f', 9) as never),
+        /unknown kind "experiments"; expected "features" or "segments"/,
+      ],
       ['unknown kind on delete', () => store.delete('cats' as DataKindName, 'f', 9), /unknown kind "cats"/],
       ['upsert of null', () => store.upsert('features', null as never), /must be a JSON object, got null|"key"/],
       ['upsert of an array', () => store.upsert('features', [] as never), /must be a JSON object|"key"/],
-      ['upsert without a version', () => store.upsert('features', { key: 'f' } as never), /"version" must be a non-negative integer, got nothing/],
-      ['upsert with a negative version', () => store.upsert('segments', goodSegment('s', -1) as never), /"version" must be a non-negative integer, got number -1/],
+      [
+        'upsert without a version',
+        () => store.upsert('features', { key: 'f' } as never),
+        /"version" must be a non-negative integer, got nothing/,
+      ],
+      [
+        'upsert with a negative version',
+        () => store.upsert('segments', goodSegment('s', -1) as never),
+        /"version" must be a non-negative integer, got number -1/,
+      ],
       ['upsert with a string version', () => store.upsert('features', { ...goodFlag('f'), version: '9' } as never), /got "9"/],
-      ['upsert of a huge item', () => store.upsert('features', { ...goodFlag('f', 9), variations: [incompressible()] } as never), /even gzip-compressed/],
+      [
+        'upsert of a huge item',
+        () => store.upsert('features', { ...goodFlag('f', 9), variations: [incompressible()] } as never),
+        /even gzip-compressed/,
+      ],
       ['delete with a float version', () => store.delete('features', 'f', 9.5), /got number 9.5/],
       ['delete with an empty key', () => store.delete('features', '', 9), /"key" must be a non-empty string/],
     ];
@@ -212,7 +383,11 @@ describe(`a good data set of 2,000 flags and 100 segments with ${corpus.length} 
       }
     }
     const state = await readTable(client, tableName);
-    const changed = state.features.get('f')?.version !== 5 || state.segments.get('s')?.version !== 5 || state.features.size !== 1 || state.segments.size !== 1;
+    const changed =
+      state.features.get('f')?.version !== 5 ||
+      state.segments.get('s')?.version !== 5 ||
+      state.features.size !== 1 ||
+      state.segments.size !== 1;
     record(task, {
       area: AREA,
       name: 'bad upserts and deletes, unknown kinds',
@@ -247,10 +422,18 @@ describe(`a good data set of 2,000 flags and 100 segments with ${corpus.length} 
       checked: comparison.checked,
       lost: comparison.missing.length,
       rolledBack: 0,
-      note: error instanceof PartialInitError ? `${problems.length} problems reported` : `init failed with ${(error as Error)?.name}: ${(error as Error)?.message?.slice(0, 60)}`,
+      note:
+        error instanceof PartialInitError
+          ? `${problems.length} problems reported`
+          : `init failed with ${(error as Error)?.name}: ${(error as Error)?.message?.slice(0, 60)}`,
     });
     expect(error, `${(error as Error)?.name}: ${(error as Error)?.message}`).toBeInstanceOf(PartialInitError);
-    expect(checkProblems(problems, deeplyNested.map((b) => ({ ...b, reason: /./ })))).toEqual([]);
+    expect(
+      checkProblems(
+        problems,
+        deeplyNested.map((b) => ({ ...b, reason: /./ })),
+      ),
+    ).toEqual([]);
     expect(describeProblems(comparison)).toBe('none');
     store.close();
   });

@@ -101,9 +101,13 @@ describe('SIGKILL of the sync process mid-init, then a re-run', () => {
     expect(describeProblems(compareWith(await readTable(client, tableName, prefix), after))).toBe('none');
   });
 
-  it(`killed at ${UPDATE_KILLS} points of an update: each re-run converges, nothing rolls back, no flag goes missing`, { timeout: 600_000 }, async ({ task }) => {
+  it(`killed at ${UPDATE_KILLS} points of an update: each re-run converges, nothing rolls back, no flag goes missing`, {
+    timeout: 600_000,
+  }, async ({ task }) => {
     expect(writeRequests, 'calibration ran').toBeGreaterThan(0);
-    const points = [...new Set(Array.from({ length: UPDATE_KILLS }, (_, i) => 1 + Math.floor((i * (writeRequests - 1)) / (UPDATE_KILLS - 1))))];
+    const points = [
+      ...new Set(Array.from({ length: UPDATE_KILLS }, (_, i) => 1 + Math.floor((i * (writeRequests - 1)) / (UPDATE_KILLS - 1)))),
+    ];
     let checked = 0;
     let lost = 0;
     let back = 0;
@@ -124,8 +128,10 @@ describe('SIGKILL of the sync process mid-init, then a re-run', () => {
       if (crashed.killed && crashed.signal === 'SIGKILL') kills++;
       else failures.push(`point ${point}: the process was not killed (code ${crashed.code}, signal ${crashed.signal})`);
       if (rerun.code !== 0) failures.push(`point ${point}: the re-run failed: ${rerun.stderr.trim()}`);
-      if (describeProblems(comparison) !== 'none') failures.push(`point ${point} (${applied ? 'applied' : 'dropped'}): ${describeProblems(comparison)}`);
-      if (report.missing.length > 0) failures.push(`point ${point}: the reader saw ${report.missing.length} flag(s) missing: ${report.missing.slice(0, 3).join(', ')}`);
+      if (describeProblems(comparison) !== 'none')
+        failures.push(`point ${point} (${applied ? 'applied' : 'dropped'}): ${describeProblems(comparison)}`);
+      if (report.missing.length > 0)
+        failures.push(`point ${point}: the reader saw ${report.missing.length} flag(s) missing: ${report.missing.slice(0, 3).join(', ')}`);
       if (regressions.length > 0) failures.push(`point ${point}: versions went down: ${regressions.slice(0, 3).join(', ')}`);
       checked += comparison.checked;
       lost += comparison.missing.length + comparison.different.length + report.missing.length;
@@ -144,7 +150,9 @@ describe('SIGKILL of the sync process mid-init, then a re-run', () => {
     expect(failures).toEqual([]);
   });
 
-  it(`killed at ${FIRST_LOAD_KILLS} points of a first load: no $inited marker until a run completes, then the table converges`, { timeout: 300_000 }, async ({ task }) => {
+  it(`killed at ${FIRST_LOAD_KILLS} points of a first load: no $inited marker until a run completes, then the table converges`, {
+    timeout: 300_000,
+  }, async ({ task }) => {
     // Count a first load's write requests (segments, then flag levels, then the marker), then kill across them.
     const calibration = await preparePrefix(undefined);
     proxy.resetStats();
@@ -164,7 +172,9 @@ describe('SIGKILL of the sync process mid-init, then a re-run', () => {
       // The marker may be there only if the load had written everything first (a kill on the marker's own
       // write, applied by DynamoDB): never over a half-written table.
       if (mid.inited && describeProblems(compareWith(mid, after)) !== 'none') {
-        failures.push(`point ${point}: the killed first load left the $inited marker over an incomplete table: ${describeProblems(compareWith(mid, after))}`);
+        failures.push(
+          `point ${point}: the killed first load left the $inited marker over an incomplete table: ${describeProblems(compareWith(mid, after))}`,
+        );
       }
       const rerun = await runSync(prefix);
       if (rerun.code !== 0) failures.push(`point ${point}: the re-run failed: ${rerun.stderr.trim()}`);

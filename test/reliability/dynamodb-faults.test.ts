@@ -72,8 +72,14 @@ const scenarios: { name: string; rules: FaultRule[]; client?: Record<string, unk
     ],
   },
   { name: 'connection reset before the request reaches DynamoDB, 10%', rules: [{ fault: 'reset', rate: 0.1 }] },
-  { name: 'connection reset after DynamoDB applied the write, 15% of writes', rules: [{ fault: 'reset-after', rate: 0.15, operations: WRITES }] },
-  { name: 'throttling on 30% of writes: the pacer backs off, probes back up, and every item still arrives', rules: [{ fault: 'throughput-exceeded', rate: 0.3, operations: WRITES }] },
+  {
+    name: 'connection reset after DynamoDB applied the write, 15% of writes',
+    rules: [{ fault: 'reset-after', rate: 0.15, operations: WRITES }],
+  },
+  {
+    name: 'throttling on 30% of writes: the pacer backs off, probes back up, and every item still arrives',
+    rules: [{ fault: 'throughput-exceeded', rate: 0.3, operations: WRITES }],
+  },
   { name: 'latency: +150 ms on 30% of requests', rules: [{ fault: 'latency', rate: 0.3, latencyMs: 150 }] },
   {
     name: 'all of the above at once, 3-5% each',
@@ -130,7 +136,9 @@ describe('a full sync of 10,000 flags and 500 segments, then an update, under ea
 });
 
 describe('a fault that outlasts the retry bound', () => {
-  it('500s on every write from the 6th on, mid-update: WriteFailedError names every key not written, nothing rolls back', async ({ task }) => {
+  it('500s on every write from the 6th on, mid-update: WriteFailedError names every key not written, nothing rolls back', async ({
+    task,
+  }) => {
     const tableName = await freshTable(client, 'ddbfail');
     const direct = new DynamoDBFlagStore({ tableName, client });
     await direct.init(full);
@@ -212,8 +220,11 @@ describe('the reader under partial BatchGetItem results', () => {
     proxy.setRules([{ fault: 'unprocessed', rate: 0.25, fraction: 0.3, operations: ['BatchGetItem'] }]);
     const errors: string[] = [];
     const logger = { error: (m: string) => errors.push(m), warn() {}, info() {}, debug() {} };
-    const reader = ReadOnlyFeatureStore(tableName, { clientConfig: localClientConfig(proxy.endpoint), cacheTTL: 0, logger })({} as never) as LDFeatureStore;
-    const get = (kind: DataKind, key: string) => new Promise<{ key?: string; version?: number } | null>((resolve) => reader.get(kind, key, resolve));
+    const reader = ReadOnlyFeatureStore(tableName, { clientConfig: localClientConfig(proxy.endpoint), cacheTTL: 0, logger })(
+      {} as never,
+    ) as LDFeatureStore;
+    const get = (kind: DataKind, key: string) =>
+      new Promise<{ key?: string; version?: number } | null>((resolve) => reader.get(kind, key, resolve));
     const wrong: string[] = [];
     let checked = 0;
     try {

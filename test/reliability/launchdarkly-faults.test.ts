@@ -72,7 +72,6 @@ function stream(store: DynamoDBFlagStore, streamUri: string, retry: Record<strin
   };
 }
 
-
 /** Waits until the table equals what the server serves now. */
 async function converged(tableName: string, server: LaunchDarklyServer, timeoutMs = 20_000) {
   let last = '';
@@ -91,7 +90,9 @@ const bumped = (flag: Flag, by = 1): Flag => ({ ...flag, version: flag.version +
 const someFlags = (n: number) => Object.values(env.flags).slice(0, n);
 
 describe('stream faults', () => {
-  it('a connection dropped in the middle of a patch event: nothing half-applied, a fresh put after reconnecting brings the table level', async ({ task }) => {
+  it('a connection dropped in the middle of a patch event: nothing half-applied, a fresh put after reconnecting brings the table level', async ({
+    task,
+  }) => {
     const { ld, tableName, store } = await setup();
     const cutter = await startCuttingProxy(ld.streamUri);
     cleanups.push(() => cutter.close());
@@ -110,7 +111,15 @@ describe('stream faults', () => {
     ld.sendPatch('features', bumped(b!));
     const comparison = await converged(tableName, ld);
     const { report, error } = await s.stop();
-    record(task, { area: AREA, name: 'stream dropped mid-event (3 times)', injected: cutter.cuts, checked: comparison.checked, lost: comparison.missing.length, rolledBack: 0, note: `${report?.reconnects} reconnects` });
+    record(task, {
+      area: AREA,
+      name: 'stream dropped mid-event (3 times)',
+      injected: cutter.cuts,
+      checked: comparison.checked,
+      lost: comparison.missing.length,
+      rolledBack: 0,
+      note: `${report?.reconnects} reconnects`,
+    });
     expect(error).toBeUndefined();
     expect(report!.reconnects).toBeGreaterThanOrEqual(3);
   });
@@ -129,7 +138,15 @@ describe('stream faults', () => {
     ld.sendPatch('features', bumped(someFlags(4)[3]!));
     const comparison = await converged(tableName, ld);
     const { report, error } = await s.stop();
-    record(task, { area: AREA, name: 'server ends the stream (3 times)', injected: 3, checked: comparison.checked, lost: comparison.missing.length, rolledBack: 0, note: `${report?.reconnects} reconnects` });
+    record(task, {
+      area: AREA,
+      name: 'server ends the stream (3 times)',
+      injected: 3,
+      checked: comparison.checked,
+      lost: comparison.missing.length,
+      rolledBack: 0,
+      note: `${report?.reconnects} reconnects`,
+    });
     expect(error).toBeUndefined();
     expect(report!.reconnects).toBeGreaterThanOrEqual(3);
   });
@@ -147,7 +164,15 @@ describe('stream faults', () => {
     const comparison = await converged(tableName, ld);
     const { error } = await s.stop();
     const attempts = ld.requestsTo('/all').length;
-    record(task, { area: AREA, name: 'stream 5xx storm (10 failed connects)', injected: 10, checked: comparison.checked, lost: comparison.missing.length, rolledBack: 0, note: `${attempts} connection attempts` });
+    record(task, {
+      area: AREA,
+      name: 'stream 5xx storm (10 failed connects)',
+      injected: 10,
+      checked: comparison.checked,
+      lost: comparison.missing.length,
+      rolledBack: 0,
+      note: `${attempts} connection attempts`,
+    });
     expect(error).toBeUndefined();
     expect(attempts).toBe(12);
   });
@@ -158,7 +183,15 @@ describe('stream faults', () => {
     const s = stream(store, ld.streamUri);
     const comparison = await converged(tableName, ld);
     const { error } = await s.stop();
-    record(task, { area: AREA, name: 'stream 400/408/429 retried', injected: 3, checked: comparison.checked, lost: comparison.missing.length, rolledBack: 0, note: `${ld.requestsTo('/all').length} connection attempts` });
+    record(task, {
+      area: AREA,
+      name: 'stream 400/408/429 retried',
+      injected: 3,
+      checked: comparison.checked,
+      lost: comparison.missing.length,
+      rolledBack: 0,
+      note: `${ld.requestsTo('/all').length} connection attempts`,
+    });
     expect(error).toBeUndefined();
     expect(ld.requestsTo('/all').map((r) => r.status)).toEqual([400, 408, 429, 200]);
   });
@@ -175,7 +208,15 @@ describe('stream faults', () => {
       await new Promise((r) => setTimeout(r, 300));
       const after = await readTable(client, tableName);
       const comparison = compareWith(after, older);
-      record(task, { area: AREA, name: `stream ${status}: stop, no retry loop`, injected: 1, checked: comparison.checked, lost: comparison.missing.length, rolledBack: rolledBack(before, after).length, note: `${ld.requestsTo('/all').length} connection attempt(s)` });
+      record(task, {
+        area: AREA,
+        name: `stream ${status}: stop, no retry loop`,
+        injected: 1,
+        checked: comparison.checked,
+        lost: comparison.missing.length,
+        rolledBack: rolledBack(before, after).length,
+        note: `${ld.requestsTo('/all').length} connection attempt(s)`,
+      });
       expect(error).toBeInstanceOf(HttpStatusError);
       expect(error).toMatchObject({ status, recoverable: false });
       expect((error as Error).message).toContain(`HTTP ${status}`);
@@ -195,12 +236,22 @@ describe('stream faults', () => {
     ld.stall(false);
     const comparison = await converged(tableName, ld);
     const { report, error } = await s.stop();
-    record(task, { area: AREA, name: 'stream stalled (read timeout 400 ms)', injected: 1, checked: comparison.checked, lost: comparison.missing.length, rolledBack: 0, note: `${report?.reconnects} reconnects` });
+    record(task, {
+      area: AREA,
+      name: 'stream stalled (read timeout 400 ms)',
+      injected: 1,
+      checked: comparison.checked,
+      lost: comparison.missing.length,
+      rolledBack: 0,
+      note: `${report?.reconnects} reconnects`,
+    });
     expect(error).toBeUndefined();
     expect(report!.reconnects).toBeGreaterThanOrEqual(1);
   });
 
-  it('malformed and ill-shaped events drop the connection; nothing from them is written and a fresh put brings the table level', async ({ task }) => {
+  it('malformed and ill-shaped events drop the connection; nothing from them is written and a fresh put brings the table level', async ({
+    task,
+  }) => {
     const { ld, tableName, store } = await setup();
     const s = stream(store, ld.streamUri);
     await converged(tableName, ld);
@@ -225,7 +276,15 @@ describe('stream faults', () => {
     const comparison = await converged(tableName, ld);
     const state = await readTable(client, tableName);
     const { error } = await s.stop();
-    record(task, { area: AREA, name: 'stream malformed/ill-shaped events', injected: bad.length, checked: comparison.checked, lost: comparison.missing.length, rolledBack: 0, note: `${ld.requestsTo('/all').length - 1} reconnects` });
+    record(task, {
+      area: AREA,
+      name: 'stream malformed/ill-shaped events',
+      injected: bad.length,
+      checked: comparison.checked,
+      lost: comparison.missing.length,
+      rolledBack: 0,
+      note: `${ld.requestsTo('/all').length - 1} reconnects`,
+    });
     expect(error).toBeUndefined();
     expect(state.features.has('poison')).toBe(false);
     expect(state.features.has('other')).toBe(false);
@@ -260,7 +319,8 @@ describe('stream faults', () => {
 });
 
 describe('poll faults', () => {
-  const poller = (server: LaunchDarklyServer, timeoutMs?: number) => new PollingClient({ sdkKey: SDK_KEY, baseUri: server.baseUri, timeoutMs });
+  const poller = (server: LaunchDarklyServer, timeoutMs?: number) =>
+    new PollingClient({ sdkKey: SDK_KEY, baseUri: server.baseUri, timeoutMs });
 
   it('a 5xx storm shorter than the retry bound: the poll succeeds and the table is level', async ({ task }) => {
     const { ld, tableName, store } = await setup();
@@ -268,7 +328,15 @@ describe('poll faults', () => {
     ld.failNext(500);
     await runPollSync({ store, poller: poller(ld), retry: fastPoll });
     const comparison = compareWith(await readTable(client, tableName), env);
-    record(task, { area: AREA, name: 'poll 5xx storm within the retry bound', injected: 2, checked: comparison.checked, lost: comparison.missing.length, rolledBack: 0, note: `${ld.requestsTo('/sdk/latest-all').length} requests` });
+    record(task, {
+      area: AREA,
+      name: 'poll 5xx storm within the retry bound',
+      injected: 2,
+      checked: comparison.checked,
+      lost: comparison.missing.length,
+      rolledBack: 0,
+      note: `${ld.requestsTo('/sdk/latest-all').length} requests`,
+    });
     expect(describeProblems(comparison)).toBe('none');
     expect(ld.requestsTo('/sdk/latest-all')).toHaveLength(3);
   });
@@ -281,7 +349,15 @@ describe('poll faults', () => {
     const error = await runPollSync({ store, poller: poller(ld), retry: fastPoll }).catch((e: unknown) => e);
     const after = await readTable(client, tableName);
     const comparison = compareWith(after, older);
-    record(task, { area: AREA, name: 'poll 5xx storm past the retry bound', injected: ld.requestsTo('/sdk/latest-all').length, checked: comparison.checked, lost: comparison.missing.length, rolledBack: rolledBack(before, after).length, note: (error as Error).name });
+    record(task, {
+      area: AREA,
+      name: 'poll 5xx storm past the retry bound',
+      injected: ld.requestsTo('/sdk/latest-all').length,
+      checked: comparison.checked,
+      lost: comparison.missing.length,
+      rolledBack: rolledBack(before, after).length,
+      note: (error as Error).name,
+    });
     expect(error).toBeInstanceOf(HttpStatusError);
     expect(error).toMatchObject({ status: 500, recoverable: true });
     expect(ld.requestsTo('/sdk/latest-all')).toHaveLength(3);
@@ -294,7 +370,14 @@ describe('poll faults', () => {
     for (const status of [400, 408, 429]) ld.failNext(status);
     await runPollSync({ store, poller: poller(ld), retry: { ...fastPoll, attempts: 4 } });
     const comparison = compareWith(await readTable(client, tableName), env);
-    record(task, { area: AREA, name: 'poll 400/408/429 retried', injected: 3, checked: comparison.checked, lost: comparison.missing.length, rolledBack: 0 });
+    record(task, {
+      area: AREA,
+      name: 'poll 400/408/429 retried',
+      injected: 3,
+      checked: comparison.checked,
+      lost: comparison.missing.length,
+      rolledBack: 0,
+    });
     expect(ld.requestsTo('/sdk/latest-all').map((r) => r.status)).toEqual([400, 408, 429, 200]);
     expect(describeProblems(comparison)).toBe('none');
   });
@@ -305,7 +388,15 @@ describe('poll faults', () => {
       ld.setFailure(status);
       const error = await runPollSync({ store, poller: poller(ld), retry: { ...fastPoll, attempts: 5 } }).catch((e: unknown) => e);
       const state = await readTable(client, tableName);
-      record(task, { area: AREA, name: `poll ${status}: stop, no retry loop`, injected: 1, checked: 0, lost: 0, rolledBack: 0, note: `${ld.requestsTo('/sdk/latest-all').length} request(s)` });
+      record(task, {
+        area: AREA,
+        name: `poll ${status}: stop, no retry loop`,
+        injected: 1,
+        checked: 0,
+        lost: 0,
+        rolledBack: 0,
+        note: `${ld.requestsTo('/sdk/latest-all').length} request(s)`,
+      });
       expect(error).toBeInstanceOf(HttpStatusError);
       expect(error).toMatchObject({ status, recoverable: false });
       expect((error as Error).message).toMatch(status === 404 ? /HTTP 404/ : /rejected the SDK key/);
@@ -316,7 +407,9 @@ describe('poll faults', () => {
     });
   }
 
-  it('a stalled server: each request times out, the poll fails with a NetworkError after its attempts, and the next poll works', async ({ task }) => {
+  it('a stalled server: each request times out, the poll fails with a NetworkError after its attempts, and the next poll works', async ({
+    task,
+  }) => {
     const { ld, tableName, store } = await setup();
     ld.stall(true);
     const error = await runPollSync({ store, poller: poller(ld, 300), retry: { ...fastPoll, attempts: 2 } }).catch((e: unknown) => e);
@@ -326,14 +419,32 @@ describe('poll faults', () => {
     expect((await readTable(client, tableName)).features.size).toBe(0);
     await runPollSync({ store, poller: poller(ld, 5_000), retry: fastPoll });
     const comparison = compareWith(await readTable(client, tableName), env);
-    record(task, { area: AREA, name: 'poll stalled (timeout 300 ms)', injected: 2, checked: comparison.checked, lost: comparison.missing.length, rolledBack: 0, note: `NetworkError, timedOut` });
+    record(task, {
+      area: AREA,
+      name: 'poll stalled (timeout 300 ms)',
+      injected: 2,
+      checked: comparison.checked,
+      lost: comparison.missing.length,
+      rolledBack: 0,
+      note: `NetworkError, timedOut`,
+    });
     expect(describeProblems(comparison)).toBe('none');
   });
 
-  it('malformed and ill-shaped bodies fail the poll with a PayloadError and touch nothing (a body without "flags" deletes no flag)', async ({ task }) => {
+  it('malformed and ill-shaped bodies fail the poll with a PayloadError and touch nothing (a body without "flags" deletes no flag)', async ({
+    task,
+  }) => {
     const { ld, tableName, store } = await setup(env, env);
     const before = await readTable(client, tableName);
-    const bodies = ['{"flags":{"a":', 'null', '[]', '{"flags":[],"segments":{}}', '{"segments":{}}', '{"flags":{"a":true}}', '<html>502 Bad Gateway</html>'];
+    const bodies = [
+      '{"flags":{"a":',
+      'null',
+      '[]',
+      '{"flags":[],"segments":{}}',
+      '{"segments":{}}',
+      '{"flags":{"a":true}}',
+      '<html>502 Bad Gateway</html>',
+    ];
     const wrong: string[] = [];
     const p = poller(ld);
     for (const body of bodies) {
@@ -348,13 +459,22 @@ describe('poll faults', () => {
     ld.setData(evolve(env, { seed: 78 }));
     await runPollSync({ store, poller: p, retry: fastPoll });
     const level = compareWith(await readTable(client, tableName), ld.currentData());
-    record(task, { area: AREA, name: 'poll malformed/ill-shaped bodies', injected: bodies.length, checked: comparison.checked + level.checked, lost: comparison.missing.length + level.missing.length, rolledBack: rolledBack(before, after).length });
+    record(task, {
+      area: AREA,
+      name: 'poll malformed/ill-shaped bodies',
+      injected: bodies.length,
+      checked: comparison.checked + level.checked,
+      lost: comparison.missing.length + level.missing.length,
+      rolledBack: rolledBack(before, after).length,
+    });
     expect(wrong).toEqual([]);
     expect(describeProblems(comparison)).toBe('none');
     expect(describeProblems(level)).toBe('none');
   });
 
-  it('oversized items in a poll: the one too large even compressed is rejected by name, one over 400 KB is stored compressed, the rest is written', async ({ task }) => {
+  it('oversized items in a poll: the one too large even compressed is rejected by name, one over 400 KB is stored compressed, the rest is written', async ({
+    task,
+  }) => {
     const [a, b] = someFlags(2);
     const tooLarge: Flag = { ...a!, version: a!.version + 1, variations: [randomBytes(600_000).toString('hex'), 'x'] };
     const compressible: Flag = { ...b!, version: b!.version + 1, variations: ['y'.repeat(900_000), 'x'] };
@@ -363,7 +483,15 @@ describe('poll faults', () => {
     const error = await runPollSync({ store, poller: poller(ld), retry: fastPoll }).catch((e: unknown) => e);
     const state = await readTable(client, tableName);
     const comparison = compareWith(state, data, { skip: new Set([`features/${a!.key}`]) });
-    record(task, { area: AREA, name: 'poll with a 1.2 MB and a 900 KB flag', injected: 2, checked: comparison.checked, lost: comparison.missing.length + comparison.different.length, rolledBack: 0, note: (error as Error)?.name });
+    record(task, {
+      area: AREA,
+      name: 'poll with a 1.2 MB and a 900 KB flag',
+      injected: 2,
+      checked: comparison.checked,
+      lost: comparison.missing.length + comparison.different.length,
+      rolledBack: 0,
+      note: (error as Error)?.name,
+    });
     expect(error).toBeInstanceOf(PartialInitError);
     const problems = (error as PartialInitError).problems;
     expect(problems).toHaveLength(1);

@@ -64,7 +64,18 @@ function buildSnapshots(): { snapshots: FullDataSet[]; evaluated: string[] } {
     const prereq = `chain-${step}-prerequisite`;
     const seg = `chain-${step}-segment`;
     const head = `chain-${step}-head`;
-    flags[prereq] = { key: prereq, version: 1, on: true, variations: [true, false], fallthrough: { variation: 0 }, offVariation: 1, salt: 'c', prerequisites: [], targets: [], rules: [] };
+    flags[prereq] = {
+      key: prereq,
+      version: 1,
+      on: true,
+      variations: [true, false],
+      fallthrough: { variation: 0 },
+      offVariation: 1,
+      salt: 'c',
+      prerequisites: [],
+      targets: [],
+      rules: [],
+    };
     segments[seg] = { key: seg, version: 1, included: userKeys, excluded: [], rules: [], salt: 'c' };
     flags[head] = {
       key: head,
@@ -72,7 +83,13 @@ function buildSnapshots(): { snapshots: FullDataSet[]; evaluated: string[] } {
       on: true,
       variations: ['in-segment', 'not-in-segment', 'off'],
       prerequisites: [{ key: prereq, variation: 0 }],
-      rules: [{ id: `rule-${step}`, variation: 0, clauses: [{ contextKind: 'user', attribute: '', op: 'segmentMatch', values: [seg], negate: false }] }],
+      rules: [
+        {
+          id: `rule-${step}`,
+          variation: 0,
+          clauses: [{ contextKind: 'user', attribute: '', op: 'segmentMatch', values: [seg], negate: false }],
+        },
+      ],
       fallthrough: { variation: 1 },
       offVariation: 2,
       salt: 'c',
@@ -89,7 +106,12 @@ async function evaluateInMemory(data: FullDataSet): Promise<Map<string, string[]
   const td = new integrations.TestData();
   for (const s of Object.values(data.segments)) await td.usePreconfiguredSegment(s);
   for (const f of Object.values(data.flags)) await td.usePreconfiguredFlag(f);
-  const sdk = init('sdk-in-memory', { updateProcessor: td.getFactory(), sendEvents: false, diagnosticOptOut: true, logger: { error() {}, warn() {}, info() {}, debug() {} } });
+  const sdk = init('sdk-in-memory', {
+    updateProcessor: td.getFactory(),
+    sendEvents: false,
+    diagnosticOptOut: true,
+    logger: { error() {}, warn() {}, info() {}, debug() {} },
+  });
   await sdk.waitForInitialization({ timeout: 10 });
   const out = new Map<string, string[]>();
   for (const flag of evaluated) {
@@ -117,13 +139,19 @@ beforeAll(async () => {
     outfile: bundle,
     logLevel: 'silent',
     // Some dependencies are CommonJS and call require(); an ESM bundle needs it defined.
-    banner: { js: "import { createRequire as __loadCreateRequire } from 'node:module'; const require = __loadCreateRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __loadCreateRequire } from 'node:module'; const require = __loadCreateRequire(import.meta.url);",
+    },
   });
   contexts = generateContexts(3, 103) as unknown as LDContext[];
   ({ snapshots, evaluated } = buildSnapshots());
   allowed = new Map(evaluated.map((f) => [f, contexts.map(() => new Set<string>())]));
   for (const snapshot of snapshots) {
-    for (const [flag, row] of await evaluateInMemory(snapshot)) row.forEach((r, c) => allowed.get(flag)![c]!.add(r));
+    for (const [flag, row] of await evaluateInMemory(snapshot)) {
+      row.forEach((r, c) => {
+        allowed.get(flag)![c]!.add(r);
+      });
+    }
   }
 });
 afterAll(async () => {
@@ -146,8 +174,18 @@ function absentSomewhere(key: string): boolean {
 }
 
 function startConsumer(tableName: string, cacheTTL: number) {
-  const config = { endpoint: localClientConfig().endpoint, tableName, cacheTTL, flags: evaluated, contexts, pauseMs: cacheTTL === 0 ? 300 : 150 };
-  const child: ChildProcess = spawn(node22, [bundle, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' } });
+  const config = {
+    endpoint: localClientConfig().endpoint,
+    tableName,
+    cacheTTL,
+    flags: evaluated,
+    contexts,
+    pauseMs: cacheTTL === 0 ? 300 : 150,
+  };
+  const child: ChildProcess = spawn(node22, [bundle, JSON.stringify(config)], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
+  });
   let stdout = '';
   let stderr = '';
   let onReady: () => void;
@@ -203,7 +241,8 @@ describe(`${CONSUMERS} consumer processes evaluating while syncs write`, () => {
       evaluations += out.evaluations;
       if (out.errorCount > 0) errors.push(`consumer ${i}: ${out.errors[0]} (${out.errorCount} in all)`);
       // The SDK logs each evaluation of a flag that does not exist: expected only for flags some data set lacks.
-      for (const key of Object.keys(out.unknownFlags)) if (!absentSomewhere(key)) errors.push(`consumer ${i}: flag ${key} reported unknown`);
+      for (const key of Object.keys(out.unknownFlags))
+        if (!absentSomewhere(key)) errors.push(`consumer ${i}: flag ${key} reported unknown`);
       for (const [flag, byContext] of Object.entries(out.results)) {
         for (const [c, seen] of Object.entries(byContext)) {
           for (const [result, count] of Object.entries(seen)) {

@@ -40,7 +40,11 @@ beforeAll(async () => {
   s1 = evolve(s0, { changed: 0.3, removed: 0.05, added: 0.05, changedSegments: 0.3, seed: 52, createdPrefix: 'created-in-s1' });
   s2 = evolve(s1, { changed: 0.3, removed: 0.05, added: 0.05, changedSegments: 0.3, seed: 53, createdPrefix: 'created-in-s2' });
   stay = new Set(Object.keys(s0.flags).filter((k) => k in s1.flags && k in s2.flags));
-  const recreated = Object.fromEntries(Object.entries(s0.flags).filter(([k]) => !(k in s1.flags)).map(([k, f]) => [k, { ...f, version: f.version + 3 }]));
+  const recreated = Object.fromEntries(
+    Object.entries(s0.flags)
+      .filter(([k]) => !(k in s1.flags))
+      .map(([k, f]) => [k, { ...f, version: f.version + 3 }]),
+  );
   s2m = { flags: { ...s2.flags, ...recreated }, segments: s2.segments };
 });
 afterAll(async () => {
@@ -49,7 +53,8 @@ afterAll(async () => {
   client?.destroy();
 });
 
-const storeVia = (proxy: DynamoDBFaultProxy, tableName: string) => new DynamoDBFlagStore({ tableName, clientConfig: localClientConfig(proxy.endpoint) });
+const storeVia = (proxy: DynamoDBFaultProxy, tableName: string) =>
+  new DynamoDBFlagStore({ tableName, clientConfig: localClientConfig(proxy.endpoint) });
 
 /** Items the newer snapshot deleted (present in S0 or S1, absent from the newest) that are live in the table. */
 function resurrected(state: TableState, newestSet: FullDataSet): string[] {
@@ -98,7 +103,10 @@ async function race(arrange: (syncs: Syncs) => Promise<void>, newest: FullDataSe
   const newStore = storeVia(proxyNew, tableName);
   const takenAt = Date.now();
   try {
-    await arrange({ older: () => oldStore.init(s1, { snapshotAt: takenAt }), newer: () => newStore.init(newest, { snapshotAt: takenAt + 1_000 }) });
+    await arrange({
+      older: () => oldStore.init(s1, { snapshotAt: takenAt }),
+      newer: () => newStore.init(newest, { snapshotAt: takenAt + 1_000 }),
+    });
   } finally {
     proxyOld.setHook(undefined);
     proxyNew.setHook(undefined);
@@ -181,7 +189,9 @@ const ORDERS = [
 
 describe('two syncs with an older and a newer snapshot', () => {
   for (const order of ORDERS) {
-    it(`${order.name}: every item of the newest snapshot ends at its newest version, none goes back, the next sync converges`, async ({ task }) => {
+    it(`${order.name}: every item of the newest snapshot ends at its newest version, none goes back, the next sync converges`, async ({
+      task,
+    }) => {
       const outcome = await race(order.arrange);
       record(task, {
         area: AREA,
@@ -190,7 +200,9 @@ describe('two syncs with an older and a newer snapshot', () => {
         checked: outcome.checked,
         lost: outcome.behind.length,
         rolledBack: outcome.regressions.length,
-        note: outcome.deletedButLive.length ? `${outcome.deletedButLive.length} items S2 deleted live until the next sync (known gap below)` : undefined,
+        note: outcome.deletedButLive.length
+          ? `${outcome.deletedButLive.length} items S2 deleted live until the next sync (known gap below)`
+          : undefined,
       });
       expect(outcome.behind).toEqual([]);
       expect(outcome.regressions).toEqual([]);
@@ -240,7 +252,7 @@ describe('two syncs with an older and a newer snapshot', () => {
 });
 
 describe('stream patches racing a poll', () => {
-  it('a patch, a delete and a creation land while a poll of an older snapshot is writing: the stream\'s versions win', async ({ task }) => {
+  it("a patch, a delete and a creation land while a poll of an older snapshot is writing: the stream's versions win", async ({ task }) => {
     const tableName = await freshTable(client, 'racepatch');
     const direct = new DynamoDBFlagStore({ tableName, client });
     await direct.init(s0);
@@ -249,7 +261,13 @@ describe('stream patches racing a poll', () => {
     const ld = await startLaunchDarklyServer({ sdkKey, data: s0 });
     const streamStore = new DynamoDBFlagStore({ tableName, client });
     const controller = new AbortController();
-    const streaming = runStreamSync({ store: streamStore, sdkKey, streamUri: ld.streamUri, signal: controller.signal, retry: { initialDelayMs: 50, maxDelayMs: 200 } });
+    const streaming = runStreamSync({
+      store: streamStore,
+      sdkKey,
+      streamUri: ld.streamUri,
+      signal: controller.signal,
+      retry: { initialDelayMs: 50, maxDelayMs: 200 },
+    });
     await ld.waitForStreams(1);
     // The stream's first put (S0) is a no-op diff; wait until it was applied.
     await until(async () => (await streamStore.syncStatus())?.source === 'stream', 'the stream’s first put to be applied', 20_000);
@@ -267,11 +285,23 @@ describe('stream patches racing a poll', () => {
 
     const patchedItem: Flag = { ...s1.flags[patched!]!, version: s1.flags[patched!]!.version + 5, on: false };
     const deletedVersion = s1.flags[deleted!]!.version + 5;
-    const createdItem: Flag = { key: createdKey, version: 1, on: true, variations: [true, false], fallthrough: { variation: 0 }, offVariation: 1, salt: 'x' };
+    const createdItem: Flag = {
+      key: createdKey,
+      version: 1,
+      on: true,
+      variations: [true, false],
+      fallthrough: { variation: 0 },
+      offVariation: 1,
+      salt: 'x',
+    };
     ld.sendPatch('features', patchedItem);
     ld.sendDelete('features', deleted!, deletedVersion);
     ld.sendPatch('features', createdItem);
-    await until(async () => (await direct.getIncludingDeleted('features', createdKey)) !== null, `the stream’s creation of ${createdKey}`, 20_000);
+    await until(
+      async () => (await direct.getIncludingDeleted('features', createdKey)) !== null,
+      `the stream’s creation of ${createdKey}`,
+      20_000,
+    );
     pollHeld.resolve();
     let pollError: unknown;
     await poll.catch((err) => (pollError = err));
@@ -281,11 +311,13 @@ describe('stream patches racing a poll', () => {
 
     const end = await readTable(client, tableName);
     const problems: string[] = [];
-    if (end.features.get(patched!)?.version !== patchedItem.version) problems.push(`patched flag at ${end.features.get(patched!)?.version}, want ${patchedItem.version}`);
+    if (end.features.get(patched!)?.version !== patchedItem.version)
+      problems.push(`patched flag at ${end.features.get(patched!)?.version}, want ${patchedItem.version}`);
     if (end.features.get(patched!)?.json !== JSON.stringify(patchedItem)) problems.push('patched flag content differs');
     const tomb = end.features.get(deleted!);
     if (!tomb?.deleted || tomb.version !== deletedVersion) problems.push(`deleted flag: ${JSON.stringify(tomb)}`);
-    if (end.features.get(createdKey)?.version !== 1 || end.features.get(createdKey)?.deleted) problems.push('flag created by the stream is gone');
+    if (end.features.get(createdKey)?.version !== 1 || end.features.get(createdKey)?.deleted)
+      problems.push('flag created by the stream is gone');
     // Everything else the poll carried is at S1's version.
     const rest = compareWith(end, s1, { skip: new Set([`features/${patched}`, `features/${deleted}`, `features/${createdKey}`]) });
     record(task, {
@@ -306,4 +338,3 @@ describe('stream patches racing a poll', () => {
     await ld.close();
   });
 });
-

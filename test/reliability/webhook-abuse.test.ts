@@ -118,19 +118,60 @@ const invoke = async (event: LambdaFunctionURLEvent) => {
 };
 const body = JSON.stringify(sampleWebhookPayload('dark-mode', 'production'));
 const sign = (text: string | Buffer, secret = SECRET) => signWebhookBody(text, secret);
-const post = (text: string, headers: Record<string, string>, extra: Partial<Parameters<typeof functionUrlEvent>[0]> = {}) => functionUrlEvent({ body: text, headers, ...extra });
+const post = (text: string, headers: Record<string, string>, extra: Partial<Parameters<typeof functionUrlEvent>[0]> = {}) =>
+  functionUrlEvent({ body: text, headers, ...extra });
 const tenMegabytes = JSON.stringify({ ...sampleWebhookPayload(), padding: 'x'.repeat(10 * 1024 * 1024) });
 
 const abuse: { group: string; name: string; event: () => LambdaFunctionURLEvent; status: number }[] = [
-  { group: 'forged signature', name: 'signed with another secret', event: () => post(body, { 'x-ld-signature': sign(body, 'not-the-secret') }), status: 401 },
-  { group: 'forged signature', name: 'signature of a different body', event: () => post(body, { 'x-ld-signature': sign(`${body} `) }), status: 401 },
-  { group: 'forged signature', name: 'body changed after signing', event: () => post(body.replace('dark-mode', 'dark-mod3'), { 'x-ld-signature': sign(body) }), status: 401 },
-  { group: 'forged signature', name: 'signature truncated', event: () => post(body, { 'x-ld-signature': sign(body).slice(0, 32) }), status: 401 },
-  { group: 'forged signature', name: 'signature with one digit changed', event: () => post(body, { 'x-ld-signature': flipLastHexDigit(sign(body)) }), status: 401 },
+  {
+    group: 'forged signature',
+    name: 'signed with another secret',
+    event: () => post(body, { 'x-ld-signature': sign(body, 'not-the-secret') }),
+    status: 401,
+  },
+  {
+    group: 'forged signature',
+    name: 'signature of a different body',
+    event: () => post(body, { 'x-ld-signature': sign(`${body} `) }),
+    status: 401,
+  },
+  {
+    group: 'forged signature',
+    name: 'body changed after signing',
+    event: () => post(body.replace('dark-mode', 'dark-mod3'), { 'x-ld-signature': sign(body) }),
+    status: 401,
+  },
+  {
+    group: 'forged signature',
+    name: 'signature truncated',
+    event: () => post(body, { 'x-ld-signature': sign(body).slice(0, 32) }),
+    status: 401,
+  },
+  {
+    group: 'forged signature',
+    name: 'signature with one digit changed',
+    event: () => post(body, { 'x-ld-signature': flipLastHexDigit(sign(body)) }),
+    status: 401,
+  },
   { group: 'forged signature', name: 'not hex', event: () => post(body, { 'x-ld-signature': 'z'.repeat(64) }), status: 401 },
   { group: 'forged signature', name: '10 KB signature', event: () => post(body, { 'x-ld-signature': 'a'.repeat(10_240) }), status: 401 },
-  { group: 'forged signature', name: 'signature of the base64 text, not the body', event: () => post(Buffer.from(body).toString('base64'), { 'x-ld-signature': sign(Buffer.from(body).toString('base64')) }, { isBase64Encoded: true }), status: 401 },
-  { group: 'forged signature', name: 'signed with an empty secret', event: () => post(body, { 'x-ld-signature': sign(body, '') }), status: 401 },
+  {
+    group: 'forged signature',
+    name: 'signature of the base64 text, not the body',
+    event: () =>
+      post(
+        Buffer.from(body).toString('base64'),
+        { 'x-ld-signature': sign(Buffer.from(body).toString('base64')) },
+        { isBase64Encoded: true },
+      ),
+    status: 401,
+  },
+  {
+    group: 'forged signature',
+    name: 'signed with an empty secret',
+    event: () => post(body, { 'x-ld-signature': sign(body, '') }),
+    status: 401,
+  },
   { group: 'missing signature', name: 'no X-LD-Signature header', event: () => post(body, {}), status: 401 },
   { group: 'missing signature', name: 'empty X-LD-Signature header', event: () => post(body, { 'x-ld-signature': '' }), status: 401 },
   { group: 'missing signature', name: 'signature in another header', event: () => post(body, { 'x-signature': sign(body) }), status: 401 },
@@ -140,16 +181,59 @@ const abuse: { group: string; name: string; event: () => LambdaFunctionURLEvent;
     event: () => functionUrlEvent({ method, body, headers: { 'x-ld-signature': sign(body) } }),
     status: 405,
   })),
-  { group: '10 MB body', name: '10 MB, validly signed', event: () => post(tenMegabytes, { 'x-ld-signature': sign(tenMegabytes) }), status: 400 },
-  { group: '10 MB body', name: '10 MB, base64-encoded and signed', event: () => post(Buffer.from(tenMegabytes).toString('base64'), { 'x-ld-signature': sign(tenMegabytes) }, { isBase64Encoded: true }), status: 400 },
+  {
+    group: '10 MB body',
+    name: '10 MB, validly signed',
+    event: () => post(tenMegabytes, { 'x-ld-signature': sign(tenMegabytes) }),
+    status: 400,
+  },
+  {
+    group: '10 MB body',
+    name: '10 MB, base64-encoded and signed',
+    event: () => post(Buffer.from(tenMegabytes).toString('base64'), { 'x-ld-signature': sign(tenMegabytes) }, { isBase64Encoded: true }),
+    status: 400,
+  },
   { group: '10 MB body', name: '10 MB, unsigned', event: () => post(tenMegabytes, {}), status: 400 },
-  { group: 'non-JSON body', name: 'plain text, validly signed', event: () => post('flags changed!', { 'x-ld-signature': sign('flags changed!') }), status: 400 },
-  { group: 'non-JSON body', name: 'truncated JSON, validly signed', event: () => post(body.slice(0, 20), { 'x-ld-signature': sign(body.slice(0, 20)) }), status: 400 },
-  { group: 'non-JSON body', name: 'a JSON array, validly signed', event: () => post('[1,2,3]', { 'x-ld-signature': sign('[1,2,3]') }), status: 400 },
-  { group: 'non-JSON body', name: 'binary, validly signed', event: () => { const bin = randomBytes(512); return post(bin.toString('base64'), { 'x-ld-signature': sign(bin) }, { isBase64Encoded: true }); }, status: 400 },
+  {
+    group: 'non-JSON body',
+    name: 'plain text, validly signed',
+    event: () => post('flags changed!', { 'x-ld-signature': sign('flags changed!') }),
+    status: 400,
+  },
+  {
+    group: 'non-JSON body',
+    name: 'truncated JSON, validly signed',
+    event: () => post(body.slice(0, 20), { 'x-ld-signature': sign(body.slice(0, 20)) }),
+    status: 400,
+  },
+  {
+    group: 'non-JSON body',
+    name: 'a JSON array, validly signed',
+    event: () => post('[1,2,3]', { 'x-ld-signature': sign('[1,2,3]') }),
+    status: 400,
+  },
+  {
+    group: 'non-JSON body',
+    name: 'binary, validly signed',
+    event: () => {
+      const bin = randomBytes(512);
+      return post(bin.toString('base64'), { 'x-ld-signature': sign(bin) }, { isBase64Encoded: true });
+    },
+    status: 400,
+  },
   { group: 'non-JSON body', name: 'empty body, validly signed', event: () => post('', { 'x-ld-signature': sign('') }), status: 400 },
-  { group: 'unknown path', name: 'an environment that is not configured', event: () => post(body, { 'x-ld-signature': sign(body) }, { path: '/staging' }), status: 404 },
-  { group: 'unknown path', name: 'path traversal', event: () => post(body, { 'x-ld-signature': sign(body) }, { path: '/../../etc/passwd' }), status: 404 },
+  {
+    group: 'unknown path',
+    name: 'an environment that is not configured',
+    event: () => post(body, { 'x-ld-signature': sign(body) }, { path: '/staging' }),
+    status: 404,
+  },
+  {
+    group: 'unknown path',
+    name: 'path traversal',
+    event: () => post(body, { 'x-ld-signature': sign(body) }, { path: '/../../etc/passwd' }),
+    status: 404,
+  },
 ];
 
 function flipLastHexDigit(hex: string): string {
@@ -175,16 +259,30 @@ describe('webhook abuse: never an invoke, a fetch or a write, the right status',
         const i = lambda.invokes.length - invokesBefore;
         writes += w;
         fetches += f + i;
-        if (result.statusCode !== c.status) wrong.push(`${c.name}: status ${result.statusCode}, want ${c.status} (${result.body.slice(0, 100)})`);
+        if (result.statusCode !== c.status)
+          wrong.push(`${c.name}: status ${result.statusCode}, want ${c.status} (${result.body.slice(0, 100)})`);
         if (w > 0 || f > 0 || i > 0) wrong.push(`${c.name}: ${i} invoke(s), ${w} write(s), ${f} fetch(es)`);
         if (result.body.includes(SECRET) || result.body.includes(SDK_KEY)) wrong.push(`${c.name}: a secret in the response`);
       }
-      record(task, { area: AREA, name: `${group} (${cases.map((c) => c.status).filter((s, i, a) => a.indexOf(s) === i).join('/')})`, injected: cases.length, checked: cases.length, lost: writes + fetches, rolledBack: 0, note: `${writes} writes, ${fetches} fetches` });
+      record(task, {
+        area: AREA,
+        name: `${group} (${cases
+          .map((c) => c.status)
+          .filter((s, i, a) => a.indexOf(s) === i)
+          .join('/')})`,
+        injected: cases.length,
+        checked: cases.length,
+        lost: writes + fetches,
+        rolledBack: 0,
+        note: `${writes} writes, ${fetches} fetches`,
+      });
       expect(wrong).toEqual([]);
     });
   }
 
-  it('a replayed valid delivery triggers at most a harmless re-sync: current data, nothing rewritten, nothing rolled back', async ({ task }) => {
+  it('a replayed valid delivery triggers at most a harmless re-sync: current data, nothing rewritten, nothing rolled back', async ({
+    task,
+  }) => {
     const delivery = post(body, { 'x-ld-signature': sign(body) });
     const firstResult = await invoke(delivery);
     expect(firstResult.statusCode, firstResult.body).toBe(202);
@@ -200,7 +298,10 @@ describe('webhook abuse: never an invoke, a fetch or a write, the right status',
     const replays = 12;
     const invokesBefore = lambda.invokes.length;
     const results = await Promise.all(
-      Array.from({ length: replays }, () => handler(post(body, { 'x-ld-signature': sign(body) }), lambdaContext('ld-webhook'), () => undefined) as Promise<Result>),
+      Array.from(
+        { length: replays },
+        () => handler(post(body, { 'x-ld-signature': sign(body) }), lambdaContext('ld-webhook'), () => undefined) as Promise<Result>,
+      ),
     );
     // Lambda queues the asynchronous invokes and runs them one at a time.
     await deliverInvokes(invokesBefore);
@@ -208,7 +309,15 @@ describe('webhook abuse: never an invoke, a fetch or a write, the right status',
     const comparison = compareWith(after, newer);
     const back = rolledBack(before, after);
     const rewritten = dataWrites - writesBefore;
-    record(task, { area: AREA, name: 'replayed valid delivery (12 times, concurrently)', injected: replays, checked: comparison.checked, lost: comparison.missing.length, rolledBack: back.length, note: `${rewritten} flag/segment writes; each replay re-fetched current data` });
+    record(task, {
+      area: AREA,
+      name: 'replayed valid delivery (12 times, concurrently)',
+      injected: replays,
+      checked: comparison.checked,
+      lost: comparison.missing.length,
+      rolledBack: back.length,
+      note: `${rewritten} flag/segment writes; each replay re-fetched current data`,
+    });
     expect(results.map((r) => r.statusCode)).toEqual(Array(replays).fill(202));
     expect(describeProblems(comparison)).toBe('none');
     expect(back).toEqual([]);

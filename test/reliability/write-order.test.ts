@@ -30,7 +30,18 @@ function chains(n: number): FullDataSet {
     const prereq = `chain-${i}-a-prerequisite`;
     const seg = `chain-${i}-segment`;
     const dependent = `chain-${i}-b-dependent`;
-    flags[prereq] = { key: prereq, version: 1, on: true, variations: [true, false], fallthrough: { variation: 0 }, offVariation: 1, salt: 's', prerequisites: [], targets: [], rules: [] };
+    flags[prereq] = {
+      key: prereq,
+      version: 1,
+      on: true,
+      variations: [true, false],
+      fallthrough: { variation: 0 },
+      offVariation: 1,
+      salt: 's',
+      prerequisites: [],
+      targets: [],
+      rules: [],
+    };
     segments[seg] = { key: seg, version: 1, included: ['user-1', 'user-2'], excluded: [], rules: [], salt: 's' };
     flags[dependent] = {
       key: dependent,
@@ -38,7 +49,9 @@ function chains(n: number): FullDataSet {
       on: true,
       variations: ['in-segment', 'default', 'off'],
       prerequisites: [{ key: prereq, variation: 0 }],
-      rules: [{ id: `r${i}`, variation: 0, clauses: [{ contextKind: 'user', attribute: '', op: 'segmentMatch', values: [seg], negate: false }] }],
+      rules: [
+        { id: `r${i}`, variation: 0, clauses: [{ contextKind: 'user', attribute: '', op: 'segmentMatch', values: [seg], negate: false }] },
+      ],
       fallthrough: { variation: 1 },
       offVariation: 2,
       salt: 's',
@@ -70,7 +83,12 @@ interface Op {
 /** The puts and deletes a write request carries. */
 function opsOf(request: ProxiedRequest): Op[] {
   const b = request.body as Record<string, any>;
-  const put = (p: any): Op => ({ type: 'put', namespace: p.Item.namespace.S, key: p.Item.key.S, item: p.Item.item?.S ? JSON.parse(p.Item.item.S) : undefined });
+  const put = (p: any): Op => ({
+    type: 'put',
+    namespace: p.Item.namespace.S,
+    key: p.Item.key.S,
+    item: p.Item.item?.S ? JSON.parse(p.Item.item.S) : undefined,
+  });
   const del = (d: any): Op => ({ type: 'delete', namespace: d.Key.namespace.S, key: d.Key.key.S });
   switch (request.operation) {
     case 'PutItem':
@@ -85,7 +103,9 @@ function opsOf(request: ProxiedRequest): Op[] {
 }
 
 async function live(tableName: string, namespace: string, key: string): Promise<boolean> {
-  const out = await client.send(new GetItemCommand({ TableName: tableName, Key: { namespace: { S: namespace }, key: { S: key } }, ConsistentRead: true }));
+  const out = await client.send(
+    new GetItemCommand({ TableName: tableName, Key: { namespace: { S: namespace }, key: { S: key } }, ConsistentRead: true }),
+  );
   const json = out.Item?.item?.S;
   return json !== undefined && !(JSON.parse(json) as { deleted?: boolean }).deleted;
 }
@@ -97,7 +117,8 @@ async function checkedSync(tableName: string, data: FullDataSet, previous: FullD
   // Who names each flag as a prerequisite, in either data set.
   const dependents = new Map<string, Set<string>>();
   for (const set of [previous, data]) {
-    for (const f of Object.values(set.flags)) for (const p of prerequisiteKeys(f)) (dependents.get(p) ?? dependents.set(p, new Set()).get(p)!).add(f.key);
+    for (const f of Object.values(set.flags))
+      for (const p of prerequisiteKeys(f)) (dependents.get(p) ?? dependents.set(p, new Set()).get(p)!).add(f.key);
   }
   const violations: string[] = [];
   let checks = 0;
@@ -110,18 +131,21 @@ async function checkedSync(tableName: string, data: FullDataSet, previous: FullD
       if (op.namespace === features && op.type === 'put' && op.item && !op.item.deleted) {
         for (const p of prerequisiteKeys(op.item)) {
           checks++;
-          if (!inRequest.has(`${features}/${p}`) && !(await live(tableName, features, p))) violations.push(`flag ${op.key} written before its prerequisite ${p}`);
+          if (!inRequest.has(`${features}/${p}`) && !(await live(tableName, features, p)))
+            violations.push(`flag ${op.key} written before its prerequisite ${p}`);
         }
         for (const s of segmentKeys(op.item)) {
           checks++;
-          if (!inRequest.has(`${segments}/${s}`) && !(await live(tableName, segments, s))) violations.push(`flag ${op.key} written before its segment ${s}`);
+          if (!inRequest.has(`${segments}/${s}`) && !(await live(tableName, segments, s)))
+            violations.push(`flag ${op.key} written before its segment ${s}`);
         }
       }
       if (op.namespace === features && op.type === 'delete') {
         for (const d of dependents.get(op.key) ?? []) {
           checks++;
           if (d in data.flags) continue; // it stays, and then does not name this flag any more, or the data set is wrong
-          if (!deletedInRequest.has(`${features}/${d}`) && (await live(tableName, features, d))) violations.push(`prerequisite ${op.key} deleted while ${d}, which needs it, is still live`);
+          if (!deletedInRequest.has(`${features}/${d}`) && (await live(tableName, features, d)))
+            violations.push(`prerequisite ${op.key} deleted while ${d}, which needs it, is still live`);
         }
       }
     }
@@ -143,7 +167,15 @@ describe('write order during a sync', () => {
     await direct.init(base);
     direct.close();
     const { violations, checks, end } = await checkedSync(tableName, withChains, base);
-    record(task, { area: AREA, name: `write order: ${CHAINS} chains created (checked per request)`, injected: CHAINS, checked: checks, lost: end.missing.length, rolledBack: 0, note: `${violations.length} dangling references seen` });
+    record(task, {
+      area: AREA,
+      name: `write order: ${CHAINS} chains created (checked per request)`,
+      injected: CHAINS,
+      checked: checks,
+      lost: end.missing.length,
+      rolledBack: 0,
+      note: `${violations.length} dangling references seen`,
+    });
     expect(checks).toBeGreaterThanOrEqual(CHAINS * 2);
     expect(violations).toEqual([]);
     expect(describeProblems(end)).toBe('none');
@@ -158,7 +190,15 @@ describe('write order during a sync', () => {
     await direct.init(withChains);
     direct.close();
     const { violations, checks, end } = await checkedSync(tableName, base, withChains);
-    record(task, { area: AREA, name: `write order: ${CHAINS} chains deleted (checked per request)`, injected: CHAINS, checked: checks, lost: end.missing.length, rolledBack: 0, note: `${violations.length} prerequisites deleted before their dependents` });
+    record(task, {
+      area: AREA,
+      name: `write order: ${CHAINS} chains deleted (checked per request)`,
+      injected: CHAINS,
+      checked: checks,
+      lost: end.missing.length,
+      rolledBack: 0,
+      note: `${violations.length} prerequisites deleted before their dependents`,
+    });
     expect(describeProblems(end)).toBe('none');
     expect(violations).toEqual([]);
   });

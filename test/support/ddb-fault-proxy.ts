@@ -135,16 +135,26 @@ const ERROR_FAULTS: Partial<Record<FaultKind, ErrorFault>> = {
   'throughput-exceeded': {
     status: 400,
     type: `${DDB}#ProvisionedThroughputExceededException`,
-    message: 'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
+    message:
+      'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
   },
-  throttling: { status: 400, type: 'com.amazon.coral.availability#ThrottlingException', message: 'Rate of requests exceeds the allowed throughput.' },
+  throttling: {
+    status: 400,
+    type: 'com.amazon.coral.availability#ThrottlingException',
+    message: 'Rate of requests exceeds the allowed throughput.',
+  },
   'request-limit': {
     status: 400,
     type: `${DDB}#RequestLimitExceeded`,
-    message: 'Throughput exceeds the current throughput limit for your account. Please contact AWS Support at https://aws.amazon.com/support request a limit increase',
+    message:
+      'Throughput exceeds the current throughput limit for your account. Please contact AWS Support at https://aws.amazon.com/support request a limit increase',
   },
   'internal-error': { status: 500, type: `${DDB}#InternalServerError`, message: 'Internal server error (injected)' },
-  'service-unavailable': { status: 503, type: 'com.amazon.coral.availability#ServiceUnavailableException', message: 'Service unavailable (injected)' },
+  'service-unavailable': {
+    status: 503,
+    type: 'com.amazon.coral.availability#ServiceUnavailableException',
+    message: 'Service unavailable (injected)',
+  },
 };
 
 interface RuleState {
@@ -195,28 +205,36 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Dynam
     return firing;
   }
 
-  function forward(req: IncomingMessage, body: Buffer): Promise<{ status: number; headers: Record<string, string | string[]>; body: Buffer }> {
+  function forward(
+    req: IncomingMessage,
+    body: Buffer,
+  ): Promise<{ status: number; headers: Record<string, string | string[]>; body: Buffer }> {
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(req.headers)) {
-      if (value === undefined || name === 'host' || name === 'connection' || name === 'expect' || name === 'content-length' || name === 'transfer-encoding') continue;
+      if (
+        value === undefined ||
+        name === 'host' ||
+        name === 'connection' ||
+        name === 'expect' ||
+        name === 'content-length' ||
+        name === 'transfer-encoding'
+      )
+        continue;
       headers[name] = value;
     }
     headers['content-length'] = String(body.length);
     headers.host = target.host;
     return new Promise((resolve, reject) => {
-      const out = httpRequest(
-        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const h: Record<string, string | string[]> = {};
-            for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) h[name] = value;
-            resolve({ status: res.statusCode ?? 502, headers: h, body: Buffer.concat(chunks) });
-          });
-          res.on('error', reject);
-        },
-      );
+      const out = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const h: Record<string, string | string[]> = {};
+          for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) h[name] = value;
+          resolve({ status: res.statusCode ?? 502, headers: h, body: Buffer.concat(chunks) });
+        });
+        res.on('error', reject);
+      });
       out.on('error', reject);
       out.end(body);
     });
@@ -285,16 +303,26 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Dynam
           // At least one reason says ThrottlingError, the others None: DynamoDB's shape for a throttled transaction.
           const throttled = Math.floor(random() * items);
           const reasons = Array.from({ length: items }, (_, i) =>
-            i === throttled ? { Code: 'ThrottlingError', Message: 'Throughput exceeds the current capacity of your table or index.' } : { Code: 'None' },
+            i === throttled
+              ? { Code: 'ThrottlingError', Message: 'Throughput exceeds the current capacity of your table or index.' }
+              : { Code: 'None' },
           );
           const codes = reasons.map((r) => r.Code).join(', ');
           const text = `Transaction cancelled, please refer cancellation reasons for specific reasons [${codes}]`;
-          const payload = JSON.stringify({ __type: `${DDB}#TransactionCanceledException`, Message: text, message: text, CancellationReasons: reasons });
+          const payload = JSON.stringify({
+            __type: `${DDB}#TransactionCanceledException`,
+            Message: text,
+            message: text,
+            CancellationReasons: reasons,
+          });
           reply(res, 400, { 'content-type': 'application/x-amz-json-1.0' }, Buffer.from(payload));
           return;
         }
         case 'unprocessed': {
-          const split = operation === 'BatchGetItem' ? splitBatchGet(info.body, rule.fraction ?? 0.5, random) : splitBatchWrite(info.body, rule.fraction ?? 0.5, random);
+          const split =
+            operation === 'BatchGetItem'
+              ? splitBatchGet(info.body, rule.fraction ?? 0.5, random)
+              : splitBatchWrite(info.body, rule.fraction ?? 0.5, random);
           if (!split) break;
           count('unprocessed');
           stats.unprocessedEntries += split.moved;
@@ -317,7 +345,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Dynam
       await new Promise((r) => setTimeout(r, limits.latency()));
       admission = limits.admit(operation, parseBody(body));
       if (admission.throttle) {
-        reply(res, admission.throttle.status, { 'content-type': 'application/x-amz-json-1.0' }, Buffer.from(JSON.stringify(admission.throttle.body)));
+        reply(
+          res,
+          admission.throttle.status,
+          { 'content-type': 'application/x-amz-json-1.0' },
+          Buffer.from(JSON.stringify(admission.throttle.body)),
+        );
         return;
       }
       if (admission.unprocessed > 0) body = Buffer.from(JSON.stringify(admission.body));

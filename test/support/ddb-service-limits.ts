@@ -38,7 +38,8 @@ const DDB = 'com.amazonaws.dynamodb.v20120810';
 export const THROTTLE_ANSWERS = {
   partition: {
     __type: `${DDB}#ProvisionedThroughputExceededException`,
-    message: 'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
+    message:
+      'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
   },
   table: {
     __type: `${DDB}#ThrottlingException`,
@@ -152,10 +153,19 @@ export class ServiceLimits {
         return this.batchWrite(input);
       case 'GetItem':
       case 'Query': {
-        const pk = operation === 'GetItem' ? ((input.Key as AttrMap)?.namespace?.S ?? '') : firstString(input.ExpressionAttributeValues as AttrMap);
+        const pk =
+          operation === 'GetItem' ? ((input.Key as AttrMap)?.namespace?.S ?? '') : firstString(input.ExpressionAttributeValues as AttrMap);
         if (this.partitionR(table, pk).level() <= 0) return this.throttle('partition', 0);
         if (this.tableR(table).level() <= 0) return this.throttle('table', 0);
-        return { body: input, units: 0, unprocessed: 0, finish: (out) => (this.chargeRead(table, [pk], out), out) };
+        return {
+          body: input,
+          units: 0,
+          unprocessed: 0,
+          finish: (out) => {
+            this.chargeRead(table, [pk], out);
+            return out;
+          },
+        };
       }
       case 'BatchGetItem':
         return this.batchGet(input);
@@ -176,13 +186,22 @@ export class ServiceLimits {
   }
 
   private transact(input: Json): Admission | undefined {
-    const items = (input.TransactItems ?? []) as { Put?: { TableName: string; Item: AttrMap }; Delete?: { TableName: string; Key: AttrMap }; Update?: { TableName: string; Key: AttrMap } }[];
+    const items = (input.TransactItems ?? []) as {
+      Put?: { TableName: string; Item: AttrMap };
+      Delete?: { TableName: string; Key: AttrMap };
+      Update?: { TableName: string; Key: AttrMap };
+    }[];
     const parts = items.map((t) => {
       const table = (t.Put ?? t.Delete ?? t.Update)?.TableName ?? '';
-      return { table, pk: (t.Put?.Item ?? t.Delete?.Key ?? t.Update?.Key ?? {}).namespace?.S ?? '', units: 2 * (t.Put ? writeUnitsOf(t.Put.Item) : 1) };
+      return {
+        table,
+        pk: (t.Put?.Item ?? t.Delete?.Key ?? t.Update?.Key)?.namespace?.S ?? '',
+        units: 2 * (t.Put ? writeUnitsOf(t.Put.Item) : 1),
+      };
     });
     const total = parts.reduce((s, p) => s + p.units, 0);
-    for (const p of parts) if (!this.partitionW(p.table, p.pk).fits(p.units) || !this.tableW(p.table).fits(total)) return this.throttle('partition', total);
+    for (const p of parts)
+      if (!this.partitionW(p.table, p.pk).fits(p.units) || !this.tableW(p.table).fits(total)) return this.throttle('partition', total);
     for (const p of parts) {
       this.partitionW(p.table, p.pk).take(p.units);
       this.tableW(p.table).take(p.units);
@@ -191,7 +210,10 @@ export class ServiceLimits {
   }
 
   private batchWrite(input: Json): Admission {
-    const requestItems = (input.RequestItems ?? {}) as Record<string, { PutRequest?: { Item: AttrMap }; DeleteRequest?: { Key: AttrMap } }[]>;
+    const requestItems = (input.RequestItems ?? {}) as Record<
+      string,
+      { PutRequest?: { Item: AttrMap }; DeleteRequest?: { Key: AttrMap } }[]
+    >;
     const kept: typeof requestItems = {};
     const held: typeof requestItems = {};
     let units = 0;
@@ -259,7 +281,10 @@ export class ServiceLimits {
 
   /** Reads are charged after the fact, from the capacity the response reports, spread over the partitions read. */
   private chargeRead(table: string, pks: string[], output: Json | undefined, only?: string): void {
-    const capacity = output?.ConsumedCapacity as { TableName?: string; CapacityUnits?: number; ReadCapacityUnits?: number }[] | { CapacityUnits?: number } | undefined;
+    const capacity = output?.ConsumedCapacity as
+      | { TableName?: string; CapacityUnits?: number; ReadCapacityUnits?: number }[]
+      | { CapacityUnits?: number }
+      | undefined;
     const list = Array.isArray(capacity) ? capacity.filter((c) => !only || c.TableName === only) : capacity ? [capacity] : [];
     const units = list.reduce((s, c) => s + ((c as { ReadCapacityUnits?: number }).ReadCapacityUnits ?? c.CapacityUnits ?? 0), 0);
     if (units <= 0 || pks.length === 0) return;

@@ -65,7 +65,23 @@ export const COUNTRIES = ['NZ', 'AU', 'US', 'GB', 'DE', 'FR', 'JP', 'BR', 'IN', 
 export const PLANS = ['free', 'starter', 'pro', 'enterprise'] as const;
 export const DOMAINS = ['example.com', 'example.org', 'corp.example.net', 'mail.test'] as const;
 export const PLATFORMS = ['ios', 'android', 'web', 'desktop'] as const;
-const WORDS = ['checkout', 'search', 'billing', 'onboarding', 'profile', 'export', 'dashboard', 'payments', 'cart', 'reports', 'inbox', 'sharing', 'admin', 'mobile', 'api'];
+const WORDS = [
+  'checkout',
+  'search',
+  'billing',
+  'onboarding',
+  'profile',
+  'export',
+  'dashboard',
+  'payments',
+  'cart',
+  'reports',
+  'inbox',
+  'sharing',
+  'admin',
+  'mobile',
+  'api',
+];
 const FLAG_KINDS = ['enabled', 'v2', 'rollout', 'experiment', 'banner', 'limit', 'config', 'redesign', 'beta', 'killswitch'];
 
 const userKey = (n: number) => `user-${n}`;
@@ -242,7 +258,9 @@ function makeSegment(r: Rng, j: number, key: string, segmentKeys: readonly strin
     version: r.between(1, 40),
     included: [...new Set(included)],
     excluded: [...new Set(excluded)],
-    includedContexts: r.chance(0.4) ? [{ contextKind: 'organization', values: [...new Set(Array.from({ length: r.between(1, 10) }, () => orgKey(r.int(ORG_POOL))))] }] : [],
+    includedContexts: r.chance(0.4)
+      ? [{ contextKind: 'organization', values: [...new Set(Array.from({ length: r.between(1, 10) }, () => orgKey(r.int(ORG_POOL))))] }]
+      : [],
     excludedContexts: r.chance(0.1) ? [{ contextKind: 'device', values: [deviceKey(r.int(DEVICE_POOL))] }] : [],
   };
   // Segments may match earlier segments, at most two levels deep (acyclic by construction).

@@ -38,7 +38,8 @@ export async function startLambdaServer(): Promise<LambdaServer> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const match = INVOKE_PATH.exec(new URL(req.url ?? '/', 'http://loopback').pathname);
-    if (req.method !== 'POST' || !match) return error(res, 404, 'UnknownOperationException', `loopback Lambda does not implement ${req.method} ${req.url}`);
+    if (req.method !== 'POST' || !match)
+      return error(res, 404, 'UnknownOperationException', `loopback Lambda does not implement ${req.method} ${req.url}`);
     const failure = failures.shift();
     if (failure) return error(res, failure.status, failure.type, `injected ${failure.type}`);
     const invocationType = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse');
@@ -50,7 +51,8 @@ export async function startLambdaServer(): Promise<LambdaServer> {
       return error(res, 400, 'InvalidRequestContentException', 'Could not parse request body into json');
     }
     invokes.push({ functionName: decodeURIComponent(match[1]!), invocationType, payload });
-    if (invocationType !== 'Event') return error(res, 400, 'InvalidParameterValueException', 'loopback Lambda answers asynchronous (Event) invokes only');
+    if (invocationType !== 'Event')
+      return error(res, 400, 'InvalidParameterValueException', 'loopback Lambda answers asynchronous (Event) invokes only');
     res.writeHead(202, { 'x-amzn-RequestId': randomUUID() });
     res.end();
   }

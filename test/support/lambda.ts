@@ -115,11 +115,15 @@ export function captureOutput() {
     logs: () => jsonLines().filter((l) => typeof l.level === 'string'),
     /** EMF metric blobs. */
     metrics: () => jsonLines().filter((l) => '_aws' in l) as EmfBlob[],
-    restore: () => spies.forEach((s) => s.mockRestore()),
+    restore: () => {
+      for (const s of spies) s.mockRestore();
+    },
   };
 }
 
-export type EmfBlob = { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] } } & Record<string, unknown>;
+export type EmfBlob = {
+  _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+} & Record<string, unknown>;
 
 /** The value of `metric` in the blob for `environment` (summed over blobs), or undefined when never emitted. */
 export function metricValue(blobs: EmfBlob[], metric: string, environment?: string): number | undefined {
@@ -149,7 +153,13 @@ export function setEnv(vars: Record<string, string | undefined>): () => void {
 }
 
 /** The base environment every sync function gets (the stack sets the same names), pointed at loopback servers. */
-export function baseEnv(options: { tableName: string; environments: unknown[]; ldUri: string; dynamodbEndpoint: string; secretsEndpoint: string }) {
+export function baseEnv(options: {
+  tableName: string;
+  environments: unknown[];
+  ldUri: string;
+  dynamodbEndpoint: string;
+  secretsEndpoint: string;
+}) {
   return {
     TABLE_NAME: options.tableName,
     LD_ENVIRONMENTS: JSON.stringify(options.environments),

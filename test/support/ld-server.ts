@@ -281,7 +281,10 @@ export async function startLaunchDarklyServer(options: LaunchDarklyServerOptions
 
 /** One SSE event; multi-line data goes out as several `data:` lines, as the SSE format requires. */
 function frame(eventName: string, data: string): string {
-  return `event: ${eventName}\n${data.split(/\r\n|\r|\n/).map((line) => `data: ${line}`).join('\n')}\n\n`;
+  return `event: ${eventName}\n${data
+    .split(/\r\n|\r|\n/)
+    .map((line) => `data: ${line}`)
+    .join('\n')}\n\n`;
 }
 
 export interface WebhookDelivery {
@@ -299,7 +302,11 @@ export async function postWebhook(
   delivery: WebhookDelivery = {},
 ): Promise<{ status: number; body: string }> {
   const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
-  const headers: Record<string, string> = { 'Content-Type': 'application/json', 'User-Agent': 'LaunchDarkly-Webhooks/loopback', ...delivery.headers };
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/json',
+    'User-Agent': 'LaunchDarkly-Webhooks/loopback',
+    ...delivery.headers,
+  };
   const signature = delivery.signature ?? (delivery.secret !== undefined ? signWebhookBody(body, delivery.secret) : undefined);
   if (signature !== undefined) headers['X-LD-Signature'] = signature;
   const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(30_000) });

@@ -36,7 +36,12 @@ function cursorCondition(previousVersion: string) {
 }
 
 /** Applies one patch as Relay does; false when the cursor did not match (an out-of-order patch). */
-export async function applyRelayPatch(client: DynamoDBClient, table: string, prefix: string | undefined, patch: RelayPatch): Promise<boolean> {
+export async function applyRelayPatch(
+  client: DynamoDBClient,
+  table: string,
+  prefix: string | undefined,
+  patch: RelayPatch,
+): Promise<boolean> {
   const metadataKey = prefixed(prefix, 'big_segments_metadata');
   const metaKey = { namespace: { S: metadataKey }, key: { S: metadataKey } };
   const check: TransactWriteItem = { ConditionCheck: { TableName: table, Key: metaKey, ...cursorCondition(patch.previousVersion) } };

@@ -42,7 +42,8 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
   const secrets = new Map<string, { value: string; versionId: string; created: number }>();
   const requests: SecretsManagerRequest[] = [];
   const failures: { type: string; status: number }[] = [];
-  const arnOf = (name: string) => `arn:aws:secretsmanager:${region}:${ACCOUNT}:secret:${name}-Lb${name.length.toString(36).padStart(4, '0')}`;
+  const arnOf = (name: string) =>
+    `arn:aws:secretsmanager:${region}:${ACCOUNT}:secret:${name}-Lb${name.length.toString(36).padStart(4, '0')}`;
   const setSecret = (name: string, value: string) => secrets.set(name, { value, versionId: randomUUID(), created: Date.now() / 1000 });
   for (const [name, value] of Object.entries(options.secrets ?? {})) setSecret(name, value);
   const nameOf = (id: string) => (secrets.has(id) ? id : [...secrets.keys()].find((n) => arnOf(n) === id));
@@ -77,7 +78,8 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
     if (!secretId) return error(res, 400, 'InvalidParameterException', 'SecretId is required');
     const name = nameOf(secretId);
     const secret = name === undefined ? undefined : secrets.get(name);
-    if (name === undefined || !secret) return error(res, 400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    if (name === undefined || !secret)
+      return error(res, 400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
     send(res, 200, {
       ARN: arnOf(name),
       Name: name,
@@ -98,7 +100,8 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
   return {
     endpoint: origin,
     requests,
-    fetchesOf: (name) => requests.filter((r) => r.operation === 'GetSecretValue' && (r.secretId === name || r.secretId === arnOf(name))).length,
+    fetchesOf: (name) =>
+      requests.filter((r) => r.operation === 'GetSecretValue' && (r.secretId === name || r.secretId === arnOf(name))).length,
     setSecret,
     deleteSecret: (name) => void secrets.delete(name),
     arnOf,

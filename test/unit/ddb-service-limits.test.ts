@@ -2,7 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { ServiceLimits, THROTTLE_ANSWERS, itemBytes } from '../support/ddb-service-limits.js';
 
-const put = (ns: string, bytes: number) => ({ TableName: 't', Item: { namespace: { S: ns }, key: { S: 'k' }, item: { S: 'x'.repeat(bytes) } } });
+const put = (ns: string, bytes: number) => ({
+  TableName: 't',
+  Item: { namespace: { S: ns }, key: { S: 'k' }, item: { S: 'x'.repeat(bytes) } },
+});
 
 describe('service-limits model', () => {
   it('bills a write 1 unit per started KB of attribute names and values; transactions twice', () => {

@@ -26,7 +26,9 @@ describe('generateEnvironment', () => {
   it('uses the data model’s features: targets, every clause family, rollouts, prerequisites, variation types', () => {
     const ops = new Set<string>();
     for (const f of flags) for (const r of f.rules as { clauses: { op: string }[] }[]) for (const c of r.clauses) ops.add(c.op);
-    expect([...ops]).toEqual(expect.arrayContaining(['in', 'startsWith', 'endsWith', 'semVerGreaterThan', 'semVerLessThan', 'semVerEqual', 'segmentMatch']));
+    expect([...ops]).toEqual(
+      expect.arrayContaining(['in', 'startsWith', 'endsWith', 'semVerGreaterThan', 'semVerLessThan', 'semVerEqual', 'segmentMatch']),
+    );
     expect(flags.some((f) => (f.targets as unknown[]).length > 0)).toBe(true);
     expect(flags.some((f) => (f.contextTargets as { contextKind: string }[]).some((t) => t.contextKind === 'organization'))).toBe(true);
     expect(flags.some((f) => 'rollout' in (f.fallthrough as object))).toBe(true);

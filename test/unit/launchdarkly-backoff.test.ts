@@ -8,7 +8,9 @@ const ld = { initialDelayMs: 1000, maxDelayMs: 30_000, jitterRatio: 0.5 };
 describe('backoffDelay', () => {
   it('doubles from the initial delay up to the cap', () => {
     const noJitter = () => 0;
-    expect([0, 1, 2, 3, 4, 5, 6, 10].map((n) => backoffDelay(n, ld, noJitter))).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+    expect([0, 1, 2, 3, 4, 5, 6, 10].map((n) => backoffDelay(n, ld, noJitter))).toEqual([
+      1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000,
+    ]);
   });
 
   it('subtracts up to half the delay as jitter, so a delay lands in (d/2, d]', () => {

@@ -1,6 +1,13 @@
 // Which HTTP statuses are worth retrying (LaunchDarkly's rule), and what the errors say.
 import { describe, expect, it } from 'vitest';
-import { HttpStatusError, LaunchDarklyError, NetworkError, PayloadError, isHttpRecoverable, isRecoverable } from '../../lib/launchdarkly/errors.js';
+import {
+  HttpStatusError,
+  LaunchDarklyError,
+  NetworkError,
+  PayloadError,
+  isHttpRecoverable,
+  isRecoverable,
+} from '../../lib/launchdarkly/errors.js';
 
 describe('isHttpRecoverable', () => {
   it('treats every 4xx as final except 400, 408 and 429', () => {
@@ -25,7 +32,9 @@ describe('errors', () => {
       'LaunchDarkly rejected the SDK key (HTTP 401) for GET https://sdk.example.com/sdk/latest-all?filter=x; check that it is the server-side SDK key of the environment; not recoverable, not retried',
     );
     expect(err.message).not.toContain('secret');
-    expect(new HttpStatusError(503, true, 'https://x/all').message).toBe('LaunchDarkly answered HTTP 503 (service unavailable) for GET https://x/all; recoverable, worth retrying');
+    expect(new HttpStatusError(503, true, 'https://x/all').message).toBe(
+      'LaunchDarkly answered HTTP 503 (service unavailable) for GET https://x/all; recoverable, worth retrying',
+    );
   });
 
   it('isRecoverable: recoverable statuses and network failures only', () => {

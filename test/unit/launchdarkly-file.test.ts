@@ -17,13 +17,16 @@ describe('readDataFile', () => {
   it('reads a saved latest-all body (a BOM is tolerated)', async () => {
     const path = join(dir, 'ok.json');
     const data = { flags: { a: { key: 'a', version: 1, on: true } }, segments: { s: { key: 's', version: 2 } } };
-    await writeFile(path, '\uFEFF' + JSON.stringify(data));
+    await writeFile(path, `\uFEFF${JSON.stringify(data)}`);
     expect(await readDataFile(path)).toEqual(data);
   });
 
   it('names the file when it is missing, not JSON, or the wrong shape', async () => {
     const missing = join(dir, 'missing.json');
-    await expect(readDataFile(missing)).rejects.toMatchObject({ name: 'LaunchDarklyError', message: `Cannot read data file ${missing}: no such file` });
+    await expect(readDataFile(missing)).rejects.toMatchObject({
+      name: 'LaunchDarklyError',
+      message: `Cannot read data file ${missing}: no such file`,
+    });
     const bad = join(dir, 'bad.json');
     await writeFile(bad, '{"flags": {');
     await expect(readDataFile(bad)).rejects.toMatchObject({ name: 'PayloadError', where: `data file ${bad}` });

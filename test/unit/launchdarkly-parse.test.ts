@@ -32,7 +32,9 @@ describe('parseFullDataSet', () => {
     expect(payloadError(() => parseFullDataSet({ flags: true, segments: {} }, 'GET x response')).message).toBe(
       'GET x response: "flags" must be an object mapping keys to items, got true',
     );
-    expect(payloadError(() => parseFullDataSet({ segments: {} }, 'w')).message).toBe('w: "flags" is missing; expected an object mapping keys to items');
+    expect(payloadError(() => parseFullDataSet({ segments: {} }, 'w')).message).toBe(
+      'w: "flags" is missing; expected an object mapping keys to items',
+    );
     expect(payloadError(() => parseFullDataSet([], 'w')).message).toBe('w: must be an object with "flags" and "segments", got an array');
     expect(payloadError(() => parseFullDataSet(null, 'w')).message).toContain('got null');
     expect(payloadError(() => parseFullDataSet({ flags: {}, segments: [] }, 'w')).message).toContain('"segments" must be an object');
@@ -52,8 +54,16 @@ describe('parseStreamEvent', () => {
   });
 
   it('parses patches of flags and segments', () => {
-    expect(parseStreamEvent('patch', JSON.stringify({ path: '/flags/dark-mode', data: flag }))).toEqual({ type: 'patch', kind: 'features', item: flag });
-    expect(parseStreamEvent('patch', JSON.stringify({ path: '/segments/beta', data: segment }))).toEqual({ type: 'patch', kind: 'segments', item: segment });
+    expect(parseStreamEvent('patch', JSON.stringify({ path: '/flags/dark-mode', data: flag }))).toEqual({
+      type: 'patch',
+      kind: 'features',
+      item: flag,
+    });
+    expect(parseStreamEvent('patch', JSON.stringify({ path: '/segments/beta', data: segment }))).toEqual({
+      type: 'patch',
+      kind: 'segments',
+      item: segment,
+    });
   });
 
   it('takes a patch item key from the path when the item has none, and rejects one that disagrees', () => {
@@ -62,9 +72,9 @@ describe('parseStreamEvent', () => {
       kind: 'features',
       item: { key: 'x', version: 1 },
     });
-    expect(payloadError(() => parseStreamEvent('patch', JSON.stringify({ path: '/flags/x', data: { key: 'y', version: 1 } }))).message).toBe(
-      'patch event: "data.key" is "y" but "path" "/flags/x" names "x"',
-    );
+    expect(
+      payloadError(() => parseStreamEvent('patch', JSON.stringify({ path: '/flags/x', data: { key: 'y', version: 1 } }))).message,
+    ).toBe('patch event: "data.key" is "y" but "path" "/flags/x" names "x"');
   });
 
   it('parses deletes', () => {
@@ -74,7 +84,12 @@ describe('parseStreamEvent', () => {
       key: 'dark-mode',
       version: 4,
     });
-    expect(parseStreamEvent('delete', JSON.stringify({ path: '/segments/beta', version: 9 }))).toEqual({ type: 'delete', kind: 'segments', key: 'beta', version: 9 });
+    expect(parseStreamEvent('delete', JSON.stringify({ path: '/segments/beta', version: 9 }))).toEqual({
+      type: 'delete',
+      kind: 'segments',
+      key: 'beta',
+      version: 9,
+    });
   });
 
   it('rejects malformed JSON in put, patch and delete', () => {
@@ -95,20 +110,24 @@ describe('parseStreamEvent', () => {
     expect(payloadError(() => parseStreamEvent('delete', JSON.stringify({ path: '/flags/x', version: 'no' }))).message).toBe(
       'delete event: "version" must be a non-negative integer, got "no"',
     );
-    expect(payloadError(() => parseStreamEvent('patch', JSON.stringify({ path: '/flags/x', data: { key: 'x', version: 'no' } }))).message).toBe(
-      'patch event: "data.version" must be a non-negative integer, got "no"',
-    );
+    expect(
+      payloadError(() => parseStreamEvent('patch', JSON.stringify({ path: '/flags/x', data: { key: 'x', version: 'no' } }))).message,
+    ).toBe('patch event: "data.version" must be a non-negative integer, got "no"');
   });
 
   it('rejects missing required properties: put data, patch path and data, delete path and version', () => {
-    expect(payloadError(() => parseStreamEvent('put', '{"path":"/"}')).message).toBe('put event: "data" is missing; expected the full data set');
+    expect(payloadError(() => parseStreamEvent('put', '{"path":"/"}')).message).toBe(
+      'put event: "data" is missing; expected the full data set',
+    );
     expect(payloadError(() => parseStreamEvent('patch', JSON.stringify({ data: flag }))).message).toContain('"path" is missing');
     expect(payloadError(() => parseStreamEvent('patch', '{"path":"/flags/x"}')).message).toContain('"data" is missing');
     expect(payloadError(() => parseStreamEvent('delete', '{"version":1}')).message).toContain('"path" is missing');
     expect(payloadError(() => parseStreamEvent('delete', '{"path":"/flags/x"}')).message).toContain('"version" is missing');
     expect(payloadError(() => parseStreamEvent('delete', '{"path":"/flags/x","version":1.5}')).message).toContain('got 1.5');
     expect(payloadError(() => parseStreamEvent('patch', '[1,2]')).message).toBe('patch event: data must be a JSON object, got an array');
-    expect(payloadError(() => parseStreamEvent('patch', JSON.stringify({ path: '/flags/', data: flag }))).message).toContain('names no key');
+    expect(payloadError(() => parseStreamEvent('patch', JSON.stringify({ path: '/flags/', data: flag }))).message).toContain(
+      'names no key',
+    );
   });
 
   it('ignores unknown event names without parsing their data', () => {
@@ -126,7 +145,10 @@ describe('parseStreamEvent', () => {
 
 describe('keys that are JavaScript property names', () => {
   it('are kept as keys, and absent ones read as absent', () => {
-    const data = parseFullDataSet(JSON.parse('{"flags":{"__proto__":{"key":"__proto__","version":1},"constructor":{"key":"constructor","version":2}},"segments":{}}'), 'test');
+    const data = parseFullDataSet(
+      JSON.parse('{"flags":{"__proto__":{"key":"__proto__","version":1},"constructor":{"key":"constructor","version":2}},"segments":{}}'),
+      'test',
+    );
     expect(Object.keys(data.flags)).toEqual(['__proto__', 'constructor']);
     expect(data.flags['__proto__']).toEqual({ key: '__proto__', version: 1 });
     expect(data.flags['toString']).toBeUndefined();

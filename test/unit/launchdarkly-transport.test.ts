@@ -9,10 +9,14 @@ import { checkServiceUri, isLoopbackHost } from '../../lib/launchdarkly/service-
 import { MAX_REDIRECTS, SseEventSizeCounter, redirectProblem } from '../../lib/launchdarkly/transport.js';
 
 describe('checkServiceUri', () => {
-  it.each(['https://sdk.launchdarkly.com', 'https://relay.internal:8443/ld/', 'http://127.0.0.1:8030', 'http://127.9.9.9', 'http://[::1]:8030', 'http://localhost:8030'])(
-    'accepts %s',
-    (uri) => expect(checkServiceUri(uri, 'x')).toBe(uri.replace(/\/+$/, '')),
-  );
+  it.each([
+    'https://sdk.launchdarkly.com',
+    'https://relay.internal:8443/ld/',
+    'http://127.0.0.1:8030',
+    'http://127.9.9.9',
+    'http://[::1]:8030',
+    'http://localhost:8030',
+  ])('accepts %s', (uri) => expect(checkServiceUri(uri, 'x')).toBe(uri.replace(/\/+$/, '')));
 
   it.each([
     ['http://sdk.launchdarkly.com', 'plain http to a remote host'],
@@ -24,23 +28,41 @@ describe('checkServiceUri', () => {
     ['sdk.launchdarkly.com', 'no scheme'],
     ['ftp://sdk.launchdarkly.com', 'another scheme'],
   ])('refuses %s (%s), naming where it came from and never echoing a password', (uri) => {
-    expect(() => checkServiceUri(uri, 'Option --base-uri')).toThrow(/^Option --base-uri must be an https:\/\/ URL \(http:\/\/ only for a loopback address/);
+    expect(() => checkServiceUri(uri, 'Option --base-uri')).toThrow(
+      /^Option --base-uri must be an https:\/\/ URL \(http:\/\/ only for a loopback address/,
+    );
     expect(() => checkServiceUri(uri, 'x')).not.toThrow(/secret/);
   });
 
   it('refuses loopback http too where the caller says so (a deployed stack)', () => {
-    expect(() => checkServiceUri('http://127.0.0.1:8030', 'props "ldBaseUri"', { allowLoopbackHttp: false })).toThrow(/^props "ldBaseUri" must be an https:\/\/ URL without/);
+    expect(() => checkServiceUri('http://127.0.0.1:8030', 'props "ldBaseUri"', { allowLoopbackHttp: false })).toThrow(
+      /^props "ldBaseUri" must be an https:\/\/ URL without/,
+    );
   });
 
   it('is the rule of the CLI, the handlers and the CDK configuration', async () => {
     const stderr = new StringOutput();
-    const code = await main(['sync', '--source', 'poll', '--table', 't1', '--base-uri', 'http://sdk.example.com'], { stdout: new StringOutput(), stderr, env: { LD_SDK_KEY: 'sdk-x' }, cwd: '/' });
+    const code = await main(['sync', '--source', 'poll', '--table', 't1', '--base-uri', 'http://sdk.example.com'], {
+      stdout: new StringOutput(),
+      stderr,
+      env: { LD_SDK_KEY: 'sdk-x' },
+      cwd: '/',
+    });
     expect(code).toBe(2);
     expect(stderr.text).toContain(`Option '--base-uri' must be an https:// URL (http:// only for a loopback address`);
     const env = { TABLE_NAME: 't1', LD_ENVIRONMENTS: '[{"name":"production","sdkKeySecretId":"ld/production"}]' };
-    expect(() => loadSyncConfig({ ...env, LD_STREAM_URI: 'http://stream.example.com' })).toThrow(/^Environment variable LD_STREAM_URI must be an https:\/\/ URL/);
+    expect(() => loadSyncConfig({ ...env, LD_STREAM_URI: 'http://stream.example.com' })).toThrow(
+      /^Environment variable LD_STREAM_URI must be an https:\/\/ URL/,
+    );
     expect(loadSyncConfig({ ...env, LD_STREAM_URI: 'http://127.0.0.1:9000/' }).streamUri).toBe('http://127.0.0.1:9000');
-    expect(() => resolveConfig({ environments: [{ name: 'production', sdkKeySecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:ld/production-AbC123' }], ldStreamUri: 'http://127.0.0.1:9000' })).toThrow(/ldStreamUri" must be an https:\/\/ URL/);
+    expect(() =>
+      resolveConfig({
+        environments: [
+          { name: 'production', sdkKeySecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:ld/production-AbC123' },
+        ],
+        ldStreamUri: 'http://127.0.0.1:9000',
+      }),
+    ).toThrow(/ldStreamUri" must be an https:\/\/ URL/);
   });
 
   it('knows the loopback addresses', () => {

@@ -70,7 +70,9 @@ describe('read hints', () => {
     expect(decodeReadHints(undefined)).toBeUndefined();
     expect(decodeReadHints(Buffer.from('not gzip'))).toBeUndefined();
     expect(decodeReadHints(gzipSync(JSON.stringify({ format: 2, ranges: {}, refs: {} })))).toBeUndefined();
-    const unordered = decodeReadHints(gzipSync(JSON.stringify({ format: 1, ranges: { features: ['m', 'c'], segments: ['a', 7] }, refs: { 'f:x': ['s:y', 3] } })));
+    const unordered = decodeReadHints(
+      gzipSync(JSON.stringify({ format: 1, ranges: { features: ['m', 'c'], segments: ['a', 7] }, refs: { 'f:x': ['s:y', 3] } })),
+    );
     expect(unordered).toEqual({ format: 1, ranges: { features: [], segments: [] }, refs: { 'f:x': ['s:y'] } });
   });
 });

@@ -23,14 +23,21 @@ function input(flags: Flag[], rows: Record<string, RowState>, over: Partial<Plan
   };
 }
 
-const flag = (key: string, version: number, prerequisites: string[] = []): Flag => ({ key, version, prerequisites: prerequisites.map((k) => ({ key: k, variation: 0 })) });
+const flag = (key: string, version: number, prerequisites: string[] = []): Flag => ({
+  key,
+  version,
+  prerequisites: prerequisites.map((k) => ({ key: k, variation: 0 })),
+});
 const live = (version: number, asOf?: number): RowState => ({ version, tombstone: false, asOf });
 const tomb = (version: number, asOf?: number): RowState => ({ version, tombstone: true, asOf });
-const puts = (waves: WriteOp[][]) => waves.flat().map((op) => (op.type === 'put' ? `${op.item.key}@${op.item.version}:${op.expect.type}` : `remove ${op.key}`));
+const puts = (waves: WriteOp[][]) =>
+  waves.flat().map((op) => (op.type === 'put' ? `${op.item.key}@${op.item.version}:${op.expect.type}` : `remove ${op.key}`));
 
 describe('init plan: what a full sync writes', () => {
   it('writes new and newer items, skips equal ones, counts older ones as stale', () => {
-    const plan = planInit(input([flag('new', 1), flag('up', 3), flag('same', 2), flag('old', 1)], { up: live(2), same: live(2), old: live(5) }));
+    const plan = planInit(
+      input([flag('new', 1), flag('up', 3), flag('same', 2), flag('old', 1)], { up: live(2), same: live(2), old: live(5) }),
+    );
     expect(puts(plan.putWaves).sort()).toEqual(['new@1:newer', 'up@3:newer']);
     expect(plan).toMatchObject({ unchanged: 1, stale: 1, staleDataSet: true });
   });
@@ -46,18 +53,27 @@ describe('init plan: what a full sync writes', () => {
   it('deletes by writing a tombstone at the version read, conditional on that exact row', () => {
     const plan = planInit(input([], { gone: live(4, T - MIN) }));
     const [op] = plan.deletions.features;
-    expect(op).toMatchObject({ type: 'put', item: { key: 'gone', version: 4, tombstone: true }, expect: { type: 'exact', version: 4, asOf: T - MIN } });
+    expect(op).toMatchObject({
+      type: 'put',
+      item: { key: 'gone', version: 4, tombstone: true },
+      expect: { type: 'exact', version: 4, asOf: T - MIN },
+    });
     expect(op!.type === 'put' && op!.item.attrs.deleted).toEqual({ BOOL: true });
   });
 
   it('a stale data set deletes nothing; a row that reflects a moment after the snapshot is not deleted', () => {
-    expect(planInit(input([flag('x', 1)], { x: live(2), gone: live(1) }))).toMatchObject({ deletesSkipped: 1, deletions: { features: [] } });
+    expect(planInit(input([flag('x', 1)], { x: live(2), gone: live(1) }))).toMatchObject({
+      deletesSkipped: 1,
+      deletions: { features: [] },
+    });
     const later = planInit(input([], { 'created-by-stream': live(1, T + 5_000) }));
     expect(later).toMatchObject({ deletesSkipped: 1, deletions: { features: [] } });
   });
 
   it('a snapshot older than the claimed one only moves live rows forward: no creation, re-creation or deletion', () => {
-    const plan = planInit(input([flag('live', 3), flag('new', 1), flag('dead', 9)], { live: live(2), dead: tomb(4), gone: live(1) }, { newest: false }));
+    const plan = planInit(
+      input([flag('live', 3), flag('new', 1), flag('dead', 9)], { live: live(2), dead: tomb(4), gone: live(1) }, { newest: false }),
+    );
     expect(puts(plan.putWaves)).toEqual(['live@3:live-newer']);
     expect(plan).toMatchObject({ stale: 2, deletesSkipped: 1, staleDataSet: true });
   });
@@ -76,7 +92,9 @@ describe('init plan: deleted and re-created flags whose versions start lower (do
   });
 
   it('within the margin, or for rows without a moment (other writers), the higher version wins: no rollback', () => {
-    const plan = planInit(input([flag('t', 1), flag('l', 2), flag('ld', 1)], { t: tomb(7, T - 9 * MIN), l: live(9, T - MIN), ld: live(5) }));
+    const plan = planInit(
+      input([flag('t', 1), flag('l', 2), flag('ld', 1)], { t: tomb(7, T - 9 * MIN), l: live(9, T - MIN), ld: live(5) }),
+    );
     expect(plan.putWaves).toEqual([]);
     expect(plan).toMatchObject({ stale: 3, staleDataSet: true });
   });
@@ -108,7 +126,15 @@ describe('demoting the rest of a plan when a newer snapshot claims the table mid
 
 describe('keys that are also Object.prototype names', () => {
   it('__proto__ and constructor are ordinary keys', () => {
-    const plan = planInit(input([flag('__proto__', 2), flag('constructor', 1, ['__proto__'])], Object.fromEntries([['__proto__', live(1)], ['toString', live(1)]])));
+    const plan = planInit(
+      input(
+        [flag('__proto__', 2), flag('constructor', 1, ['__proto__'])],
+        Object.fromEntries([
+          ['__proto__', live(1)],
+          ['toString', live(1)],
+        ]),
+      ),
+    );
     expect(puts(plan.putWaves)).toEqual(['__proto__@2:newer', 'constructor@1:newer']);
     expect(plan.deletions.features.map((op) => (op.type === 'put' ? op.item.key : ''))).toEqual(['toString']);
   });

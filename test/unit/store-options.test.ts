@@ -18,7 +18,11 @@ const factories = {
   ReadOnlyFeatureStore: (options: unknown) => ReadOnlyFeatureStore('flags', options as never),
   DynamoDBBigSegmentStore: (options: unknown) => DynamoDBBigSegmentStore('flags', options as never),
 };
-const client = new DynamoDBClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+const client = new DynamoDBClient({
+  region: 'us-east-1',
+  endpoint: 'http://127.0.0.1:9',
+  credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+});
 afterAll(() => client.destroy());
 const logger = { error() {}, warn() {}, info() {}, debug() {} };
 
@@ -46,7 +50,9 @@ describe.each(Object.entries(factories))('%s options', (name, make) => {
     const resolved = resolveStoreOptions(name, 'flags', { dynamoDBClient: client, clientOptions: { region: 'x' } });
     expect(resolved.client).toBe(client);
     expect(resolved.clientConfig).toBeUndefined();
-    expect(resolved.warnings).toEqual([`${name}: 'clientOptions' is ignored because 'dynamoDBClient' is given (as in LaunchDarkly's store); remove one of them`]);
+    expect(resolved.warnings).toEqual([
+      `${name}: 'clientOptions' is ignored because 'dynamoDBClient' is given (as in LaunchDarkly's store); remove one of them`,
+    ]);
     expect(() => make({ dynamoDBClient: client, clientOptions: { region: 'x' } })).not.toThrow();
   });
 
@@ -55,8 +61,12 @@ describe.each(Object.entries(factories))('%s options', (name, make) => {
       `${name}: pass either 'client' or 'clientConfig', not both: a DynamoDB client, or the configuration to build one`,
     );
     expect(() => make({ client, clientOptions: {} })).toThrow(/either 'client' or 'clientOptions', not both/);
-    expect(() => make({ client, dynamoDBClient: client })).toThrow(`${name}: 'client' and 'dynamoDBClient' are two names for the same option; pass one`);
-    expect(() => make({ clientConfig: {}, clientOptions: {} })).toThrow("'clientConfig' and 'clientOptions' are two names for the same option");
+    expect(() => make({ client, dynamoDBClient: client })).toThrow(
+      `${name}: 'client' and 'dynamoDBClient' are two names for the same option; pass one`,
+    );
+    expect(() => make({ clientConfig: {}, clientOptions: {} })).toThrow(
+      "'clientConfig' and 'clientOptions' are two names for the same option",
+    );
   });
 
   it('rejects the AWS SDK v2 DocumentClient LaunchDarkly’s older package took, naming what it needs', () => {
@@ -93,7 +103,12 @@ describe.each(Object.entries(factories))('%s options', (name, make) => {
   });
 
   it('rejects a table name DynamoDB would refuse', () => {
-    const factory = name === 'DynamoDBFeatureStore' ? DynamoDBFeatureStore : name === 'ReadOnlyFeatureStore' ? ReadOnlyFeatureStore : DynamoDBBigSegmentStore;
+    const factory =
+      name === 'DynamoDBFeatureStore'
+        ? DynamoDBFeatureStore
+        : name === 'ReadOnlyFeatureStore'
+          ? ReadOnlyFeatureStore
+          : DynamoDBBigSegmentStore;
     expect(() => factory('t', {})).toThrow(`${name}: tableName must be a DynamoDB table name (3 to 255 characters), got "t"`);
   });
 });
@@ -104,7 +119,9 @@ it('the factories fit the SDK’s LDOptions as they are (checked by tsc, no cast
     featureStore: ReadOnlyFeatureStore('flags', { prefix: 'prod', cacheTTL: null, dynamoDBClient: client }),
     bigSegments: { store: DynamoDBBigSegmentStore('flags', { prefix: 'prod', dynamoDBClient: client }), staleAfter: 120 },
   };
-  const readWrite: LDOptions = { featureStore: DynamoDBFeatureStore('flags', { prefix: 'prod', cacheTTL: 30, clientOptions: { region: 'eu-west-1' } }) };
+  const readWrite: LDOptions = {
+    featureStore: DynamoDBFeatureStore('flags', { prefix: 'prod', cacheTTL: 30, clientOptions: { region: 'eu-west-1' } }),
+  };
   expect(typeof options.featureStore).toBe('function');
   expect(typeof readWrite.featureStore).toBe('function');
 });

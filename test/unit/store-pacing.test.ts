@@ -65,7 +65,7 @@ describe('AdaptivePacer', () => {
   });
 
   it('spaces requests by their units at the current rate, and never goes below the floor', async () => {
-    let now = 0;
+    const now = 0;
     const pacer = new AdaptivePacer({ now: () => now, minRate: 100 });
     pacer.throttled();
     expect(pacer.unitsPerSecond).toBe(100);

@@ -45,16 +45,20 @@ describe('parseEnvironments', () => {
     expect(failure([{ name: 'ok', sdkKeySecretId: 's1' }, 'staging']).message).toBe(
       'LD_ENVIRONMENTS[1] must be an object like {"name":"production","prefix":"prod"}, got "staging"',
     );
-    expect(failure([{ name: 'bad name!', sdkKeySecretId: 's' }]).message).toMatch(/^LD_ENVIRONMENTS\[0\]: "name" must be 1 to 64 letters.*got "bad name!"$/);
+    expect(failure([{ name: 'bad name!', sdkKeySecretId: 's' }]).message).toMatch(
+      /^LD_ENVIRONMENTS\[0\]: "name" must be 1 to 64 letters.*got "bad name!"$/,
+    );
     expect(failure([{ sdkKeySecretId: 's' }]).message).toMatch(/LD_ENVIRONMENTS\[0\]: "name" .* got nothing$/);
     expect(failure([{ name: 'prod', prefix: 'a:b', sdkKeySecretId: 's' }]).message).toMatch(
       /^LD_ENVIRONMENTS\[0\] \("prod"\): "prefix" must be .*no ':'.*got "a:b"$/,
     );
     expect(failure([{ name: 'prod', prefix: '', sdkKeySecretId: 's' }]).message).toMatch(/"prefix" must be .* got ""$/);
-    expect(failure([{ name: 'prod' }]).message).toMatch(/^LD_ENVIRONMENTS\[0\] \("prod"\): "sdkKeySecretId" must be a Secrets Manager secret name or ARN.*got nothing$/);
+    expect(failure([{ name: 'prod' }]).message).toMatch(
+      /^LD_ENVIRONMENTS\[0\] \("prod"\): "sdkKeySecretId" must be a Secrets Manager secret name or ARN.*got nothing$/,
+    );
     expect(failure([{ name: 'prod', sdkKeySecretId: 'has space' }]).message).toMatch(/got "has space"$/);
     expect(failure([{ name: 'prod', sdkKeySecretId: 's', region: 'eu-west-1' }]).message).toBe(
-      "LD_ENVIRONMENTS[0] (\"prod\"): unknown field 'region'; expected name, prefix, sdkKeySecretId",
+      'LD_ENVIRONMENTS[0] ("prod"): unknown field \'region\'; expected name, prefix, sdkKeySecretId',
     );
   });
 
@@ -79,7 +83,9 @@ describe('parseEnvironments', () => {
         { name: 'prod', sdkKeySecretId: 'a' },
         { name: 'staging', sdkKeySecretId: 'b' },
       ]).message,
-    ).toBe('LD_ENVIRONMENTS[1] ("staging") has no prefix, like LD_ENVIRONMENTS[0] ("prod"); environments sharing a table need distinct prefixes');
+    ).toBe(
+      'LD_ENVIRONMENTS[1] ("staging") has no prefix, like LD_ENVIRONMENTS[0] ("prod"); environments sharing a table need distinct prefixes',
+    );
     expect(
       failure([
         { name: 'prod', prefix: 'x', sdkKeySecretId: 'a' },

@@ -42,7 +42,8 @@ const UNPROCESSED_RETRIES = 6;
 const UNPROCESSED_BASE_DELAY_MS = 25;
 const UNPROCESSED_MAX_DELAY_MS = 800;
 
-export const refId = (ref: RowRef): string => (ref.tag === 'item' ? `${ref.kind}:${ref.key}` : ref.tag === 'marker' ? '$inited' : '$readHints');
+export const refId = (ref: RowRef): string =>
+  ref.tag === 'item' ? `${ref.kind}:${ref.key}` : ref.tag === 'marker' ? '$inited' : '$readHints';
 
 export class BatchLoader {
   private readonly loading = new Map<string, Promise<Loaded>>();
@@ -107,7 +108,11 @@ export class BatchLoader {
     try {
       if (this.o.isClosed()) throw new Error('the store is closed');
       for (let attempt = 0; ; attempt++) {
-        const out = await this.o.transport.batchGet(this.o.tableName, [...waiting.values()].map((r) => this.keyOf(r.ref)), this.o.consistentReads);
+        const out = await this.o.transport.batchGet(
+          this.o.tableName,
+          [...waiting.values()].map((r) => this.keyOf(r.ref)),
+          this.o.consistentReads,
+        );
         // The hints first: the items of this batch use them to plan the fetch of their dependencies.
         const found = out.rows.map((row) => ({ row, pending: waiting.get(rowId(row)) })).filter((f) => f.pending !== undefined);
         found.sort((a, b) => Number(b.pending!.ref.tag === 'hints') - Number(a.pending!.ref.tag === 'hints'));
@@ -122,12 +127,16 @@ export class BatchLoader {
           this.settle(request, undefined);
         }
         if (waiting.size === 0) return;
-        if (attempt >= UNPROCESSED_RETRIES) throw new Error(`${waiting.size} keys were still unprocessed after ${UNPROCESSED_RETRIES} retries`);
+        if (attempt >= UNPROCESSED_RETRIES)
+          throw new Error(`${waiting.size} keys were still unprocessed after ${UNPROCESSED_RETRIES} retries`);
         const delay = Math.min(UNPROCESSED_MAX_DELAY_MS, UNPROCESSED_BASE_DELAY_MS * 2 ** attempt);
         await new Promise((resolve) => setTimeout(resolve, delay / 2 + Math.random() * (delay / 2)));
       }
     } catch (err) {
-      this.o.onError([...waiting.values()].map((r) => describeRef(r.ref, this.o.prefix)), err);
+      this.o.onError(
+        [...waiting.values()].map((r) => describeRef(r.ref, this.o.prefix)),
+        err,
+      );
       for (const request of waiting.values()) {
         this.loading.delete(request.id);
         request.resolve(undefined);

@@ -56,7 +56,12 @@ export async function readNamespace(q: NamespaceQuery): Promise<void> {
 }
 
 /** Pages through the keys from `lo` to `hi` (both included; no bound where one is undefined). */
-async function queryRange(q: NamespaceQuery, lo: string | undefined, hi: string | undefined, take: (out: QueryOutput) => void): Promise<void> {
+async function queryRange(
+  q: NamespaceQuery,
+  lo: string | undefined,
+  hi: string | undefined,
+  take: (out: QueryOutput) => void,
+): Promise<void> {
   let page: Promise<QueryOutput> | undefined = query(q, lo, hi);
   while (page) {
     const out: QueryOutput = await page;

@@ -39,7 +39,8 @@ export function leanConfigFrom(input: LeanConfigInput, env: NodeJS.ProcessEnv): 
   if (maxAttempts !== undefined && !(Number.isInteger(maxAttempts) && (maxAttempts as number) >= 1)) return undefined;
 
   const resolvedRegion = region || env.AWS_REGION || env.AWS_DEFAULT_REGION;
-  const configured = endpoint ?? (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true' ? undefined : env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL);
+  const configured =
+    endpoint ?? (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true' ? undefined : env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL);
   const fips = (useFipsEndpoint as boolean | undefined) ?? env.AWS_USE_FIPS_ENDPOINT === 'true';
   const dualStack = (useDualstackEndpoint as boolean | undefined) ?? env.AWS_USE_DUALSTACK_ENDPOINT === 'true';
   let url: URL | undefined;
@@ -47,7 +48,9 @@ export function leanConfigFrom(input: LeanConfigInput, env: NodeJS.ProcessEnv): 
   if (configured) url = new URL(String(configured));
   else if (resolvedRegion) url = regionalEndpoint(resolvedRegion, fips, dualStack);
   else problem = 'no AWS region: set AWS_REGION or clientConfig.region';
-  const attempts = (maxAttempts as number | undefined) ?? (Number(env.AWS_MAX_ATTEMPTS) >= 1 ? Math.floor(Number(env.AWS_MAX_ATTEMPTS)) : DEFAULT_MAX_ATTEMPTS);
+  const attempts =
+    (maxAttempts as number | undefined) ??
+    (Number(env.AWS_MAX_ATTEMPTS) >= 1 ? Math.floor(Number(env.AWS_MAX_ATTEMPTS)) : DEFAULT_MAX_ATTEMPTS);
   return {
     endpoint: url,
     // A custom endpoint (DynamoDB Local) signs for whatever region; the SDK does the same.

@@ -21,7 +21,13 @@ export class DynamoDBRequestError extends Error {
   }
 }
 
-const THROTTLING = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'Throttling', 'TooManyRequestsException']);
+const THROTTLING = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'Throttling',
+  'TooManyRequestsException',
+]);
 const TRANSIENT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'EAI_AGAIN', 'ENOTFOUND']);
 const BASE_DELAY_MS = 50;
 const MAX_DELAY_MS = 2_000;
@@ -95,7 +101,15 @@ export class LeanTransport implements ReadTransport {
     );
     const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = this.request(
-        { protocol: endpoint.protocol, hostname: endpoint.hostname, port: endpoint.port || undefined, path: signed.path, method: 'POST', headers: signed.headers, agent: this.agent },
+        {
+          protocol: endpoint.protocol,
+          hostname: endpoint.hostname,
+          port: endpoint.port || undefined,
+          path: signed.path,
+          method: 'POST',
+          headers: signed.headers,
+          agent: this.agent,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -124,7 +138,12 @@ function errorFrom(status: number, text: string): DynamoDBRequestError {
     // Not JSON (a proxy's error page): keep the start of the text.
   }
   const name = type || `HTTP${status}`;
-  return new DynamoDBRequestError(name, `${name} (HTTP ${status}): ${message}`, status, status >= 500 || status === 429 || THROTTLING.has(type));
+  return new DynamoDBRequestError(
+    name,
+    `${name} (HTTP ${status}): ${message}`,
+    status,
+    status >= 500 || status === 429 || THROTTLING.has(type),
+  );
 }
 
 function isRetryable(err: unknown): boolean {

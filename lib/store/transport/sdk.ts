@@ -36,7 +36,9 @@ export class SdkTransport implements ReadTransport {
 
   async batchGet(table: string, keys: Row[], consistentRead?: boolean): Promise<BatchGetOutput> {
     const { sdk, client } = await this.load();
-    const out = await client.send(new sdk.BatchGetItemCommand({ RequestItems: { [table]: { Keys: keys as never, ConsistentRead: consistentRead } } }));
+    const out = await client.send(
+      new sdk.BatchGetItemCommand({ RequestItems: { [table]: { Keys: keys as never, ConsistentRead: consistentRead } } }),
+    );
     return { rows: (out.Responses?.[table] ?? []) as Row[], unprocessed: (out.UnprocessedKeys?.[table]?.Keys ?? []) as Row[] };
   }
 

@@ -38,7 +38,12 @@ const client = init('sdk-consumer-unused', {
   logger,
   featureStore: ReadOnlyFeatureStore(config.tableName, {
     cacheTTL: config.cacheTTL,
-    clientConfig: { endpoint: config.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 5 },
+    clientConfig: {
+      endpoint: config.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 5,
+    },
     logger,
   }),
 });
@@ -80,5 +85,7 @@ while (!stopping) {
   await new Promise((r) => setTimeout(r, config.pauseMs));
 }
 client.close();
-process.stdout.write(`${JSON.stringify({ evaluations, rounds, results, unknownFlags, errors: errors.slice(0, 50), errorCount: errors.length })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ evaluations, rounds, results, unknownFlags, errors: errors.slice(0, 50), errorCount: errors.length })}\n`,
+);
 process.exit(0);

@@ -49,7 +49,8 @@ export function evolve(env: FullDataSet, options: EvolveOptions = {}): FullDataS
       key: `${prefix}-${i}`,
       version: 1,
       on: true,
-      prerequisites: existing.length > 0 && random() < 0.3 ? [{ key: existing[Math.floor(random() * existing.length)]!, variation: 0 }] : [],
+      prerequisites:
+        existing.length > 0 && random() < 0.3 ? [{ key: existing[Math.floor(random() * existing.length)]!, variation: 0 }] : [],
       targets: [{ values: [`user-${i}`], variation: 0 }],
       contextTargets: [],
       rules: [],
@@ -77,6 +78,7 @@ export function evolve(env: FullDataSet, options: EvolveOptions = {}): FullDataS
 
 /** The same content with every version raised by `by` (a later snapshot that happens to equal an older one). */
 export function reversioned(env: FullDataSet, by: number): FullDataSet {
-  const up = <T extends { version: number }>(m: Record<string, T>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, { ...v, version: v.version + by }]));
+  const up = <T extends { version: number }>(m: Record<string, T>) =>
+    Object.fromEntries(Object.entries(m).map(([k, v]) => [k, { ...v, version: v.version + by }]));
   return { flags: up(env.flags), segments: up(env.segments) };
 }

@@ -17,7 +17,13 @@ export interface Poller {
 }
 
 /** Polls the flags of `prefix` until stopped; `mustStay` are the flag keys present before and after the sync. */
-export function startPoller(client: DynamoDBClient, tableName: string, prefix: string | undefined, mustStay: ReadonlySet<string>, pauseMs = 20): Poller {
+export function startPoller(
+  client: DynamoDBClient,
+  tableName: string,
+  prefix: string | undefined,
+  mustStay: ReadonlySet<string>,
+  pauseMs = 20,
+): Poller {
   const report: PollerReport = { polls: 0, missing: [], regressions: [] };
   const highest = new Map<string, number>();
   let running = true;

@@ -24,7 +24,19 @@ export interface SyncRun {
 export const SYNC_COMMAND = 'ld-dynamodb-sync sync --source file';
 
 export function startSync(target: SyncTarget): SyncRun {
-  const args = [cli, 'sync', '--source', 'file', '--file', target.file, '--table', target.tableName, '--dynamodb-endpoint', target.endpoint, '--json'];
+  const args = [
+    cli,
+    'sync',
+    '--source',
+    'file',
+    '--file',
+    target.file,
+    '--table',
+    target.tableName,
+    '--dynamodb-endpoint',
+    target.endpoint,
+    '--json',
+  ];
   if (target.prefix) args.push('--prefix', target.prefix);
   const env = {
     PATH: `${path.join(repoRoot, 'node_modules/.bin')}:${process.env.PATH ?? ''}`,

@@ -44,7 +44,12 @@ export default class ReliabilityTableReporter implements Reporter {
       '',
       `${lines.length} cases; ${total((r) => r.injected)} faults injected or attempts made; ${total((r) => r.checked)} items checked; ` +
         `${total((r) => r.lost, guaranteed)} lost; ${total((r) => r.rolledBack, guaranteed)} rolled back` +
-        (known ? ` (and ${total((r) => r.lost + r.rolledBack, (r) => !guaranteed(r))} in ${known} known-bug case(s), marked it.fails)` : ''),
+        (known
+          ? ` (and ${total(
+              (r) => r.lost + r.rolledBack,
+              (r) => !guaranteed(r),
+            )} in ${known} known-bug case(s), marked it.fails)`
+          : ''),
       '',
     ];
     process.stdout.write(`${out.join('\n')}\n`);

@@ -14,7 +14,11 @@ export interface StoredItem {
 export type TableState = Record<DataKindName, Map<string, StoredItem>> & { inited: boolean };
 
 /** Every row of one namespace, read consistently and directly (not through the store under test). */
-export async function queryNamespace(client: DynamoDBClient, tableName: string, namespace: string): Promise<Record<string, AttributeValue>[]> {
+export async function queryNamespace(
+  client: DynamoDBClient,
+  tableName: string,
+  namespace: string,
+): Promise<Record<string, AttributeValue>[]> {
   const rows: Record<string, AttributeValue>[] = [];
   let start: Record<string, AttributeValue> | undefined;
   do {
@@ -70,7 +74,8 @@ export interface Comparison {
   newer: string[];
 }
 
-const sourceOf = (data: FullDataSet, kind: DataKindName): Record<string, VersionedItem> => (kind === 'features' ? data.flags : data.segments);
+const sourceOf = (data: FullDataSet, kind: DataKindName): Record<string, VersionedItem> =>
+  kind === 'features' ? data.flags : data.segments;
 
 /** Compares a table with the data set it should hold, item for item (version and exact JSON). */
 export function compareWith(state: TableState, data: FullDataSet, options: { skip?: Set<string> } = {}): Comparison {
@@ -82,7 +87,8 @@ export function compareWith(state: TableState, data: FullDataSet, options: { ski
       if (options.skip?.has(id)) continue;
       result.checked++;
       const stored = state[kind].get(key);
-      if (!stored || stored.version < item.version || (stored.deleted && stored.version === item.version && !item.deleted)) result.missing.push(id);
+      if (!stored || stored.version < item.version || (stored.deleted && stored.version === item.version && !item.deleted))
+        result.missing.push(id);
       else if (stored.version > item.version) result.newer.push(id);
       else if (stored.json !== JSON.stringify(item)) result.different.push(id);
     }
@@ -112,8 +118,11 @@ export function itemCount(data: FullDataSet): number {
 
 /** A short description of a comparison's problems, for assertion messages. */
 export function describeProblems(c: Comparison): string {
-  const part = (label: string, list: string[]) => (list.length ? `${list.length} ${label} (${list.slice(0, 5).join(', ')}${list.length > 5 ? ', …' : ''})` : '');
-  return [part('missing or behind', c.missing), part('with different JSON', c.different), part('extra', c.extra), part('newer', c.newer)]
-    .filter(Boolean)
-    .join('; ') || 'none';
+  const part = (label: string, list: string[]) =>
+    list.length ? `${list.length} ${label} (${list.slice(0, 5).join(', ')}${list.length > 5 ? ', …' : ''})` : '';
+  return (
+    [part('missing or behind', c.missing), part('with different JSON', c.different), part('extra', c.extra), part('newer', c.newer)]
+      .filter(Boolean)
+      .join('; ') || 'none'
+  );
 }
