@@ -22,7 +22,7 @@ import {
 import { limitsFigures, limitsTargets } from './cases/limits-report.js';
 import { runStreamCase, type StreamRun } from './cases/stream.js';
 import type { BenchConfig } from './lib/config.js';
-import { checkUnsignedBodiesAccepted, startCountingProxy, type CountingProxy } from './lib/proxy.js';
+import { checkUnsignedBodiesAccepted, startCountingProxy } from './lib/proxy.js';
 import { figure, type Figure } from './lib/report.js';
 import { median } from './lib/stats.js';
 import { clientConfig, dropTable, newTable } from './lib/tables.js';
@@ -41,7 +41,6 @@ export interface Target {
   detail: string;
 }
 
-type ConsumerMode = 'bundled' | 'node_modules';
 type ConsumerRuns = Partial<Record<Scenario, Partial<Record<Impl, ConsumerRun[]>>>>;
 
 export interface SizeResult {

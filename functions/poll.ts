@@ -57,7 +57,9 @@ function environmentOf(event: PollEvent): EnvironmentConfig {
   if (name === undefined) {
     if (all.length === 1) return all[0]!;
     const names = all.map((e) => JSON.stringify(e.name)).join(', ');
-    throw new TypeError(`poll event: "environment" is required when several environments are configured (one sync per invocation); one of ${names}`);
+    throw new TypeError(
+      `poll event: "environment" is required when several environments are configured (one sync per invocation); one of ${names}`,
+    );
   }
   if (typeof name !== 'string' || name === '') {
     throw new TypeError(`poll event: "environment" must be the name of a configured environment, got ${JSON.stringify(name)}`);
@@ -67,7 +69,8 @@ function environmentOf(event: PollEvent): EnvironmentConfig {
 
 function triggerOf(event: PollEvent): PollEvent['trigger'] {
   const trigger = event !== null && typeof event === 'object' ? event.trigger : undefined;
-  if (trigger !== undefined && trigger !== 'webhook') throw new TypeError(`poll event: "trigger" must be "webhook" or absent, got ${JSON.stringify(trigger)}`);
+  if (trigger !== undefined && trigger !== 'webhook')
+    throw new TypeError(`poll event: "trigger" must be "webhook" or absent, got ${JSON.stringify(trigger)}`);
   return trigger;
 }
 

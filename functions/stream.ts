@@ -28,13 +28,21 @@ async function stream(event: StreamEvent, _context: Context, { signal }: { signa
     const env = environmentOf(event);
     let progress: SyncProgress | undefined;
     try {
-      const report = await runtime.stream(env, signal, sessionSeconds === undefined ? undefined : sessionSeconds * 1000, (p) => (progress = p));
+      const report = await runtime.stream(
+        env,
+        signal,
+        sessionSeconds === undefined ? undefined : sessionSeconds * 1000,
+        (p) => (progress = p),
+      );
       recordSyncMetrics(env.name, { failed: false, report });
       logger.info({ message: 'stream session ended', environment: env.name, ...report });
       return { environment: env.name, ...report };
     } catch (err) {
       // What was applied before the failure still counts.
-      recordSyncMetrics(env.name, { failed: true, report: progress && { written: progress.written, unchanged: progress.unchanged, deleted: progress.deleted } });
+      recordSyncMetrics(env.name, {
+        failed: true,
+        report: progress && { written: progress.written, unchanged: progress.unchanged, deleted: progress.deleted },
+      });
       logger.error({ message: `stream sync failed: ${describeError(err)}`, environment: env.name });
       throw err;
     }

@@ -77,9 +77,14 @@ async function dispatch(environments: string[]): Promise<Response> {
     environments.map(async (environment) => {
       const payload: WebhookPollEvent = { environment, trigger: 'webhook' };
       const out = await lambda.send(
-        new InvokeCommand({ FunctionName: syncFunctions.get(environment)!, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(payload)) }),
+        new InvokeCommand({
+          FunctionName: syncFunctions.get(environment)!,
+          InvocationType: 'Event',
+          Payload: Buffer.from(JSON.stringify(payload)),
+        }),
       );
-      if (out.StatusCode !== 202) throw new Error(`Lambda answered status ${String(out.StatusCode)} to an asynchronous invoke, expected 202`);
+      if (out.StatusCode !== 202)
+        throw new Error(`Lambda answered status ${String(out.StatusCode)} to an asynchronous invoke, expected 202`);
     }),
   );
   const dispatched: string[] = [];
@@ -154,4 +159,6 @@ function respond(statusCode: number, body: object, headers: Record<string, strin
   return { statusCode, headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) };
 }
 
-export const handler = wrapHandler(async (event: LambdaFunctionURLEvent, _context: Context) => webhook(event), { stopBeforeDeadlineMs: 2_000 });
+export const handler = wrapHandler(async (event: LambdaFunctionURLEvent, _context: Context) => webhook(event), {
+  stopBeforeDeadlineMs: 2_000,
+});

@@ -46,7 +46,10 @@ declare module 'launchdarkly-eventsource' {
     readonly readyState: 0 | 1 | 2;
     readonly url: string;
     close(): void;
-    addEventListener(type: 'open', listener: (event: { type: 'open'; headers: Record<string, string | string[] | undefined> }) => void): void;
+    addEventListener(
+      type: 'open',
+      listener: (event: { type: 'open'; headers: Record<string, string | string[] | undefined> }) => void,
+    ): void;
     addEventListener(type: 'retrying', listener: (event: { type: 'retrying'; delayMillis: number }) => void): void;
     addEventListener(type: 'error' | 'end', listener: (event: EventSourceFailure) => void): void;
     addEventListener(type: 'closed', listener: (event: { type: 'closed' }) => void): void;

@@ -203,7 +203,9 @@ export async function runInitUnderLimits(
         const table = await readTable(opts.admin, tableName);
         runs.push({ ...({} as InitRun), phase, missing: missingItems(phase === 'init' ? env : changed, table) });
       });
-      raw.forEach((r, i) => Object.assign(runs[i]!, r, { missing: runs[i]!.missing }));
+      raw.forEach((r, i) => {
+        Object.assign(runs[i]!, r, { missing: runs[i]!.missing });
+      });
       result.runs[impl] = runs;
       opts.log(
         `  limits ${opts.size} ${impl}: ` +

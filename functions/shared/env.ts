@@ -46,12 +46,19 @@ export function ldUriEnv(name: string, fallback: string, env: Env = process.env)
 }
 
 /** A number within [min, max], or `fallback` when unset. */
-export function numberEnv(name: string, fallback: number | undefined, limits: { min: number; max: number; unit: string }, env: Env = process.env): number | undefined {
+export function numberEnv(
+  name: string,
+  fallback: number | undefined,
+  limits: { min: number; max: number; unit: string },
+  env: Env = process.env,
+): number | undefined {
   const value = optionalEnv(name, env);
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isFinite(n) || n < limits.min || n > limits.max) {
-    throw new ConfigurationError(`Environment variable ${name} must be a number of ${limits.unit} from ${limits.min} to ${limits.max}, got ${JSON.stringify(value)}`);
+    throw new ConfigurationError(
+      `Environment variable ${name} must be a number of ${limits.unit} from ${limits.min} to ${limits.max}, got ${JSON.stringify(value)}`,
+    );
   }
   return n;
 }

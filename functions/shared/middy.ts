@@ -17,19 +17,21 @@ export interface WrapOptions {
 }
 
 export function wrapHandler<TEvent, TResult>(handler: SignalledHandler<TEvent, TResult>, options: WrapOptions) {
-  return middy<TEvent, TResult>(
-    async (event: TEvent, context: Context, opts: { signal: AbortSignal }) => {
-      resetMetricsEnvironment();
-      // Every AWS request the runtime makes from here on is bounded by this invocation's remaining time.
-      invocationDeadline.arm(context);
-      return handler(event, context, opts);
-    },
-    {
-      timeoutEarlyInMillis: options.stopBeforeDeadlineMs,
-      timeoutEarlyResponse: () => new Promise<never>(() => {}),
-    },
-  )
-    // Events are never logged: a webhook's is an audit-log entry with people's names and emails in it.
-    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
-    .use(logMetrics(metrics, { captureColdStartMetric: true }));
+  return (
+    middy<TEvent, TResult>(
+      async (event: TEvent, context: Context, opts: { signal: AbortSignal }) => {
+        resetMetricsEnvironment();
+        // Every AWS request the runtime makes from here on is bounded by this invocation's remaining time.
+        invocationDeadline.arm(context);
+        return handler(event, context, opts);
+      },
+      {
+        timeoutEarlyInMillis: options.stopBeforeDeadlineMs,
+        timeoutEarlyResponse: () => new Promise<never>(() => {}),
+      },
+    )
+      // Events are never logged: a webhook's is an audit-log entry with people's names and emails in it.
+      .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
+      .use(logMetrics(metrics, { captureColdStartMetric: true }))
+  );
 }

@@ -18,16 +18,23 @@ export const metrics = new Metrics({ logger });
  * environment as a key, and pass through `redact` first.
  */
 export function coreLogger(environment: string): StoreLogger {
-  const forward = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => {
-    const text = args.map((a) => (a instanceof Error ? `${a.name}: ${a.message}` : typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
-    logger[level]({ message: redact(text), environment });
-  };
+  const forward =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (...args: unknown[]) => {
+      const text = args
+        .map((a) => (a instanceof Error ? `${a.name}: ${a.message}` : typeof a === 'string' ? a : JSON.stringify(a)))
+        .join(' ');
+      logger[level]({ message: redact(text), environment });
+    };
   return { debug: forward('debug'), info: forward('info'), warn: forward('warn'), error: forward('error') };
 }
 
 export interface SyncOutcome {
   /** Counts so far; for a failed stream session, what it applied before failing. */
-  report?: Partial<Pick<SyncReport, 'written' | 'unchanged' | 'deleted' | 'stale' | 'durationMs'>> & { reconnects?: number; deletesSkipped?: number };
+  report?: Partial<Pick<SyncReport, 'written' | 'unchanged' | 'deleted' | 'stale' | 'durationMs'>> & {
+    reconnects?: number;
+    deletesSkipped?: number;
+  };
   failed: boolean;
 }
 

@@ -104,7 +104,10 @@ export class SyncRuntime {
       if (!(err instanceof HttpStatusError && (err.status === 401 || err.status === 403))) throw err;
       const freshKey = await this.sdkKey(env, true);
       if (freshKey === cachedKey) throw err;
-      logger.info({ message: 'LaunchDarkly rejected the cached SDK key; the secret has changed since, retrying with the new key', environment: env.name });
+      logger.info({
+        message: 'LaunchDarkly rejected the cached SDK key; the secret has changed since, retrying with the new key',
+        environment: env.name,
+      });
       // The refreshed key is in the secrets cache now, so the second run uses it.
       return run();
     }

@@ -27,17 +27,22 @@ export async function readSecret(secretId: string, what: string, options: Secret
       forceFetch: options.forceFetch ?? false,
     });
   } catch (err) {
-    throw new SecretError(`Could not read ${what} from Secrets Manager secret ${JSON.stringify(secretId)}: ${awsReason(err)}`, { cause: err });
+    throw new SecretError(`Could not read ${what} from Secrets Manager secret ${JSON.stringify(secretId)}: ${awsReason(err)}`, {
+      cause: err,
+    });
   }
   if (value instanceof Uint8Array) value = Buffer.from(value).toString('utf8');
   if (typeof value !== 'string') {
     throw new SecretError(`Secrets Manager secret ${JSON.stringify(secretId)} has no SecretString; it must hold ${what} as plain text`);
   }
   const secret = value.trim();
-  if (secret === '') throw new SecretError(`Secrets Manager secret ${JSON.stringify(secretId)} is empty; it must hold ${what} as plain text`);
+  if (secret === '')
+    throw new SecretError(`Secrets Manager secret ${JSON.stringify(secretId)} is empty; it must hold ${what} as plain text`);
   known.add(secret);
   if (secret.startsWith('{') && isJsonObject(secret)) {
-    throw new SecretError(`Secrets Manager secret ${JSON.stringify(secretId)} holds a JSON object; it must hold ${what} as plain text (not key/value pairs)`);
+    throw new SecretError(
+      `Secrets Manager secret ${JSON.stringify(secretId)} holds a JSON object; it must hold ${what} as plain text (not key/value pairs)`,
+    );
   }
   return secret;
 }

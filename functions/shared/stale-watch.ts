@@ -42,11 +42,15 @@ export class StaleWatch implements SyncStore {
   private async nameStaleKeys(data: FullDataSet, summary: InitSummary): Promise<void> {
     const ahead: string[] = [];
     try {
-      for (const [kind, items] of [['features', data.flags], ['segments', data.segments]] as [DataKindName, FullDataSet['flags']][]) {
+      for (const [kind, items] of [
+        ['features', data.flags],
+        ['segments', data.segments],
+      ] as [DataKindName, FullDataSet['flags']][]) {
         const stored = await this.store.allIncludingDeleted(kind);
         for (const [key, item] of Object.entries(items)) {
           const row = Object.hasOwn(stored, key) ? stored[key] : undefined;
-          if (row && row.version > item.version) ahead.push(`${kind}/${JSON.stringify(key)} (table v${row.version}, LaunchDarkly v${item.version})`);
+          if (row && row.version > item.version)
+            ahead.push(`${kind}/${JSON.stringify(key)} (table v${row.version}, LaunchDarkly v${item.version})`);
         }
       }
     } catch (err) {

@@ -26,7 +26,8 @@ export function parseSyncFunctions(json: string, where: string): Map<string, str
   }
   const out = new Map<string, string>();
   for (const [name, fn] of Object.entries(parsed as Record<string, unknown>)) {
-    if (!ENVIRONMENT_NAME.test(name)) throw new ConfigurationError(`${where}: ${JSON.stringify(name.slice(0, 80))} is not an environment name`);
+    if (!ENVIRONMENT_NAME.test(name))
+      throw new ConfigurationError(`${where}: ${JSON.stringify(name.slice(0, 80))} is not an environment name`);
     if (typeof fn !== 'string' || !FUNCTION_ID.test(fn)) {
       throw new ConfigurationError(`${where}: the function of environment ${JSON.stringify(name)} must be a Lambda function name or ARN`);
     }

@@ -57,7 +57,7 @@ export function formatAge(then: Date, now = new Date()): string {
 /** Aligned "name  value" lines. */
 export function table(rows: [string, string | number][], indent = '  '): string {
   const width = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${indent}${k.padEnd(width)}  ${v}`).join('\n') + '\n';
+  return `${rows.map(([k, v]) => `${indent}${k.padEnd(width)}  ${v}`).join('\n')}\n`;
 }
 
 export interface Progress {

@@ -206,6 +206,10 @@ export function prerequisiteLevels<T>(
     return l;
   };
   const levels: T[][] = [];
-  for (const item of items) (levels[Math.max(0, levelOf(keyOf(item)))] ??= []).push(item);
+  for (const item of items) {
+    const at = Math.max(0, levelOf(keyOf(item)));
+    levels[at] ??= [];
+    levels[at].push(item);
+  }
   return levels.filter((l) => l && l.length > 0);
 }

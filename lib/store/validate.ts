@@ -20,7 +20,7 @@ export function checkKey(kind: string, key: unknown): asserts key is string {
   if (Buffer.byteLength(key) > MAX_KEY_BYTES) {
     throw new ItemValidationError(
       kind,
-      key.slice(0, 64) + '…',
+      `${key.slice(0, 64)}…`,
       `key is ${Buffer.byteLength(key)} bytes; DynamoDB sort keys hold at most ${MAX_KEY_BYTES}`,
     );
   }
@@ -66,7 +66,7 @@ function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   if (typeof value === 'object') return 'an object';
   return `${typeof value} ${String(value)}`;
 }

@@ -118,7 +118,13 @@ async function evaluateTwiceAcrossAnUpdate(featureStore: unknown, version: numbe
 function countingClient(): { client: DynamoDBClient; requests: () => number } {
   const client = localClient();
   let requests = 0;
-  client.middlewareStack.add((next) => (args) => (requests++, next(args)), { step: 'initialize' });
+  client.middlewareStack.add(
+    (next) => (args) => {
+      requests++;
+      return next(args);
+    },
+    { step: 'initialize' },
+  );
   return { client, requests: () => requests };
 }
 

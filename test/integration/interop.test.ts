@@ -59,7 +59,7 @@ async function v9Evaluations(featureStore: any, data: FullDataSet): Promise<Eval
   }
 }
 
-function officialOptions(tableName: string, prefix?: string) {
+function officialOptions(_tableName: string, prefix?: string) {
   return { prefix, cacheTTL: 0, clientOptions: { endpoint: dynamoEndpoint(), region: 'us-east-1', credentials: localCredentials } };
 }
 

@@ -108,7 +108,7 @@ export async function installConsumer(tarball: string, packages: string[]): Prom
 /** Code blocks of `lang` in a Markdown file. */
 export function codeBlocks(file: string, lang: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(new RegExp('^```' + lang + '\\n([\\s\\S]*?)^```', 'gm'))].map((m) => m[1]!);
+  return [...text.matchAll(new RegExp(`^\`\`\`${lang}\\n([\\s\\S]*?)^\`\`\``, 'gm'))].map((m) => m[1]!);
 }
 
 /** The consumer handler snippets of README.md and docs/*.md: TypeScript blocks that import the read-only store and export a handler. */

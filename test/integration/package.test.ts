@@ -5,7 +5,7 @@
 // consumer snippet bundled exactly as docs/package.md says (esbuild ESM and CJS, NodejsFunction) evaluating
 // flags from DynamoDB Local as an in-memory SDK does. One install for the whole file: it takes a minute.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { init, integrations, type LDContext } from '@launchdarkly/node-server-sdk';

@@ -147,7 +147,11 @@ beforeAll(async () => {
   ({ snapshots, evaluated } = buildSnapshots());
   allowed = new Map(evaluated.map((f) => [f, contexts.map(() => new Set<string>())]));
   for (const snapshot of snapshots) {
-    for (const [flag, row] of await evaluateInMemory(snapshot)) row.forEach((r, c) => allowed.get(flag)![c]!.add(r));
+    for (const [flag, row] of await evaluateInMemory(snapshot)) {
+      row.forEach((r, c) => {
+        allowed.get(flag)![c]!.add(r);
+      });
+    }
   }
 });
 afterAll(async () => {

@@ -157,7 +157,15 @@ export class ServiceLimits {
           operation === 'GetItem' ? ((input.Key as AttrMap)?.namespace?.S ?? '') : firstString(input.ExpressionAttributeValues as AttrMap);
         if (this.partitionR(table, pk).level() <= 0) return this.throttle('partition', 0);
         if (this.tableR(table).level() <= 0) return this.throttle('table', 0);
-        return { body: input, units: 0, unprocessed: 0, finish: (out) => (this.chargeRead(table, [pk], out), out) };
+        return {
+          body: input,
+          units: 0,
+          unprocessed: 0,
+          finish: (out) => {
+            this.chargeRead(table, [pk], out);
+            return out;
+          },
+        };
       }
       case 'BatchGetItem':
         return this.batchGet(input);
@@ -187,7 +195,7 @@ export class ServiceLimits {
       const table = (t.Put ?? t.Delete ?? t.Update)?.TableName ?? '';
       return {
         table,
-        pk: (t.Put?.Item ?? t.Delete?.Key ?? t.Update?.Key ?? {}).namespace?.S ?? '',
+        pk: (t.Put?.Item ?? t.Delete?.Key ?? t.Update?.Key)?.namespace?.S ?? '',
         units: 2 * (t.Put ? writeUnitsOf(t.Put.Item) : 1),
       };
     });

@@ -115,7 +115,9 @@ export function captureOutput() {
     logs: () => jsonLines().filter((l) => typeof l.level === 'string'),
     /** EMF metric blobs. */
     metrics: () => jsonLines().filter((l) => '_aws' in l) as EmfBlob[],
-    restore: () => spies.forEach((s) => s.mockRestore()),
+    restore: () => {
+      for (const s of spies) s.mockRestore();
+    },
   };
 }
 

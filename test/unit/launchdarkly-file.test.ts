@@ -17,7 +17,7 @@ describe('readDataFile', () => {
   it('reads a saved latest-all body (a BOM is tolerated)', async () => {
     const path = join(dir, 'ok.json');
     const data = { flags: { a: { key: 'a', version: 1, on: true } }, segments: { s: { key: 's', version: 2 } } };
-    await writeFile(path, '\uFEFF' + JSON.stringify(data));
+    await writeFile(path, `\uFEFF${JSON.stringify(data)}`);
     expect(await readDataFile(path)).toEqual(data);
   });
 
