@@ -76,6 +76,13 @@ const defaultPacer: PacerOptions = {
 /**
  * An AIMD-like limit on units per second (units: write capacity units a request is expected to cost).
  * `acquire(units)` waits until the request may go; `succeeded` and `throttled` feed back what happened.
+ *
+ * A rate limit and random throttling look alike request by request; they differ in how they answer a cut.
+ * Under a rate limit, sending less makes a smaller share of requests throttled; throttles that come at random
+ * (a hiccup, injected faults) keep their share whatever the rate. So the pacer cuts at most once per
+ * measuring window, and not when the throttled share is what it was at the last cut (the retries' backoff
+ * handles those throttles); a share that moved, falling as a limit is approached or rising as a new one
+ * appears, is cut for. Raises happen only in intervals without a throttle.
  */
 export class AdaptivePacer {
   private readonly opts: PacerOptions;
@@ -84,13 +91,14 @@ export class AdaptivePacer {
   /** Earliest time the next request may start, under `rate`. */
   private nextAt = 0;
   private lastThrottle = -Infinity;
+  private lastCut = -Infinity;
   private lastRaise = 0;
-  /** Never below this share of what was getting through when throttling began (see throttled()). */
-  private floor = 0;
-  /** What was getting through at the last cut. */
-  private cutThrough = Infinity;
+  /** The throttled share measured at the last cut; while the share stays there, no further cut. */
+  private shareAtCut = Infinity;
   /** Completed requests' (time, units) in the measuring window. */
   private readonly done: { at: number; units: number }[] = [];
+  /** Times of throttled requests in the measuring window. */
+  private readonly refused: number[] = [];
   throttles = 0;
 
   constructor(options: Partial<PacerOptions> = {}) {
@@ -114,41 +122,49 @@ export class AdaptivePacer {
   succeeded(units: number): void {
     const now = this.opts.now();
     this.done.push({ at: now, units });
-    while (this.done.length > 0 && this.done[0]!.at < now - this.opts.windowMs) this.done.shift();
+    this.forget(now);
   }
 
   throttled(): void {
     const now = this.opts.now();
     this.throttles++;
-    // One burst of throttles is one signal: cut once per measuring half-window.
-    if (now - this.lastThrottle < this.opts.windowMs / 2) return;
     this.lastThrottle = now;
-    const through = this.measured(now);
-    // Throttling that comes from a rate limit stops below that limit; throttling that does not (errors
-    // injected at random, a brief hiccup) would otherwise drive the rate down without end. So the limit
-    // never falls below 30% of the rate that was getting through when throttling began.
-    if (this.rate === Infinity) this.floor = Math.max(this.opts.minRate, through * 0.3);
-    // Throttled again though less is getting through than at the last cut: slowing down did not help, so
-    // the throttling is not ours to cure by pacing; keep the rate rather than cut again.
-    if (through < 0.9 * this.cutThrough && this.rate !== Infinity) return;
-    this.cutThrough = through;
-    const base = this.rate === Infinity ? through : Math.min(this.rate, Math.max(through, this.rate * this.opts.decrease));
-    this.rate = Math.max(this.floor, base * this.opts.decrease);
+    this.refused.push(now);
+    this.forget(now);
+    // One window of throttles is one signal: a cut needs a window to show its effect.
+    if (now - this.lastCut < this.opts.windowMs) return;
+    const share = this.refused.length / (this.refused.length + this.done.length);
+    if (this.rate !== Infinity && Math.abs(share - this.shareAtCut) <= 0.25 * this.shareAtCut) {
+      // The last cut did not change the share: not a rate limit (or not one pacing cures). Keep the rate.
+      this.lastCut = now;
+      return;
+    }
+    const base = this.rate === Infinity ? this.measured(now) : Math.min(this.rate, Math.max(this.measured(now), this.rate * 0.5));
+    this.rate = Math.max(this.opts.minRate, base * this.opts.decrease);
+    this.shareAtCut = share;
+    this.lastCut = now;
     this.lastRaise = now;
   }
 
+  private forget(now: number): void {
+    const since = now - this.opts.windowMs;
+    while (this.done.length > 0 && this.done[0]!.at < since) this.done.shift();
+    while (this.refused.length > 0 && this.refused[0]! < since) this.refused.shift();
+  }
+
   private measured(now: number): number {
-    const inWindow = this.done.filter((d) => d.at >= now - this.opts.windowMs);
-    if (inWindow.length === 0) return 1;
-    const span = Math.max(this.opts.intervalMs, now - inWindow[0]!.at);
-    return (inWindow.reduce((s, d) => s + d.units, 0) / span) * 1000;
+    if (this.done.length === 0) return this.opts.minRate;
+    const span = Math.max(this.opts.intervalMs, now - this.done[0]!.at);
+    return (this.done.reduce((s, d) => s + d.units, 0) / span) * 1000;
   }
 
   private raise(): void {
     const now = this.opts.now();
-    const steps = Math.floor((now - this.lastRaise) / this.opts.intervalMs);
+    // Only intervals without a throttle count.
+    const from = Math.max(this.lastRaise, this.lastThrottle);
+    const steps = Math.floor((now - from) / this.opts.intervalMs);
     if (steps <= 0) return;
     this.rate *= this.opts.increase ** steps;
-    this.lastRaise += steps * this.opts.intervalMs;
+    this.lastRaise = from + steps * this.opts.intervalMs;
   }
 }

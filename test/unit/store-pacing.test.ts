@@ -42,26 +42,43 @@ describe('AdaptivePacer', () => {
     }
     pacer.throttled();
     expect(pacer.unitsPerSecond).toBeCloseTo(1700, -1);
-    // A burst of throttles is one signal.
+    // A burst of throttles within the window is one signal.
     pacer.throttled();
     expect(pacer.unitsPerSecond).toBeCloseTo(1700, -1);
     // One second without throttling raises the rate by 2% per 100 ms.
     now += 1000;
     await pacer.acquire(1);
     expect(pacer.unitsPerSecond).toBeCloseTo(1700 * 1.02 ** 10, -1);
-    // Throttled again while as much as before gets through: a rate limit, cut again.
-    for (let i = 0; i < 600; i++) {
-      now += 1;
-      pacer.succeeded(3.5);
-    }
-    pacer.throttled();
-    const cut = pacer.unitsPerSecond;
-    expect(cut).toBeLessThan(1700 * 1.02 ** 10);
-    // Throttled yet again with far less getting through: slowing down did not help, no further cut.
-    now += 2_000;
-    pacer.succeeded(1);
-    pacer.throttled();
-    expect(pacer.unitsPerSecond).toBe(cut);
+  });
+
+  it('keeps cutting while the throttled share moves (a rate limit), not while it stays put (random throttles)', () => {
+    let now = 0;
+    const pacer = new AdaptivePacer({ now: () => now, minRate: 10 });
+    const window = (successes: number, throttles: number) => {
+      now += 1000;
+      for (let i = 0; i < successes; i++) {
+        now += 1;
+        pacer.succeeded(2);
+      }
+      for (let i = 0; i < throttles; i++) {
+        now += 1;
+        pacer.throttled();
+      }
+    };
+    window(1000, 10);
+    const first = pacer.unitsPerSecond;
+    expect(first).toBeLessThan(Infinity);
+    // A limit: half of all requests throttled now, a share far from the last cut's: cut again.
+    window(500, 500);
+    const second = pacer.unitsPerSecond;
+    expect(second).toBeLessThan(first);
+    // The same share as at that cut, window after window: random throttles pacing does not cure. Keep the rate.
+    window(500, 500);
+    window(500, 500);
+    expect(pacer.unitsPerSecond).toBe(second);
+    // The share moves again (a limit approached): cut.
+    window(900, 100);
+    expect(pacer.unitsPerSecond).toBeLessThan(second);
   });
 
   it('spaces requests by their units at the current rate, and never goes below the floor', async () => {
