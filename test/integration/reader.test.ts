@@ -24,7 +24,6 @@ import { generateContexts, generateEnvironment } from '../support/generate-envir
 import { freshTable, localClient, localClientConfig } from '../support/tables.js';
 import { freePort } from '../support/dynamodb-local.js';
 
-
 interface CapturingLogger {
   error(...a: unknown[]): void;
   warn(...a: unknown[]): void;
@@ -356,7 +355,6 @@ for (const prefix of [undefined, 'env-a']) {
       const afterFirst = requests.total();
       expect(await uncached.variation('banner', user('a'), 'default')).toBe('blue');
       expect(requests.total()).toBeGreaterThan(afterFirst);
-      const afterSecond = requests.total();
       expect(await uncached.variation('checkout', user('a'), 'default')).toBe(true);
       expect(await uncached.variation('checkout', user('a'), 'default')).toBe(true);
       const all = await uncached.allFlagsState(user('a'));
@@ -546,7 +544,6 @@ describe('ReadOnlyFeatureStore at scale', () => {
     const reader = await readerSdk(table, { client });
     const memory = await memorySdk(env);
     const [context] = generateContexts(1, 9);
-    const started = performance.now();
     const state = await reader.allFlagsState(context!);
     expect(Object.keys(state.allValues())).toHaveLength(10_000);
     expect(comparable(state)).toEqual(comparable(await memory.allFlagsState(context!)));
