@@ -108,6 +108,9 @@ async function evaluateTwiceAcrossAnUpdate(featureStore: unknown, version: numbe
   try {
     await sdk.waitForInitialization({ timeout: 10 });
     const before = await sdk.variation('greeting', user('u'), 'default');
+    // Let the reader's cold-start wave (it reads a small environment whole right after the first batch)
+    // finish before the update, so that the update is newer than everything the store read.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
     await new DynamoDBFlagStore({ tableName: table, prefix, client: admin }).upsert('features', greeting(version, `hello v${version}`));
     return [before, await sdk.variation('greeting', user('u'), 'default')];
   } finally {
