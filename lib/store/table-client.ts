@@ -19,9 +19,23 @@ export interface RetryOptions {
   baseDelayMs: number;
   /** Cap on one back-off delay in ms. Default 5,000. */
   maxDelayMs: number;
+  /**
+   * Time one attempt may take, connection to last byte of the answer, in ms; a slower attempt is abandoned
+   * and retried like a dropped connection (a write it carried may have been applied: the retry's condition
+   * sees that). Default 10,000: DynamoDB answers in milliseconds, so only a lost connection takes this long.
+   */
+  requestTimeoutMs: number;
 }
 
-export const defaultRetry: RetryOptions = { maxAttempts: 8, baseDelayMs: 50, maxDelayMs: 5_000 };
+export const defaultRetry: RetryOptions = { maxAttempts: 8, baseDelayMs: 50, maxDelayMs: 5_000, requestTimeoutMs: 10_000 };
+
+/** An attempt abandoned after `RetryOptions.requestTimeoutMs`. Retryable. */
+export class RequestTimeoutError extends Error {
+  override readonly name = 'TimeoutError';
+  constructor(operation: string, ms: number) {
+    super(`DynamoDB ${operation} got no complete answer within ${ms} ms; abandoned`);
+  }
+}
 
 const RETRYABLE_NAMES = new Set([
   'ProvisionedThroughputExceededException',
@@ -98,7 +112,7 @@ export class TableClient {
       if (kind === 'write') await this.pacer.acquire(units);
       this.usage.requests[operation] = (this.usage.requests[operation] ?? 0) + 1;
       try {
-        const out = (await this.client.send(command as never)) as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] };
+        const out = (await this.sendOnce(operation, command)) as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] };
         this.count(out.ConsumedCapacity, kind);
         if (kind === 'write') this.pacer.succeeded(units);
         return out as T;
@@ -116,6 +130,17 @@ export class TableClient {
         this.usage.retries++;
         await sleep(backoffDelay(attempt, this.retry));
       }
+    }
+  }
+
+  /** One attempt, abandoned after `requestTimeoutMs` (an aborted request rejects; it never hangs). */
+  private async sendOnce(operation: string, command: object): Promise<unknown> {
+    const abortSignal = AbortSignal.timeout(this.retry.requestTimeoutMs);
+    try {
+      return await this.client.send(command as never, { abortSignal } as never);
+    } catch (err) {
+      if (abortSignal.aborted) throw new RequestTimeoutError(operation, this.retry.requestTimeoutMs);
+      throw err;
     }
   }
 

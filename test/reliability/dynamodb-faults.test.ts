@@ -53,7 +53,7 @@ async function initFailing(store: DynamoDBFlagStore, data: FullDataSet, rules: F
   }
 }
 
-const scenarios: { name: string; rules: FaultRule[]; client?: Record<string, unknown> }[] = [
+const scenarios: { name: string; rules: FaultRule[]; client?: Record<string, unknown>; store?: Record<string, unknown> }[] = [
   { name: 'ProvisionedThroughputExceeded on 15% of requests', rules: [{ fault: 'throughput-exceeded', rate: 0.15 }] },
   { name: 'ThrottlingException on 15% of requests', rules: [{ fault: 'throttling', rate: 0.15 }] },
   {
@@ -80,6 +80,11 @@ const scenarios: { name: string; rules: FaultRule[]; client?: Record<string, unk
     name: 'throttling on 30% of writes: the pacer backs off, probes back up, and every item still arrives',
     rules: [{ fault: 'throughput-exceeded', rate: 0.3, operations: WRITES }],
   },
+  {
+    name: 'answers that never come after DynamoDB applied the write, 0.3% of writes (1 s request timeout)',
+    rules: [{ fault: 'stall', rate: 0.003, operations: WRITES, max: 40 }],
+    store: { retry: { requestTimeoutMs: 1_000 } },
+  },
   { name: 'latency: +150 ms on 30% of requests', rules: [{ fault: 'latency', rate: 0.3, latencyMs: 150 }] },
   {
     name: 'all of the above at once, 3-5% each',
@@ -99,7 +104,7 @@ describe('a full sync of 10,000 flags and 500 segments, then an update, under ea
   for (const scenario of scenarios) {
     it(`${scenario.name}: the table ends equal to the source, item for item`, async ({ task }) => {
       const tableName = await freshTable(client, 'ddbfault');
-      const store = storeVia(tableName, {}, scenario.client);
+      const store = storeVia(tableName, scenario.store, scenario.client);
       proxy.resetStats();
       proxy.setRules(scenario.rules);
       try {

@@ -5,7 +5,8 @@
 // - server errors: 500 InternalServerError, 503 ServiceUnavailable;
 // - dropped connections: the socket is destroyed before the request is forwarded ("reset"), or after
 //   DynamoDB applied it but before the answer reaches the client ("reset-after": the write happened, the
-//   caller does not know);
+//   caller does not know), or held open and silent after DynamoDB applied it ("stall": an answer that never
+//   comes, which only the client's request timeout ends);
 // - latency before forwarding;
 // - partial results: BatchGetItem answers with some keys moved to UnprocessedKeys, BatchWriteItem with some
 //   requests moved to UnprocessedItems (the moved ones are not sent to DynamoDB);
@@ -30,6 +31,7 @@ export type FaultKind =
   | 'service-unavailable'
   | 'reset'
   | 'reset-after'
+  | 'stall'
   | 'latency'
   | 'unprocessed'
   | 'transaction-throttled';
@@ -42,6 +44,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'service-unavailable',
   'reset',
   'reset-after',
+  'stall',
   'latency',
   'unprocessed',
   'transaction-throttled',
@@ -297,6 +300,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Dynam
           count('reset-after');
           resetAfter = true;
           break;
+        case 'stall':
+          // DynamoDB applies the request, and its answer never comes: the connection stays open and silent
+          // until the client gives up on it (or the proxy closes).
+          count('stall');
+          await forward(req, body).catch(() => undefined);
+          return;
         case 'transaction-throttled': {
           count('transaction-throttled');
           const items = Array.isArray(info.body.TransactItems) ? info.body.TransactItems.length : 1;
