@@ -6,7 +6,8 @@
 // fast as the pool allows only buys ThrottlingExceptions, each a wasted request and a backoff. The pacer
 // is AIMD-like on the rate of write units: unlimited until DynamoDB first throttles (so DynamoDB Local and
 // an idle table see no pacing at all), then cut to a share of the rate that was getting through, and
-// raised a few percent per interval without throttling, so it keeps probing for more.
+// raised a few percent per interval in which no more requests are throttled than the cut left, so it keeps
+// probing for more.
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -51,7 +52,7 @@ export async function runPool<T, R>(
 export interface PacerOptions {
   /** Share of the getting-through rate kept after a throttle. Default 0.85. */
   decrease: number;
-  /** Growth of the rate per `intervalMs` (100 ms) without throttling. Default 1.02 (about +22% a second). */
+  /** Growth of the rate per `intervalMs` (100 ms) not throttled above the floor. Default 1.02 (about +22% a second). */
   increase: number;
   intervalMs: number;
   /** Window over which the getting-through rate is measured, ms. Default 1,000. */
@@ -78,11 +79,13 @@ const defaultPacer: PacerOptions = {
  * `acquire(units)` waits until the request may go; `succeeded` and `throttled` feed back what happened.
  *
  * A rate limit and random throttling look alike request by request; they differ in how they answer a cut.
- * Under a rate limit, sending less makes a smaller share of requests throttled; throttles that come at random
- * (a hiccup, injected faults) keep their share whatever the rate. So the pacer cuts at most once per
- * measuring window, and not when the throttled share is what it was at the last cut (the retries' backoff
- * handles those throttles); a share that moved, falling as a limit is approached or rising as a new one
- * appears, is cut for. Raises happen only in intervals without a throttle.
+ * Sending less under a rate limit leaves (almost) no request throttled; throttles that come at random (a
+ * hiccup, injected faults) keep their share whatever the rate. So one measuring window after each cut the
+ * pacer notes the throttled share the cut left (its floor: about 0 under a limit, the fault rate under
+ * random throttles); a first cut that left the share where it was is undone. It cuts again only when the share
+ * rises clearly above the floor (more than three standard errors of the window's count, at least a point),
+ * at most once per window, and it raises the rate in every interval where the share is not above the floor,
+ * so random throttles neither drive it down nor stop it probing up (the retries' backoff handles those).
  */
 export class AdaptivePacer {
   private readonly opts: PacerOptions;
@@ -90,11 +93,12 @@ export class AdaptivePacer {
   private rate = Infinity;
   /** Earliest time the next request may start, under `rate`. */
   private nextAt = 0;
-  private lastThrottle = -Infinity;
   private lastCut = -Infinity;
   private lastRaise = 0;
-  /** The throttled share measured at the last cut; while the share stays there, no further cut. */
-  private shareAtCut = Infinity;
+  /** The throttled share over the first whole window after the last cut; undefined until measured. */
+  private floor: number | undefined;
+  /** The rate and throttled share the last cut started from, with the share's standard error. */
+  private before = { rate: Infinity, share: 0, error: 0 };
   /** Completed requests' (time, units) in the measuring window. */
   private readonly done: { at: number; units: number }[] = [];
   /** Times of throttled requests in the measuring window. */
@@ -128,20 +132,18 @@ export class AdaptivePacer {
   throttled(): void {
     const now = this.opts.now();
     this.throttles++;
-    this.lastThrottle = now;
     this.refused.push(now);
     this.forget(now);
     // One window of throttles is one signal: a cut needs a window to show its effect.
     if (now - this.lastCut < this.opts.windowMs) return;
-    const share = this.refused.length / (this.refused.length + this.done.length);
-    if (this.rate !== Infinity && Math.abs(share - this.shareAtCut) <= 0.25 * this.shareAtCut) {
-      // The last cut did not change the share: not a rate limit (or not one pacing cures). Keep the rate.
-      this.lastCut = now;
-      return;
-    }
+    if ((this.rate !== Infinity || this.floor !== undefined) && !this.aboveFloor(now)) return;
+    const n = this.done.length + this.refused.length;
+    // Fewer than 20 requests tell nothing of the share: counted as 0, so that any floor above 2% undoes the cut.
+    const share = n >= 20 ? this.refused.length / n : 0;
+    this.before = { rate: this.rate, share, error: n >= 20 ? Math.sqrt((share * (1 - share)) / n) : 0 };
     const base = this.rate === Infinity ? this.measured(now) : Math.min(this.rate, Math.max(this.measured(now), this.rate * 0.5));
     this.rate = Math.max(this.opts.minRate, base * this.opts.decrease);
-    this.shareAtCut = share;
+    this.floor = undefined;
     this.lastCut = now;
     this.lastRaise = now;
   }
@@ -152,6 +154,26 @@ export class AdaptivePacer {
     while (this.refused.length > 0 && this.refused[0]! < since) this.refused.shift();
   }
 
+  /** Whether the window's throttled share is clearly above the floor (false while the floor is unmeasured). */
+  private aboveFloor(now: number): boolean {
+    this.forget(now);
+    const n = this.done.length + this.refused.length;
+    const share = n === 0 ? 0 : this.refused.length / n;
+    if (this.floor === undefined) {
+      // The first whole window after a cut shows what the cut left. A first cut (from no limit at all) that
+      // did not lower the share clearly (by three standard errors) is undone: random throttles, which pacing
+      // does not cure; it would only slow the writer. (A later cut may need a second one to reach a limit: it
+      // stays, and the floor tells.)
+      if (now - this.lastCut >= this.opts.windowMs) {
+        this.floor = share;
+        if (this.before.rate === Infinity && share >= 0.02 && share >= this.before.share - 3 * this.before.error) this.rate = Infinity;
+      }
+      return false;
+    }
+    const f = Math.max(this.floor, 0.01);
+    return share > this.floor + Math.max(0.01, 3 * Math.sqrt((f * (1 - f)) / Math.max(n, 1)));
+  }
+
   private measured(now: number): number {
     if (this.done.length === 0) return this.opts.minRate;
     const span = Math.max(this.opts.intervalMs, now - this.done[0]!.at);
@@ -160,11 +182,11 @@ export class AdaptivePacer {
 
   private raise(): void {
     const now = this.opts.now();
-    // Only intervals without a throttle count.
-    const from = Math.max(this.lastRaise, this.lastThrottle);
-    const steps = Math.floor((now - from) / this.opts.intervalMs);
+    const steps = Math.floor((now - this.lastRaise) / this.opts.intervalMs);
     if (steps <= 0) return;
+    this.lastRaise += steps * this.opts.intervalMs;
+    // Intervals while the share is above the floor (or the floor is still being measured) do not count.
+    if (this.aboveFloor(now) || this.floor === undefined) return;
     this.rate *= this.opts.increase ** steps;
-    this.lastRaise = from + steps * this.opts.intervalMs;
   }
 }

@@ -45,40 +45,96 @@ describe('AdaptivePacer', () => {
     // A burst of throttles within the window is one signal.
     pacer.throttled();
     expect(pacer.unitsPerSecond).toBeCloseTo(1700, -1);
-    // One second without throttling raises the rate by 2% per 100 ms.
-    now += 1000;
+    // One second without throttling (the cut left none) raises the rate by 2% per 100 ms.
+    for (let i = 0; i < 1000; i++) {
+      now += 1;
+      pacer.succeeded(2);
+    }
     await pacer.acquire(1);
     expect(pacer.unitsPerSecond).toBeCloseTo(1700 * 1.02 ** 10, -1);
   });
 
-  it('keeps cutting while the throttled share moves (a rate limit), not while it stays put (random throttles)', () => {
+  it('cuts again when the throttled share rises above what the last cut left (a limit), not for a steady share (random throttles)', async () => {
     let now = 0;
     const pacer = new AdaptivePacer({ now: () => now, minRate: 10 });
-    const window = (successes: number, throttles: number) => {
-      now += 1000;
-      for (let i = 0; i < successes; i++) {
-        now += 1;
-        pacer.succeeded(2);
-      }
-      for (let i = 0; i < throttles; i++) {
-        now += 1;
-        pacer.throttled();
+    /** One second of requests, successes and throttles spread evenly over it, as they arrive in real time. */
+    const second = (successes: number, throttles: number) => {
+      const total = successes + throttles;
+      for (let i = 0; i < total; i++) {
+        now += 1000 / total;
+        // Throttles spread among the successes: every (total / throttles)-th request.
+        if (throttles > 0 && Math.floor(((i + 1) * throttles) / total) > Math.floor((i * throttles) / total)) pacer.throttled();
+        else pacer.succeeded(2);
       }
     };
-    window(1000, 10);
+    second(1000, 10);
     const first = pacer.unitsPerSecond;
     expect(first).toBeLessThan(Infinity);
-    // A limit: half of all requests throttled now, a share far from the last cut's: cut again.
-    window(500, 500);
-    const second = pacer.unitsPerSecond;
-    expect(second).toBeLessThan(first);
-    // The same share as at that cut, window after window: random throttles pacing does not cure. Keep the rate.
-    window(500, 500);
-    window(500, 500);
-    expect(pacer.unitsPerSecond).toBe(second);
-    // The share moves again (a limit approached): cut.
-    window(900, 100);
-    expect(pacer.unitsPerSecond).toBeLessThan(second);
+    // After the cut about 1% is throttled (its floor); then half of all requests: a limit. Cut again.
+    second(990, 10);
+    second(500, 500);
+    const cut = pacer.unitsPerSecond;
+    expect(cut).toBeLessThan(first);
+    // Half throttled, second after second: the share the cut left. Random throttles: no further cut...
+    second(500, 500);
+    second(500, 500);
+    second(500, 500);
+    expect(pacer.unitsPerSecond).toBe(cut);
+    // ...and the pacer keeps probing up through them.
+    now += 100;
+    await pacer.acquire(1);
+    expect(pacer.unitsPerSecond).toBeGreaterThan(cut);
+  });
+
+  it('undoes a first cut that left the throttled share where it was (random throttles)', () => {
+    let now = 0;
+    const pacer = new AdaptivePacer({ now: () => now, minRate: 10 });
+    // 15% of requests throttled at random, whatever the rate.
+    for (let i = 0; i < 3000; i++) {
+      now += 1;
+      if (i % 20 < 3) pacer.throttled();
+      else pacer.succeeded(2);
+    }
+    expect(pacer.unitsPerSecond).toBe(Infinity);
+    // Under a limit, the first cut leaves (almost) nothing throttled: it stays.
+    const limited = new AdaptivePacer({ now: () => now, minRate: 10 });
+    for (let i = 0; i < 100; i++) {
+      now += 1;
+      limited.succeeded(2);
+    }
+    limited.throttled();
+    for (let i = 0; i < 1500; i++) {
+      now += 1;
+      limited.succeeded(2);
+    }
+    limited.throttled();
+    expect(limited.unitsPerSecond).toBeLessThan(Infinity);
+  });
+
+  it('stops raising while the share is above the floor, and cuts when the rise persists', async () => {
+    let now = 0;
+    const pacer = new AdaptivePacer({ now: () => now, minRate: 10 });
+    const second = (successes: number, throttles: number) => {
+      const total = successes + throttles;
+      for (let i = 0; i < total; i++) {
+        now += 1000 / total;
+        if (throttles > 0 && Math.floor(((i + 1) * throttles) / total) > Math.floor((i * throttles) / total)) pacer.throttled();
+        else pacer.succeeded(2);
+      }
+    };
+    second(500, 1);
+    second(500, 0);
+    second(500, 0);
+    // The floor is 0: with no throttles the rate climbs.
+    await pacer.acquire(1);
+    const before = pacer.unitsPerSecond;
+    now += 200;
+    await pacer.acquire(1);
+    const raised = pacer.unitsPerSecond;
+    expect(raised).toBeGreaterThan(before);
+    // 10% throttled now: no raise for the intervals that saw it, and a cut.
+    second(450, 50);
+    expect(pacer.unitsPerSecond).toBeLessThan(raised);
   });
 
   it('spaces requests by their units at the current rate, and never goes below the floor', async () => {
