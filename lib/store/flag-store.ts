@@ -25,7 +25,7 @@ interface CommonOptions {
   logger?: StoreLogger;
   /** Strongly consistent reads for get, all and initialized. Default false. */
   consistentReads?: boolean;
-  /** Most single-item writes in flight during init; the pacer lowers the rate when DynamoDB throttles. Default 32. */
+  /** Most single-item writes in flight during init; the pacer lowers the rate when DynamoDB throttles. Default 48. */
   concurrency?: number;
   /** No longer used: bulk loads are single conditional PutItems at 1× write units. Accepted for compatibility. */
   transactionThreshold?: number;
@@ -71,7 +71,7 @@ export class DynamoDBFlagStore {
     this.tableName = options.tableName;
     this.prefix = options.prefix || undefined;
     this.consistentReads = options.consistentReads ?? false;
-    this.concurrency = positiveInt('concurrency', options.concurrency, 32);
+    this.concurrency = positiveInt('concurrency', options.concurrency, 48);
     positiveInt('transactionThreshold', options.transactionThreshold, 1);
     const table = new TableClient(this.tableName, options, { ...defaultRetry, ...options.retry });
     const label = `table ${this.tableName}${this.prefix ? ` prefix ${this.prefix}` : ''}`;

@@ -50,7 +50,7 @@ export async function runPool<T, R>(
 }
 
 export interface PacerOptions {
-  /** Share of the getting-through rate kept after a throttle. Default 0.85. */
+  /** Share of the getting-through rate kept after a throttle. Default 0.9. */
   decrease: number;
   /** Growth of the rate per `intervalMs` (100 ms) not throttled above the floor. Default 1.02 (about +22% a second). */
   increase: number;
@@ -66,7 +66,7 @@ export interface PacerOptions {
 }
 
 const defaultPacer: PacerOptions = {
-  decrease: 0.85,
+  decrease: 0.9,
   increase: 1.02,
   intervalMs: 100,
   windowMs: 1_000,

@@ -41,17 +41,17 @@ describe('AdaptivePacer', () => {
       pacer.succeeded(2);
     }
     pacer.throttled();
-    expect(pacer.unitsPerSecond).toBeCloseTo(1700, -1);
+    expect(pacer.unitsPerSecond).toBeCloseTo(1800, -1);
     // A burst of throttles within the window is one signal.
     pacer.throttled();
-    expect(pacer.unitsPerSecond).toBeCloseTo(1700, -1);
+    expect(pacer.unitsPerSecond).toBeCloseTo(1800, -1);
     // One second without throttling (the cut left none) raises the rate by 2% per 100 ms.
     for (let i = 0; i < 1000; i++) {
       now += 1;
       pacer.succeeded(2);
     }
     await pacer.acquire(1);
-    expect(pacer.unitsPerSecond).toBeCloseTo(1700 * 1.02 ** 10, -1);
+    expect(pacer.unitsPerSecond).toBeCloseTo(1800 * 1.02 ** 10, -1);
   });
 
   it('cuts again when the throttled share rises above what the last cut left (a limit), not for a steady share (random throttles)', async () => {
