@@ -57,7 +57,8 @@ function environmentOf(event: StreamEvent) {
   if (name === undefined) {
     if (all.length === 1) return all[0]!;
     throw new TypeError(
-      `stream event: "environment" is required when several environments are configured; one of ${all.map((e) => JSON.stringify(e.name)).join(', ')}`,
+      `stream event: "environment" is required when several environments are configured; one of ` +
+        `${all.map((e) => JSON.stringify(e.name)).join(', ')}`,
     );
   }
   if (typeof name !== 'string') throw new TypeError(`stream event: "environment" must be a string, got ${JSON.stringify(name)}`);

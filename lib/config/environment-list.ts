@@ -72,7 +72,8 @@ export function checkEnvironmentList(value: unknown, rules: EnvironmentListRules
     const prefix = e.prefix;
     if (prefix !== undefined && (typeof prefix !== 'string' || !KEY_PREFIX.test(prefix))) {
       throw fail(
-        `${at(name)}: "prefix" must be 1 to 100 letters, digits, '.', '_' or '-' (starting with a letter or digit; no ':'), or left out for no prefix, got ${shown(prefix)}`,
+        `${at(name)}: "prefix" must be 1 to 100 letters, digits, '.', '_' or '-' (starting with a letter or ` +
+          `digit; no ':'), or left out for no prefix, got ${shown(prefix)}`,
       );
     }
     const secret = checkSecret(e[rules.secretField], rules, at(name));
@@ -82,7 +83,8 @@ export function checkEnvironmentList(value: unknown, rules: EnvironmentListRules
     if (samePrefix >= 0) {
       const what = prefix === undefined ? 'has no prefix, like' : `has the prefix ${JSON.stringify(prefix)}, as does`;
       throw fail(
-        `${at(name)} ${what} ${where}[${samePrefix}] (${JSON.stringify(out[samePrefix]!.name)}); environments sharing a table need distinct prefixes`,
+        `${at(name)} ${what} ${where}[${samePrefix}] (${JSON.stringify(out[samePrefix]!.name)}); ` +
+          `environments sharing a table need distinct prefixes`,
       );
     }
     out.push({ name, ...(prefix !== undefined && { prefix: prefix as string }), ...(secret !== undefined && { secret }) });
@@ -95,7 +97,8 @@ function checkSecret(value: unknown, rules: EnvironmentListRules, at: string): s
   if (typeof value === 'string' && looksLikeSdkKey(value)) {
     // Not echoed: it is a key, not a secret's name, and error output ends up in CI logs.
     throw rules.fail(
-      `${at}: "${rules.secretField}" holds what looks like a LaunchDarkly SDK key; store the key in Secrets Manager and give the secret here ` +
+      `${at}: "${rules.secretField}" holds what looks like a LaunchDarkly SDK key; store the key in ` +
+        `Secrets Manager and give the secret here ` +
         '(and rotate the key in LaunchDarkly: it has been exposed in configuration)',
     );
   }

@@ -121,7 +121,8 @@ export class RedirectRefusedError extends LaunchDarklyError {
     reason: string,
   ) {
     super(
-      `${redactUrl(url)} redirected to ${redactUrl(location)}, which was refused (${reason}); the SDK key was not sent there. Point the URI at the final address`,
+      `${redactUrl(url)} redirected to ${redactUrl(location)}, which was refused (${reason}); the SDK key ` +
+        `was not sent there. Point the URI at the final address`,
     );
     this.url = redactUrl(url);
   }
@@ -139,7 +140,8 @@ export class ResponseTooLargeError extends LaunchDarklyError {
     how = 'decoded',
   ) {
     super(
-      `GET ${redactUrl(url)}: the response body is over the limit of ${limitBytes} bytes (${how}: ${receivedBytes} bytes read); refused before parsing`,
+      `GET ${redactUrl(url)}: the response body is over the limit of ${limitBytes} bytes (${how}: ` +
+        `${receivedBytes} bytes read); refused before parsing`,
     );
     this.url = redactUrl(url);
   }

@@ -43,7 +43,8 @@ export function checkServiceUri(value: unknown, where: string, rules: ServiceUri
   if (!secure || !clean) {
     const http = allowLoopbackHttp ? ' (http:// only for a loopback address such as http://127.0.0.1:8030)' : '';
     throw new ServiceUriError(
-      `${where} must be an https:// URL${http} without credentials, query or fragment, like "https://sdk.launchdarkly.com", got ${shown(value)}`,
+      `${where} must be an https:// URL${http} without credentials, query or fragment, like ` +
+        `"https://sdk.launchdarkly.com", got ${shown(value)}`,
     );
   }
   return (value as string).replace(/\/+$/, '');

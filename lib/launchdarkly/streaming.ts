@@ -68,7 +68,10 @@ export interface StreamSessionOptions {
   /** A payload filter key, sent as `?filter=`. */
   filter?: string;
   userAgent?: string;
-  /** The largest event (a `put` is the whole data set) accepted; a larger one ends the session with EventTooLargeError. Default MAX_PAYLOAD_BYTES (64 MiB). */
+  /**
+   * The largest event (a `put` is the whole data set) accepted; a larger one ends the session with
+   * EventTooLargeError. Default MAX_PAYLOAD_BYTES (64 MiB).
+   */
   maxEventBytes?: number;
 }
 

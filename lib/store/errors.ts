@@ -33,7 +33,8 @@ export class ItemTooLargeError extends StoreError {
     readonly limit: number,
   ) {
     super(
-      `${describeKind(kind)} ${JSON.stringify(key)} is ${bytes} bytes even gzip-compressed; a DynamoDB item holds at most ${limit} bytes, so it was not stored`,
+      `${describeKind(kind)} ${JSON.stringify(key)} is ${bytes} bytes even gzip-compressed; a DynamoDB ` +
+        `item holds at most ${limit} bytes, so it was not stored`,
     );
   }
 }
@@ -48,7 +49,8 @@ export class StoredItemTooLargeError extends StoreError {
     options?: { cause?: unknown },
   ) {
     super(
-      `stored item ${key === undefined ? '(no key)' : JSON.stringify(key)} (${compressedBytes} bytes gzip-compressed) inflates past the limit of ${limit} bytes; it was not read`,
+      `stored item ${key === undefined ? '(no key)' : JSON.stringify(key)} (${compressedBytes} bytes ` +
+        `gzip-compressed) inflates past the limit of ${limit} bytes; it was not read`,
       options,
     );
   }

@@ -95,7 +95,8 @@ export function resolveStoreOptions(store: string, tableName: unknown, options: 
   if (given('prefix') && typeof prefix !== 'string') fail(`option 'prefix' must be a string, got ${describe(prefix)}`);
   if (given('cacheTTL') && !(typeof cacheTTL === 'number' && Number.isFinite(cacheTTL) && cacheTTL >= 0)) {
     fail(
-      `option 'cacheTTL' must be a number of seconds, 0 or more (or null for the default of ${DEFAULT_CACHE_TTL_SECONDS}), got ${describe(cacheTTL)}`,
+      `option 'cacheTTL' must be a number of seconds, 0 or more (or null for the default of ` +
+        `${DEFAULT_CACHE_TTL_SECONDS}), got ${describe(cacheTTL)}`,
     );
   }
   if (given('consistentReads') && typeof consistentReads !== 'boolean')

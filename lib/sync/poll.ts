@@ -130,7 +130,8 @@ async function apply(
   const report = totals.report(source, false, started);
   await store.recordSync({ source, summary: summaryForRecord(report) });
   logger.info(
-    `${source}: synced ${report.written} written, ${report.unchanged} unchanged, ${report.deleted} deleted, ${report.stale} stale in ${report.durationMs} ms`,
+    `${source}: synced ${report.written} written, ${report.unchanged} unchanged, ${report.deleted} ` +
+      `deleted, ${report.stale} stale in ${report.durationMs} ms`,
   );
   notify(onProgress, totals.progress('done'), logger);
   return report;
