@@ -3,6 +3,7 @@
 // error: errors name the secret's id only, and every value read is registered with `redact`, which the
 // handlers apply to whatever text leaves them (log lines, error messages) as a second line of defence.
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { errorText } from '../../lib/util/error-text.js';
 import { SecretError } from './errors.js';
 
 /** Seconds a secret is cached; POWERTOOLS_PARAMETERS_MAX_AGE, when set, takes over (Powertools reads it). */
@@ -92,8 +93,7 @@ function awsReason(err: unknown): string {
   // Powertools wraps the SDK's error (GetParameterError); the SDK's name (ResourceNotFoundException,
   // AccessDeniedException…) is what says what to fix.
   const inner = err instanceof Error && err.cause instanceof Error ? err.cause : err;
-  if (inner instanceof Error) return `${inner.name}: ${inner.message}`;
-  return String(inner);
+  return errorText(inner);
 }
 
 function isJsonObject(text: string): boolean {

@@ -10,7 +10,8 @@ import { ldUri, oneOf, parse, required, seconds, tableName as tableNameOf, url }
 import { checkTable, dynamoClientConfig, DynamoDBClient, failureContext } from './dynamodb.js';
 import { optionalEnv, requireEnv } from './env.js';
 import { CliError, describeFailure, UsageError } from './errors.js';
-import { DEFAULT_BASE_URI, DEFAULT_STREAM_URI, SYNC_HELP } from './help.js';
+import { DEFAULT_BASE_URI, DEFAULT_STREAM_URI } from '../launchdarkly/service-uri.js';
+import { SYNC_HELP } from './help.js';
 import { formatDuration, startProgress, stderrLogger, table, type CliIO, type Output } from './output.js';
 
 const OPTIONS = {

@@ -21,6 +21,7 @@
 import type { Agent } from 'node:http';
 import { EventSource } from 'launchdarkly-eventsource';
 import type { StoreLogger } from '../store/types.js';
+import { unknownOption } from '../util/options.js';
 import { HttpStatusError, LaunchDarklyError, isHttpRecoverable, redactUrl } from './errors.js';
 import { RetryDelay } from './backoff.js';
 import { EventQueue } from './event-queue.js';
@@ -112,12 +113,9 @@ function checkOptions(options: StreamSessionOptions): StreamRetryOptions {
   if (options.durationMs !== undefined) checkPositive(where, 'durationMs', options.durationMs);
   if (options.maxEventBytes !== undefined) checkPositive(where, 'maxEventBytes', options.maxEventBytes, 'bytes');
   const retry = { ...DEFAULT_STREAM_RETRY };
+  const unknown = unknownOption(options.retry ?? {}, Object.keys(DEFAULT_STREAM_RETRY), 'retry.');
+  if (unknown !== undefined) throw new LaunchDarklyError(`${where}: ${unknown}`);
   for (const [name, value] of Object.entries(options.retry ?? {})) {
-    if (!(name in DEFAULT_STREAM_RETRY)) {
-      throw new LaunchDarklyError(
-        `${where}: Unknown option 'retry.${name}'; expected one of ${Object.keys(DEFAULT_STREAM_RETRY).join(', ')}`,
-      );
-    }
     if (value === undefined) continue;
     if (name === 'jitterRatio') {
       if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {

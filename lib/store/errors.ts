@@ -1,5 +1,6 @@
 // Errors the store raises. Each has a stable `name` callers can switch on, and keeps the underlying AWS
 // error as `cause`. Messages name the kind, key and value that were wrong; they never carry item contents.
+import { errorText } from '../util/error-text.js';
 import type { DataKindName } from './types.js';
 
 export class StoreError extends Error {
@@ -97,9 +98,4 @@ function describeKind(kind: string): string {
   if (kind === 'features') return 'flag';
   if (kind === 'segments') return 'segment';
   return `item of unknown kind ${JSON.stringify(kind)}`;
-}
-
-function errorText(err: unknown): string {
-  if (err instanceof Error) return `${err.name}: ${err.message}`;
-  return String(err);
 }

@@ -3,6 +3,7 @@
 // comparisons and status. The write rules (version guards, waves, tombstones, the snapshot claim, deleted
 // and re-created flags) are in docs/write-rules.md; consumers read with reader.ts instead.
 import type { AttributeValue, DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { unknownOption } from '../util/options.js';
 import { StoreError, WriteFailedError } from './errors.js';
 import { encodeItem } from './item-codec.js';
 import { namespaceFor, type StoredRow } from './layout.js';
@@ -57,9 +58,8 @@ export class DynamoDBFlagStore {
   private readonly concurrency: number;
 
   constructor(options: DynamoDBFlagStoreOptions) {
-    for (const name of Object.keys(options ?? {})) {
-      if (!KNOWN_OPTIONS.has(name)) throw new StoreError(`Unknown option '${name}'; expected one of ${[...KNOWN_OPTIONS].join(', ')}`);
-    }
+    const unknown = unknownOption(options ?? {}, KNOWN_OPTIONS);
+    if (unknown !== undefined) throw new StoreError(unknown);
     if (typeof options?.tableName !== 'string' || options.tableName.length < 3) {
       throw new StoreError(
         `Option 'tableName' must be a DynamoDB table name (3 to 255 characters), got ${JSON.stringify(options?.tableName)}`,

@@ -19,6 +19,7 @@
 // (`client` and `dynamoDBClient`) are an error too. An unknown name is an error, not a silent default.
 import { createSafeLogger, type LDLogger } from '@launchdarkly/node-server-sdk';
 import type { DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { unknownOption } from '../util/options.js';
 import { StoreOptionsError } from './errors.js';
 
 /** Options without the client: prefix, cache and logging. */
@@ -86,9 +87,8 @@ export function resolveStoreOptions(store: string, tableName: unknown, options: 
   if (options === undefined || options === null) options = {};
   if (typeof options !== 'object' || Array.isArray(options)) fail(`options must be an object, got ${describe(options)}`);
   const o = options as Record<string, unknown>;
-  for (const name of Object.keys(o)) {
-    if (!KNOWN_OPTIONS.includes(name)) fail(`Unknown option '${name}'; expected one of ${KNOWN_OPTIONS.join(', ')}`);
-  }
+  const unknown = unknownOption(o, KNOWN_OPTIONS);
+  if (unknown !== undefined) fail(unknown);
   const given = (name: string) => o[name] !== undefined && o[name] !== null;
 
   const { prefix, cacheTTL, consistentReads, logger } = o;

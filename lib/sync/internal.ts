@@ -1,6 +1,7 @@
 // Small helpers the sync functions share: option checking, running totals, and the report they end with.
 import type { InitSummary } from '../store/writer.js';
 import { silentLogger } from '../store/types.js';
+import { unknownOption } from '../util/options.js';
 import { SyncError } from './errors.js';
 import type { SyncLogger, SyncProgress, SyncReport, SyncSource } from './types.js';
 
@@ -10,9 +11,8 @@ export const quiet: SyncLogger = silentLogger;
 export function checkOptions(where: string, options: unknown, known: readonly string[], required: readonly string[]): void {
   if (options === null || typeof options !== 'object')
     throw new SyncError(`${where}: options must be an object, got ${options === null ? 'null' : typeof options}`);
-  for (const name of Object.keys(options)) {
-    if (!known.includes(name)) throw new SyncError(`${where}: Unknown option '${name}'; expected one of ${known.join(', ')}`);
-  }
+  const unknown = unknownOption(options, known);
+  if (unknown !== undefined) throw new SyncError(`${where}: ${unknown}`);
   for (const name of required) {
     if ((options as Record<string, unknown>)[name] === undefined) throw new SyncError(`${where}: option '${name}' is required`);
   }

@@ -5,6 +5,7 @@ import { withRetries } from '../launchdarkly/backoff.js';
 import { isRecoverable } from '../launchdarkly/errors.js';
 import { readDataFile } from '../launchdarkly/file.js';
 import type { FullDataSet } from '../store/types.js';
+import { errorText } from '../util/error-text.js';
 import { SyncError } from './errors.js';
 import { Totals, checkFunction, checkOptions, notify, quiet, summaryForRecord } from './internal.js';
 import type { Poller, SyncLogger, SyncProgress, SyncReport, SyncStore } from './types.js';
@@ -67,7 +68,7 @@ export async function runPollSync(options: PollSyncOptions): Promise<SyncReport>
     signal,
     shouldRetry: isRecoverable,
     onRetry: (err, attempt, delayMs) =>
-      logger.warn(`poll: attempt ${attempt} of ${retry.attempts} failed (${describe(err)}); retrying in ${delayMs} ms`),
+      logger.warn(`poll: attempt ${attempt} of ${retry.attempts} failed (${errorText(err)}); retrying in ${delayMs} ms`),
   });
 
   if (result.notModified) {
@@ -152,8 +153,4 @@ function retryOptions(where: string, retry: PollRetryOptions | undefined): Requi
     out[name] = value;
   }
   return out;
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
