@@ -14,7 +14,7 @@ import { loadSyncConfig } from './shared/config.js';
 import { numberEnv } from './shared/env.js';
 import { wrapHandler } from './shared/middy.js';
 import { SyncRuntime } from './shared/runtime.js';
-import { safeError } from './shared/secrets.js';
+import { safeError } from './shared/error-report.js';
 import { eventEnvironment, recordedSync } from './shared/sync-run.js';
 import type { StaleCounts } from './shared/stale-watch.js';
 

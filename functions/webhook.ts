@@ -18,7 +18,7 @@ import { DeadlineHttpHandler, invocationDeadline } from './shared/deadline.js';
 import { requireEnv } from './shared/env.js';
 import { wrapHandler } from './shared/middy.js';
 import { logger, recordFunctionMetric, recordWebhookDispatch } from './shared/observability.js';
-import { describeError } from './shared/secrets.js';
+import { describeError } from './shared/error-report.js';
 import { parseSyncFunctions, type WebhookPollEvent } from './shared/sync-functions.js';
 import { WebhookSecret } from './shared/webhook-secret.js';
 

@@ -3,7 +3,7 @@
 // environment's metrics and one log line, on success and on failure.
 import { type EnvironmentConfig, selectEnvironments } from '../../lib/sync/index.js';
 import { logger, recordSyncMetrics, type SyncOutcome } from './observability.js';
-import { describeError } from './secrets.js';
+import { describeError } from './error-report.js';
 
 /**
  * The configured environment `event.environment` names. It may be left out only when one environment is

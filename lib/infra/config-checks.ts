@@ -1,7 +1,7 @@
 // The checks of each deployment setting or group of settings (environments, stack size, replicas and their keys,
 // log retention, the example consumer, ARNs, numbers, URIs), one function each, for lib/infra/config.ts.
 // Each throws a ConfigError naming the setting, the value received and what was expected. Pure.
-import { checkEnvironmentList, kindOf, looksLikeSdkKey, shown } from '../config/environment-list.js';
+import { checkEnvironmentList, jsonTypeOf, looksLikeSdkKey, shown } from '../config/environment-list.js';
 import { ServiceUriError, checkServiceUri } from '../launchdarkly/service-uri.js';
 import {
   type ConsumerExampleSettings,
@@ -82,7 +82,7 @@ export function checkStackSize(environments: readonly EnvironmentSettings[], str
 export function parseRegions(value: unknown, where: string): string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value))
-    throw new ConfigError(`Invalid configuration: ${where} must be a list of AWS regions like ["eu-west-1"], got ${kindOf(value)}`);
+    throw new ConfigError(`Invalid configuration: ${where} must be a list of AWS regions like ["eu-west-1"], got ${jsonTypeOf(value)}`);
   const out: string[] = [];
   for (const [index, region] of value.entries()) {
     if (typeof region !== 'string' || !REGION.test(region)) {
@@ -106,7 +106,7 @@ export function parseReplicaKeys(
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       throw new ConfigError(
         `Invalid configuration: ${where} must map each replica region to a KMS key ARN, like ` +
-          `{"eu-west-1":"arn:aws:kms:eu-west-1:111122223333:key/…"}, got ${kindOf(value)}`,
+          `{"eu-west-1":"arn:aws:kms:eu-west-1:111122223333:key/…"}, got ${jsonTypeOf(value)}`,
       );
     }
     for (const [region, arn] of Object.entries(value)) {
@@ -163,7 +163,7 @@ export function parseConsumerExample(
   if (value === true) return { flagKey: DEFAULTS.consumerExampleFlagKey, environment: first };
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ConfigError(
-      `Invalid configuration: ${where} must be true, false or {"flagKey":"<flag>","environment"?:"<name>"}, got ${kindOf(value)}`,
+      `Invalid configuration: ${where} must be true, false or {"flagKey":"<flag>","environment"?:"<name>"}, got ${jsonTypeOf(value)}`,
     );
   }
   const v = value as Record<string, unknown>;

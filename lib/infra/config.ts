@@ -22,7 +22,7 @@ import {
   wholeNumber,
 } from './config-checks.js';
 import { CONFIG_KEYS, ConfigError, DEFAULTS, type SyncStackConfig } from './config-settings.js';
-import { kindOf } from '../config/environment-list.js';
+import { jsonTypeOf } from '../config/environment-list.js';
 
 export {
   CONFIG_KEYS,
@@ -42,7 +42,7 @@ export {
  */
 export function resolveConfig(input: unknown, where = 'props'): SyncStackConfig {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw new ConfigError(`Invalid configuration (${where}): expected an object with at least "environments", got ${kindOf(input)}`);
+    throw new ConfigError(`Invalid configuration (${where}): expected an object with at least "environments", got ${jsonTypeOf(input)}`);
   }
   const raw = input as Record<string, unknown>;
   for (const key of Object.keys(raw)) {

@@ -20,7 +20,7 @@
 // is slow.
 import type { Agent } from 'node:http';
 import { EventSource } from 'launchdarkly-eventsource';
-import type { StoreLogger } from '../store/types.js';
+import { type Logger, silentLogger } from '../util/logger.js';
 import { unknownOption } from '../util/options.js';
 import { HttpStatusError, LaunchDarklyError, isHttpRecoverable, redactUrl } from './errors.js';
 import { RetryDelay } from './backoff.js';
@@ -30,7 +30,6 @@ import { checkClientOptions, checkPositive, endpointUrl, ldHeaders } from './req
 import { MAX_PAYLOAD_BYTES, StreamGuard } from './transport.js';
 
 /** debug/info/warn/error taking a message: LaunchDarkly's LDLogger and Powertools' Logger both fit. */
-export type SourceLogger = StoreLogger;
 
 export interface StreamRetryOptions {
   /** First reconnect delay. Default 1000 ms. */
@@ -64,7 +63,7 @@ export interface StreamSessionOptions {
   signal?: AbortSignal;
   /** Ends the session after this long. */
   durationMs?: number;
-  logger?: SourceLogger;
+  logger?: Logger;
   retry?: Partial<StreamRetryOptions>;
   /** A payload filter key, sent as `?filter=`. */
   filter?: string;
@@ -98,7 +97,6 @@ const KNOWN_OPTIONS = [
   'userAgent',
   'maxEventBytes',
 ] as const;
-const silent: SourceLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** Holds one stream session; see the module comment. Never rejects: failures end the session with endedBy 'error'. */
 export function runStreamSession(options: StreamSessionOptions): Promise<StreamSessionResult> {
@@ -204,7 +202,7 @@ class StreamSession {
   private durationTimer: NodeJS.Timeout | undefined;
   private readonly url: string;
   private readonly headers: Record<string, string>;
-  private readonly logger: SourceLogger;
+  private readonly logger: Logger;
   /** Backoff for every reconnect (the session makes them all; see openEventSource). */
   private readonly retryDelay: RetryDelay;
   private readonly onAbort = () => this.finish('signal');
@@ -216,7 +214,7 @@ class StreamSession {
   ) {
     this.url = endpointUrl(options.streamUri, '/all', options.filter);
     this.headers = ldHeaders(options.sdkKey, options.userAgent);
-    this.logger = options.logger ?? silent;
+    this.logger = options.logger ?? silentLogger;
     this.retryDelay = new RetryDelay({
       initialDelayMs: retry.initialDelayMs,
       maxDelayMs: retry.maxDelayMs,

@@ -10,8 +10,8 @@ import { namespaceFor, type StoredRow } from './layout.js';
 import { readSyncStatus, recordSync, type SyncStatus } from './sync-status.js';
 import { TableClient, defaultRetry, type RetryOptions, type StoreContext, type Usage } from './table-client.js';
 import { decodeOrLog, markerExists, readItem } from './table-reads.js';
-import type { DataKindName, FullDataSet, StoreLogger, VersionedItem } from './types.js';
-import { silentLogger } from './types.js';
+import { type Logger, silentLogger } from '../util/logger.js';
+import type { DataKindName, FullDataSet, VersionedItem } from './types.js';
 import { checkItem, checkKey, checkKind, checkVersion } from './validate.js';
 import { writeOp } from './wave-writer.js';
 import { runInit, type InitOptions, type InitSummary } from './writer.js';
@@ -23,7 +23,7 @@ interface CommonOptions {
   tableName: string;
   /** Key prefix; several environments can share one table, each under its own prefix. */
   prefix?: string;
-  logger?: StoreLogger;
+  logger?: Logger;
   /** Strongly consistent reads for get, all and initialized. Default false. */
   consistentReads?: boolean;
   /** Most single-item writes in flight during init; the pacer lowers the rate when DynamoDB throttles. Default 32. */

@@ -25,12 +25,7 @@ export interface FullDataSet {
   segments: Record<string, Segment>;
 }
 
-/** The minimal logger interface the store uses; LaunchDarkly's LDLogger and Powertools' Logger both fit it. */
-export interface StoreLogger {
-  debug(...args: unknown[]): void;
-  info(...args: unknown[]): void;
-  warn(...args: unknown[]): void;
-  error(...args: unknown[]): void;
-}
-
-export const silentLogger: StoreLogger = { debug() {}, info() {}, warn() {}, error() {} };
+export type { Logger } from '../util/logger.js';
+export { silentLogger } from '../util/logger.js';
+/** @deprecated The same type as `Logger` (its one home is lib/util/logger.ts); kept because the package root exports it. */
+export type StoreLogger = import('../util/logger.js').Logger;

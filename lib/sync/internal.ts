@@ -1,11 +1,11 @@
 // Small helpers the sync functions share: option checking, running totals, and the report they end with.
 import type { InitSummary } from '../store/writer.js';
-import { silentLogger } from '../store/types.js';
+import { type Logger, silentLogger } from '../util/logger.js';
 import { unknownOption } from '../util/options.js';
 import { SyncError } from './errors.js';
-import type { SyncLogger, SyncProgress, SyncReport, SyncSource } from './types.js';
+import type { SyncProgress, SyncReport, SyncSource } from './types.js';
 
-export const quiet: SyncLogger = silentLogger;
+export const quiet: Logger = silentLogger;
 
 /** Rejects unknown option keys (a typo would otherwise silently fall back to a default) and missing required ones. */
 export function checkOptions(where: string, options: unknown, known: readonly string[], required: readonly string[]): void {
@@ -55,7 +55,7 @@ export class Totals {
 }
 
 /** Calls a progress callback without letting its failure fail the sync. */
-export function notify(onProgress: ((p: SyncProgress) => void) | undefined, progress: SyncProgress, logger: SyncLogger): void {
+export function notify(onProgress: ((p: SyncProgress) => void) | undefined, progress: SyncProgress, logger: Logger): void {
   if (!onProgress) return;
   try {
     onProgress(progress);

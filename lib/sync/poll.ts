@@ -8,7 +8,8 @@ import type { FullDataSet } from '../store/types.js';
 import { errorText } from '../util/error-text.js';
 import { SyncError } from './errors.js';
 import { Totals, checkFunction, checkOptions, notify, quiet, summaryForRecord } from './internal.js';
-import type { Poller, SyncLogger, SyncProgress, SyncReport, SyncStore } from './types.js';
+import type { Logger } from '../util/logger.js';
+import type { Poller, SyncProgress, SyncReport, SyncStore } from './types.js';
 
 /** Retries of recoverable LaunchDarkly failures within one poll sync. */
 export interface PollRetryOptions {
@@ -28,7 +29,7 @@ export interface PollSyncOptions {
   /** Stops waiting for LaunchDarkly (a retry delay or the request itself); a store write under way completes. */
   signal?: AbortSignal;
   retry?: PollRetryOptions;
-  logger?: SyncLogger;
+  logger?: Logger;
   onProgress?: (progress: SyncProgress) => void;
 }
 
@@ -90,7 +91,7 @@ export interface FileSyncOptions {
   store: SyncStore;
   /** A JSON file in the `GET /sdk/latest-all` shape. */
   path: string;
-  logger?: SyncLogger;
+  logger?: Logger;
   onProgress?: (progress: SyncProgress) => void;
 }
 
@@ -117,7 +118,7 @@ async function apply(
   source: SyncReport['source'],
   totals: Totals,
   started: number,
-  hooks: { logger: SyncLogger; onProgress?: (p: SyncProgress) => void; onFailure?: () => void; snapshotAt?: number },
+  hooks: { logger: Logger; onProgress?: (p: SyncProgress) => void; onFailure?: () => void; snapshotAt?: number },
 ): Promise<SyncReport> {
   const { logger, onProgress } = hooks;
   notify(onProgress, totals.progress('writing'), logger);

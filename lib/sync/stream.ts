@@ -8,7 +8,8 @@
 // patches since were applied too). Items the store rejects as invalid or too large are logged and the
 // session goes on, so one bad flag does not stop every other update; but the session then ends in that
 // error (unless a later put was taken whole), so the run still fails loudly and the table is not claimed fresh.
-import type { SourceLogger, StreamRetryOptions } from '../launchdarkly/streaming.js';
+import type { StreamRetryOptions } from '../launchdarkly/streaming.js';
+import type { Logger } from '../util/logger.js';
 import { runStreamSession } from '../launchdarkly/streaming.js';
 import type { StreamEvent } from '../launchdarkly/parse.js';
 import { ItemTooLargeError, ItemValidationError, PartialInitError } from '../store/errors.js';
@@ -26,7 +27,7 @@ export interface StreamSyncOptions {
   signal?: AbortSignal;
   /** Ends the session after this long. */
   durationMs?: number;
-  logger?: SourceLogger;
+  logger?: Logger;
   onProgress?: (progress: SyncProgress) => void;
   /** Reconnect timing; LaunchDarkly's by default (tests shrink the delays). */
   retry?: Partial<StreamRetryOptions>;

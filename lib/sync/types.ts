@@ -3,7 +3,7 @@
 // can put a fault between them when a real component cannot produce the fault on demand.
 import type { PollResult } from '../launchdarkly/polling.js';
 import type { InitSummary } from '../store/writer.js';
-import type { DataKindName, FullDataSet, StoreLogger, VersionedItem } from '../store/types.js';
+import type { DataKindName, FullDataSet, VersionedItem } from '../store/types.js';
 
 export type SyncSource = 'poll' | 'stream' | 'file' | 'webhook';
 
@@ -59,5 +59,3 @@ export interface Poller {
   /** Makes the next fetch return the full body even if unchanged (after a failed apply). */
   forgetEtag?(): void;
 }
-
-export type SyncLogger = StoreLogger;
