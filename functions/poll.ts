@@ -14,7 +14,6 @@ import { loadSyncConfig } from './shared/config.js';
 import { numberEnv } from './shared/env.js';
 import { wrapHandler } from './shared/middy.js';
 import { SyncRuntime } from './shared/runtime.js';
-import { safeError } from './shared/error-report.js';
 import { eventEnvironment, recordedSync } from './shared/sync-run.js';
 import type { StaleCounts } from './shared/stale-watch.js';
 
@@ -32,17 +31,13 @@ export interface PollEvent {
 export type PollResult = { environment: string } & SyncReport & StaleCounts;
 
 async function poll(event: PollEvent, _context: Context, { signal }: { signal: AbortSignal }): Promise<PollResult> {
-  try {
-    const env = eventEnvironment(event, runtime.config.environments, 'poll event', ' (one sync per invocation)');
-    const source = triggerOf(event) === 'webhook' ? 'webhook' : 'poll';
-    if (source === 'webhook' && webhookDelayMs > 0) await sleep(webhookDelayMs, signal);
-    const messages = { succeeded: `${source} sync succeeded`, failed: `${source} sync failed` };
-    const report = await recordedSync(env.name, messages, () => runtime.poll(env, source, signal));
-    return { environment: env.name, ...report };
-  } catch (err) {
-    // The failure reaches the on-failure destination and the function's error metrics, redacted.
-    throw safeError(err);
-  }
+  // A failure reaches the on-failure destination and the function's error metrics, redacted (shared/middy.ts).
+  const env = eventEnvironment(event, runtime.config.environments, 'poll event', ' (one sync per invocation)');
+  const source = triggerOf(event) === 'webhook' ? 'webhook' : 'poll';
+  if (source === 'webhook' && webhookDelayMs > 0) await sleep(webhookDelayMs, signal);
+  const messages = { succeeded: `${source} sync succeeded`, failed: `${source} sync failed` };
+  const report = await recordedSync(env.name, messages, () => runtime.poll(env, source, signal));
+  return { environment: env.name, ...report };
 }
 
 function triggerOf(event: PollEvent): PollEvent['trigger'] {

@@ -9,7 +9,6 @@ import { loadSyncConfig } from './shared/config.js';
 import { numberEnv } from './shared/env.js';
 import { wrapHandler } from './shared/middy.js';
 import { SyncRuntime } from './shared/runtime.js';
-import { safeError } from './shared/error-report.js';
 import { eventEnvironment, recordedSync } from './shared/sync-run.js';
 
 const runtime = new SyncRuntime(loadSyncConfig());
@@ -24,21 +23,17 @@ export interface StreamEvent {
 export type StreamResult = { environment: string } & StreamSyncReport;
 
 async function stream(event: StreamEvent, _context: Context, { signal }: { signal: AbortSignal }): Promise<StreamResult> {
-  try {
-    const env = eventEnvironment(event, runtime.config.environments, 'stream event');
-    const durationMs = sessionSeconds === undefined ? undefined : sessionSeconds * 1000;
-    let progress: SyncProgress | undefined;
-    const report = await recordedSync(
-      env.name,
-      { succeeded: 'stream session ended', failed: 'stream sync failed' },
-      () => runtime.stream(env, signal, durationMs, (p) => (progress = p)),
-      // What was applied before the failure still counts.
-      () => progress && { written: progress.written, unchanged: progress.unchanged, deleted: progress.deleted },
-    );
-    return { environment: env.name, ...report };
-  } catch (err) {
-    throw safeError(err);
-  }
+  const env = eventEnvironment(event, runtime.config.environments, 'stream event');
+  const durationMs = sessionSeconds === undefined ? undefined : sessionSeconds * 1000;
+  let progress: SyncProgress | undefined;
+  const report = await recordedSync(
+    env.name,
+    { succeeded: 'stream session ended', failed: 'stream sync failed' },
+    () => runtime.stream(env, signal, durationMs, (p) => (progress = p)),
+    // What was applied before the failure still counts.
+    () => progress && { written: progress.written, unchanged: progress.unchanged, deleted: progress.deleted },
+  );
+  return { environment: env.name, ...report };
 }
 
 export const handler = wrapHandler(stream, { stopBeforeDeadlineMs: 10_000 });
