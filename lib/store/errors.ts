@@ -2,6 +2,8 @@
 // error as `cause`. Messages name the kind, key and value that were wrong; they never carry item contents.
 import { errorText } from '../util/error-text.js';
 import type { DataKindName } from './types.js';
+// Type only (erased at run time), so the reader, which re-exports these errors, still loads nothing of the writer.
+import type { InitSummary } from './writer.js';
 
 export class StoreError extends Error {
   override name = 'StoreError';
@@ -82,7 +84,8 @@ export class WriteFailedError extends StoreError {
 export class PartialInitError extends StoreError {
   override name = 'PartialInitError';
   constructor(
-    readonly summary: object,
+    /** What the init did, the rejected items counted in `rejected`. */
+    readonly summary: InitSummary,
     readonly problems: (ItemValidationError | ItemTooLargeError)[],
   ) {
     const shown = problems

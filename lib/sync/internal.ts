@@ -1,9 +1,8 @@
 // Small helpers the sync functions share: option checking, running totals, and the report they end with.
-import type { InitSummary } from '../store/writer.js';
 import { type Logger, silentLogger } from '../util/logger.js';
 import { unknownOption } from '../util/options.js';
 import { SyncError } from './errors.js';
-import type { SyncProgress, SyncReport, SyncSource } from './types.js';
+import type { ItemCounts, SyncProgress, SyncReport, SyncSource } from './types.js';
 
 export const quiet: Logger = silentLogger;
 
@@ -24,33 +23,30 @@ export function checkFunction(where: string, name: string, value: unknown): void
 }
 
 /** Written / unchanged / deleted / stale, summed over the inits and single writes of one sync. */
-export class Totals {
+export class Totals implements ItemCounts {
   written = 0;
   unchanged = 0;
   deleted = 0;
   stale = 0;
 
-  addInit(summary: Pick<InitSummary, 'written' | 'unchanged' | 'deleted' | 'stale'>): void {
+  /** Adds what one init (an InitSummary) or another count did. */
+  addInit(summary: ItemCounts): void {
     this.written += summary.written;
     this.unchanged += summary.unchanged;
     this.deleted += summary.deleted;
     this.stale += summary.stale;
   }
 
+  counts(): ItemCounts {
+    return { written: this.written, unchanged: this.unchanged, deleted: this.deleted, stale: this.stale };
+  }
+
   progress(phase: SyncProgress['phase'], events = 0): SyncProgress {
-    return { phase, events, written: this.written, unchanged: this.unchanged, deleted: this.deleted, stale: this.stale };
+    return { phase, events, ...this.counts() };
   }
 
   report(source: SyncSource, notModified: boolean, startedAt: number): SyncReport {
-    return {
-      source,
-      notModified,
-      written: this.written,
-      unchanged: this.unchanged,
-      deleted: this.deleted,
-      stale: this.stale,
-      durationMs: Math.round(performance.now() - startedAt),
-    };
+    return { source, notModified, ...this.counts(), durationMs: Math.round(performance.now() - startedAt) };
   }
 }
 

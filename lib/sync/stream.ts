@@ -69,7 +69,7 @@ export async function runStreamSync(options: StreamSyncOptions): Promise<StreamS
           outstanding = undefined;
         } catch (err) {
           if (!(err instanceof PartialInitError)) throw err;
-          totals.addInit(err.summary as Parameters<Totals['addInit']>[0]);
+          totals.addInit(err.summary);
           outstanding = err;
           logger.error(`stream: ${err.message}; the other items were applied and the session goes on`);
         }

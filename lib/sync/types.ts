@@ -7,11 +7,8 @@ import type { DataKindName, FullDataSet, VersionedItem } from '../store/types.js
 
 export type SyncSource = 'poll' | 'stream' | 'file' | 'webhook';
 
-/** What one sync did. Counts are items (flags and segments together). */
-export interface SyncReport {
-  source: SyncSource;
-  /** LaunchDarkly answered 304: the data was confirmed current and nothing was written. */
-  notModified: boolean;
+/** What a sync did to the table's items (flags and segments together); a store's InitSummary has these too. */
+export interface ItemCounts {
   /** Items stored because they were new or had a higher version (tombstones of stream deletes excluded). */
   written: number;
   /** Items the table already had at that version. */
@@ -20,6 +17,13 @@ export interface SyncReport {
   deleted: number;
   /** Items not written because the table had a newer version. */
   stale: number;
+}
+
+/** What one sync did. */
+export interface SyncReport extends ItemCounts {
+  source: SyncSource;
+  /** LaunchDarkly answered 304: the data was confirmed current and nothing was written. */
+  notModified: boolean;
   durationMs: number;
 }
 
@@ -33,15 +37,11 @@ export interface StreamSyncReport extends SyncReport {
 }
 
 /** A running total, reported as a sync goes, for progress lines. */
-export interface SyncProgress {
+export interface SyncProgress extends ItemCounts {
   phase: 'fetching' | 'writing' | 'streaming' | 'done';
   events: number;
   /** Stream reconnections; known once the session has ended (phase 'done'). */
   reconnects?: number;
-  written: number;
-  unchanged: number;
-  deleted: number;
-  stale: number;
 }
 
 /** What the sync core needs of a store; DynamoDBFlagStore provides it. */
