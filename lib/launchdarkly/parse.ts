@@ -4,7 +4,7 @@
 // an unknown event name, or a patch/delete for a kind we do not know, is ignored (undefined).
 // It does not validate each flag or segment deeply: the store checks every item and rejects bad ones one by
 // one, so one bad flag does not cost the whole data set.
-import type { DataKindName, Flag, FullDataSet, Segment, VersionedItem } from '../store/types.js';
+import type { DataKindName, Flag, FullDataSet, Segment, VersionedItem } from '../model/types.js';
 import { PayloadError } from './errors.js';
 
 export type StreamEvent =

@@ -4,7 +4,7 @@
 import { withRetries } from '../launchdarkly/backoff.js';
 import { isRecoverable } from '../launchdarkly/errors.js';
 import { readDataFile } from '../launchdarkly/file.js';
-import type { FullDataSet } from '../store/types.js';
+import type { FullDataSet } from '../model/types.js';
 import { errorText } from '../util/error-text.js';
 import { SyncError } from './errors.js';
 import { Totals, checkFunction, checkOptions, notify, quiet, summaryForRecord } from './internal.js';

@@ -3,7 +3,7 @@
 // can put a fault between them when a real component cannot produce the fault on demand.
 import type { PollResult } from '../launchdarkly/polling.js';
 import type { InitSummary } from '../store/writer.js';
-import type { DataKindName, FullDataSet, VersionedItem } from '../store/types.js';
+import type { DataKindName, FullDataSet, VersionedItem } from '../model/types.js';
 
 export type SyncSource = 'poll' | 'stream' | 'file' | 'webhook';
 
