@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { readDataFile } from '../launchdarkly/file.js';
 import { PollingClient } from '../launchdarkly/polling.js';
+import { StreamingClient } from '../launchdarkly/streaming.js';
 import { DynamoDBFlagStore } from '../store/index.js';
 import { runFileSync, runPollSync, runStreamSync, type StreamSyncReport, type SyncProgress, type SyncReport } from '../sync/index.js';
 import { ldUri, oneOf, parse, required, seconds, tableName as tableNameOf, url } from './args.js';
@@ -162,8 +163,7 @@ export async function syncCommand(argv: string[], io: CliIO): Promise<number> {
         case 'stream':
           report = await runStreamSync({
             store,
-            sdkKey: plan.sdkKey!,
-            streamUri: plan.streamUri,
+            streamer: new StreamingClient({ sdkKey: plan.sdkKey!, streamUri: plan.streamUri }),
             signal: io.signal,
             durationMs: plan.durationMs,
             logger,

@@ -98,6 +98,24 @@ const KNOWN_OPTIONS = [
   'maxEventBytes',
 ] as const;
 
+/** What one session is given besides where to connect: the consumer of events and when to stop. */
+export type StreamSessionHooks = Pick<StreamSessionOptions, 'onEvent' | 'signal' | 'durationMs' | 'logger'>;
+/** Where and how to connect: everything of a session but its hooks. */
+export type StreamingClientOptions = Omit<StreamSessionOptions, keyof StreamSessionHooks>;
+
+/**
+ * A stream source bound to one environment's SDK key and URI, as PollingClient is for polling: the sync core
+ * takes it through the narrow `Streamer` interface (lib/sync/types.ts), so a test can put another in its place.
+ * Each `session()` is one runStreamSession.
+ */
+export class StreamingClient {
+  constructor(private readonly options: StreamingClientOptions) {}
+
+  session(hooks: StreamSessionHooks): Promise<StreamSessionResult> {
+    return runStreamSession({ ...this.options, ...hooks });
+  }
+}
+
 /** Holds one stream session; see the module comment. Never rejects: failures end the session with endedBy 'error'. */
 export function runStreamSession(options: StreamSessionOptions): Promise<StreamSessionResult> {
   const retry = checkOptions(options);

@@ -2,6 +2,7 @@
 // progress updates, and the two narrow interfaces it needs from the store and the polling client, so tests
 // can put a fault between them when a real component cannot produce the fault on demand.
 import type { PollResult } from '../launchdarkly/polling.js';
+import type { StreamSessionHooks, StreamSessionResult } from '../launchdarkly/streaming.js';
 import type { InitSummary } from '../store/writer.js';
 import type { DataKindName, FullDataSet, VersionedItem } from '../model/types.js';
 
@@ -51,6 +52,12 @@ export interface SyncStore {
   upsert(kind: DataKindName, item: VersionedItem): Promise<boolean>;
   delete(kind: DataKindName, key: string, version: number): Promise<boolean>;
   recordSync(record: { source: string; at?: Date; summary?: object }): Promise<void>;
+}
+
+/** What the sync core needs of a streaming client; StreamingClient provides it. */
+export interface Streamer {
+  /** One session: events handed to `onEvent` one at a time until the signal, the duration or an error ends it. */
+  session(hooks: StreamSessionHooks): Promise<StreamSessionResult>;
 }
 
 /** What the sync core needs of a polling client; PollingClient provides it. */

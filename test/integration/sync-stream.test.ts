@@ -5,6 +5,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HttpStatusError } from '../../lib/launchdarkly/errors.js';
+import { StreamingClient } from '../../lib/launchdarkly/streaming.js';
 import { DynamoDBFlagStore, PartialInitError, WriteFailedError, type InitSummary } from '../../lib/store/index.js';
 import type { FullDataSet } from '../../lib/store/types.js';
 import { NoDataError, runStreamSync, type StreamSyncOptions, type SyncProgress } from '../../lib/sync/index.js';
@@ -216,6 +217,17 @@ describe('runStreamSync', () => {
       /^stream: the session ended \(duration elapsed\) before LaunchDarkly sent any data, after \d+ reconnect\(s\); nothing was synced$/,
     );
     expect(await store.syncStatus()).toBeNull();
+  });
+
+  it('takes its stream source as a streamer (a StreamingClient), as runPollSync takes a poller', async () => {
+    const streamer = new StreamingClient({ sdkKey: SDK_KEY, streamUri: ld.streamUri, retry: fastRetry });
+    const session = runStreamSync({ store, streamer, signal: controller.signal });
+    await until(async () => (await store.syncStatus()) !== null, 'the put to be applied through the streamer');
+    controller.abort();
+    await expect(session).resolves.toMatchObject({ events: 1, endedBy: 'signal' });
+    await expect(start({ streamer })).rejects.toThrow(
+      "runStreamSync: option 'sdkKey' is the streamer's to hold; give either 'streamer' or the client options",
+    );
   });
 
   it('rejects unknown and invalid options', async () => {
