@@ -8,13 +8,13 @@
 // The event is trusted only to pick one of the function's own configured environments (the webhook builds it,
 // never from a delivery's body); with several environments configured (a local set-up) it must name one.
 import type { Context } from 'aws-lambda';
-import { selectEnvironments, type EnvironmentConfig, type SyncReport } from '../lib/sync/index.js';
+import { sleep } from '../lib/util/sleep.js';
+import type { SyncReport } from '../lib/sync/index.js';
 import { loadSyncConfig } from './shared/config.js';
 import { numberEnv } from './shared/env.js';
 import { wrapHandler } from './shared/middy.js';
-import { logger, recordSyncMetrics } from './shared/observability.js';
 import { SyncRuntime } from './shared/runtime.js';
-import { describeError, safeError } from './shared/secrets.js';
+import { eventEnvironment, recordedSync } from './shared/sync-run.js';
 import type { StaleCounts } from './shared/stale-watch.js';
 
 const runtime = new SyncRuntime(loadSyncConfig());
@@ -31,40 +31,13 @@ export interface PollEvent {
 export type PollResult = { environment: string } & SyncReport & StaleCounts;
 
 async function poll(event: PollEvent, _context: Context, { signal }: { signal: AbortSignal }): Promise<PollResult> {
-  try {
-    const env = environmentOf(event);
-    const source = triggerOf(event) === 'webhook' ? 'webhook' : 'poll';
-    if (source === 'webhook' && webhookDelayMs > 0) await sleep(webhookDelayMs, signal);
-    try {
-      const report = await runtime.poll(env, source, signal);
-      recordSyncMetrics(env.name, { failed: false, report });
-      logger.info({ message: `${source} sync succeeded`, environment: env.name, ...report });
-      return { environment: env.name, ...report };
-    } catch (err) {
-      recordSyncMetrics(env.name, { failed: true });
-      logger.error({ message: `${source} sync failed: ${describeError(err)}`, environment: env.name });
-      throw err;
-    }
-  } catch (err) {
-    // The failure reaches the on-failure destination and the function's error metrics, redacted.
-    throw safeError(err);
-  }
-}
-
-function environmentOf(event: PollEvent): EnvironmentConfig {
-  const all = runtime.config.environments;
-  const name = event !== null && typeof event === 'object' ? event.environment : undefined;
-  if (name === undefined) {
-    if (all.length === 1) return all[0]!;
-    const names = all.map((e) => JSON.stringify(e.name)).join(', ');
-    throw new TypeError(
-      `poll event: "environment" is required when several environments are configured (one sync per invocation); one of ${names}`,
-    );
-  }
-  if (typeof name !== 'string' || name === '') {
-    throw new TypeError(`poll event: "environment" must be the name of a configured environment, got ${JSON.stringify(name)}`);
-  }
-  return selectEnvironments(all, name, 'poll event')[0]!;
+  // A failure reaches the on-failure destination and the function's error metrics, redacted (shared/middy.ts).
+  const env = eventEnvironment(event, runtime.config.environments, 'poll event', ' (one sync per invocation)');
+  const source = triggerOf(event) === 'webhook' ? 'webhook' : 'poll';
+  if (source === 'webhook' && webhookDelayMs > 0) await sleep(webhookDelayMs, signal);
+  const messages = { succeeded: `${source} sync succeeded`, failed: `${source} sync failed` };
+  const report = await recordedSync(env.name, messages, () => runtime.poll(env, source, signal));
+  return { environment: env.name, ...report };
 }
 
 function triggerOf(event: PollEvent): PollEvent['trigger'] {
@@ -72,19 +45,6 @@ function triggerOf(event: PollEvent): PollEvent['trigger'] {
   if (trigger !== undefined && trigger !== 'webhook')
     throw new TypeError(`poll event: "trigger" must be "webhook" or absent, got ${JSON.stringify(trigger)}`);
   return trigger;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 export const handler = wrapHandler(poll, { stopBeforeDeadlineMs: 5_000 });

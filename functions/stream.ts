@@ -4,13 +4,12 @@
 // write under way when the signal fires completes before the function returns; the next invocation
 // reconnects, and its put re-syncs whatever changed in between.
 import type { Context } from 'aws-lambda';
-import { selectEnvironments, type StreamSyncReport, type SyncProgress } from '../lib/sync/index.js';
+import type { StreamSyncReport, SyncProgress } from '../lib/sync/index.js';
 import { loadSyncConfig } from './shared/config.js';
 import { numberEnv } from './shared/env.js';
 import { wrapHandler } from './shared/middy.js';
-import { logger, recordSyncMetrics } from './shared/observability.js';
 import { SyncRuntime } from './shared/runtime.js';
-import { describeError, safeError } from './shared/secrets.js';
+import { eventEnvironment, recordedSync } from './shared/sync-run.js';
 
 const runtime = new SyncRuntime(loadSyncConfig());
 /** Lambda's maximum timeout is 900 s; a session is never longer than one invocation. */
@@ -24,44 +23,17 @@ export interface StreamEvent {
 export type StreamResult = { environment: string } & StreamSyncReport;
 
 async function stream(event: StreamEvent, _context: Context, { signal }: { signal: AbortSignal }): Promise<StreamResult> {
-  try {
-    const env = environmentOf(event);
-    let progress: SyncProgress | undefined;
-    try {
-      const report = await runtime.stream(
-        env,
-        signal,
-        sessionSeconds === undefined ? undefined : sessionSeconds * 1000,
-        (p) => (progress = p),
-      );
-      recordSyncMetrics(env.name, { failed: false, report });
-      logger.info({ message: 'stream session ended', environment: env.name, ...report });
-      return { environment: env.name, ...report };
-    } catch (err) {
-      // What was applied before the failure still counts.
-      recordSyncMetrics(env.name, {
-        failed: true,
-        report: progress && { written: progress.written, unchanged: progress.unchanged, deleted: progress.deleted },
-      });
-      logger.error({ message: `stream sync failed: ${describeError(err)}`, environment: env.name });
-      throw err;
-    }
-  } catch (err) {
-    throw safeError(err);
-  }
-}
-
-function environmentOf(event: StreamEvent) {
-  const all = runtime.config.environments;
-  const name = event !== null && typeof event === 'object' ? event.environment : undefined;
-  if (name === undefined) {
-    if (all.length === 1) return all[0]!;
-    throw new TypeError(
-      `stream event: "environment" is required when several environments are configured; one of ${all.map((e) => JSON.stringify(e.name)).join(', ')}`,
-    );
-  }
-  if (typeof name !== 'string') throw new TypeError(`stream event: "environment" must be a string, got ${JSON.stringify(name)}`);
-  return selectEnvironments(all, name, 'stream event')[0]!;
+  const env = eventEnvironment(event, runtime.config.environments, 'stream event');
+  const durationMs = sessionSeconds === undefined ? undefined : sessionSeconds * 1000;
+  let progress: SyncProgress | undefined;
+  const report = await recordedSync(
+    env.name,
+    { succeeded: 'stream session ended', failed: 'stream sync failed' },
+    () => runtime.stream(env, signal, durationMs, (p) => (progress = p)),
+    // What was applied before the failure still counts.
+    () => progress && { written: progress.written, unchanged: progress.unchanged, deleted: progress.deleted },
+  );
+  return { environment: env.name, ...report };
 }
 
 export const handler = wrapHandler(stream, { stopBeforeDeadlineMs: 10_000 });

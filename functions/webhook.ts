@@ -18,7 +18,7 @@ import { DeadlineHttpHandler, invocationDeadline } from './shared/deadline.js';
 import { requireEnv } from './shared/env.js';
 import { wrapHandler } from './shared/middy.js';
 import { logger, recordFunctionMetric, recordWebhookDispatch } from './shared/observability.js';
-import { describeError } from './shared/secrets.js';
+import { describeError } from './shared/error-report.js';
 import { parseSyncFunctions, type WebhookPollEvent } from './shared/sync-functions.js';
 import { WebhookSecret } from './shared/webhook-secret.js';
 
@@ -34,26 +34,21 @@ const lambda = new LambdaClient({ requestHandler: new DeadlineHttpHandler(invoca
 type Response = Exclude<LambdaFunctionURLResult, string>;
 
 async function webhook(event: LambdaFunctionURLEvent): Promise<Response> {
-  try {
-    const method = event.requestContext?.http?.method;
-    if (method !== 'POST') return reject(405, 'Method not allowed: LaunchDarkly webhooks are POSTed', { Allow: 'POST' });
+  const method = event.requestContext?.http?.method;
+  if (method !== 'POST') return reject(405, 'Method not allowed: LaunchDarkly webhooks are POSTed', { Allow: 'POST' });
 
-    const body = rawBody(event);
-    if (body === 'too-large') return reject(400, `Request body is too large: at most ${MAX_BODY_BYTES} bytes are accepted`);
+  const body = rawBody(event);
+  if (body === 'too-large') return reject(400, `Request body is too large: at most ${MAX_BODY_BYTES} bytes are accepted`);
 
-    const signature = header(event, 'x-ld-signature');
-    if (signature === undefined) return reject(401, 'Missing X-LD-Signature header');
-    if (!(await signatureValid(body, signature))) return reject(401, 'Invalid X-LD-Signature');
+  const signature = header(event, 'x-ld-signature');
+  if (signature === undefined) return reject(401, 'Missing X-LD-Signature header');
+  if (!(await signatureValid(body, signature))) return reject(401, 'Invalid X-LD-Signature');
 
-    if (!isJsonObject(body)) return reject(400, 'Request body is not a JSON object');
+  if (!isJsonObject(body)) return reject(400, 'Request body is not a JSON object');
 
-    const environments = route(event.rawPath ?? '/');
-    if (environments === undefined) return reject(404, 'Unknown environment');
-    return await dispatch(environments);
-  } catch (err) {
-    logger.error({ message: `webhook failed: ${describeError(err)}` });
-    return respond(500, { message: 'Internal error' });
-  }
+  const environments = route(event.rawPath ?? '/');
+  if (environments === undefined) return reject(404, 'Unknown environment');
+  return await dispatch(environments);
 }
 
 /** Verifies with the secret held; on a mismatch, once more with a re-read secret if the copy held is old enough. */
@@ -159,6 +154,13 @@ function respond(statusCode: number, body: object, headers: Record<string, strin
   return { statusCode, headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) };
 }
 
+/** Any failure: logged (redacted) with what went wrong, answered 500 without detail. */
+function internalError(err: unknown): Response {
+  logger.error({ message: `webhook failed: ${describeError(err)}` });
+  return respond(500, { message: 'Internal error' });
+}
+
 export const handler = wrapHandler(async (event: LambdaFunctionURLEvent, _context: Context) => webhook(event), {
   stopBeforeDeadlineMs: 2_000,
+  errorResponse: internalError,
 });

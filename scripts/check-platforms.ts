@@ -35,9 +35,10 @@ for (const platform of PLATFORMS) {
   });
   const node = /^add (node-[\w-]+) ([\d.]+)$/m.exec(r.stdout);
   if (r.status === 0) {
-    console.log(
-      `${platform.padEnd(13)} ok   npm ci passes; Node.js for npm scripts: ${node ? `${node[1]} ${node[2]}` : 'none to add (already installed here, or, as Windows, not shown: npm links workspaces by Windows paths)'}`,
-    );
+    const nodeToAdd = node
+      ? `${node[1]} ${node[2]}`
+      : 'none to add (already installed here, or, as Windows, not shown: npm links workspaces by Windows paths)';
+    console.log(`${platform.padEnd(13)} ok   npm ci passes; Node.js for npm scripts: ${nodeToAdd}`);
   } else {
     failed += 1;
     const why = r.stderr

@@ -1,11 +1,9 @@
 // The configuration the sync functions share, read from the environment once at cold start.
 import { parseEnvironments, type EnvironmentConfig } from '../../lib/sync/index.js';
+import { DEFAULT_BASE_URI, DEFAULT_STREAM_URI } from '../../lib/launchdarkly/service-uri.js';
 import { EnvironmentConfigError } from '../../lib/sync/errors.js';
 import { ldUriEnv, requireEnv, urlEnv } from './env.js';
 import { ConfigurationError } from './errors.js';
-
-export const DEFAULT_BASE_URI = 'https://sdk.launchdarkly.com';
-export const DEFAULT_STREAM_URI = 'https://stream.launchdarkly.com';
 
 export interface SyncConfig {
   tableName: string;

@@ -5,7 +5,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { ENVIRONMENT_DIMENSION, METRIC, type MetricName } from '../../lib/observability/metric-names.js';
-import type { StoreLogger } from '../../lib/store/types.js';
+import type { Logger as CoreLogger } from '../../lib/util/logger.js';
 import type { SyncReport } from '../../lib/sync/index.js';
 import { redact } from './secrets.js';
 
@@ -17,7 +17,7 @@ export const metrics = new Metrics({ logger });
  * The logger handed to the sync core, the sources and the store: messages go to Powertools with the
  * environment as a key, and pass through `redact` first.
  */
-export function coreLogger(environment: string): StoreLogger {
+export function coreLogger(environment: string): CoreLogger {
   const forward =
     (level: 'debug' | 'info' | 'warn' | 'error') =>
     (...args: unknown[]) => {

@@ -7,6 +7,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HttpStatusError } from '../../lib/launchdarkly/errors.js';
 import { PollingClient } from '../../lib/launchdarkly/polling.js';
+import { StreamingClient } from '../../lib/launchdarkly/streaming.js';
 import { DynamoDBFlagStore } from '../../lib/store/index.js';
 import {
   runPollSync,
@@ -77,8 +78,7 @@ export class SyncRuntime {
     const run = async () =>
       runStreamSync({
         store: watch,
-        sdkKey: await this.sdkKey(env),
-        streamUri: this.config.streamUri,
+        streamer: new StreamingClient({ sdkKey: await this.sdkKey(env), streamUri: this.config.streamUri }),
         signal,
         durationMs,
         logger: coreLogger(env.name),

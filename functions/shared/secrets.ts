@@ -3,6 +3,7 @@
 // error: errors name the secret's id only, and every value read is registered with `redact`, which the
 // handlers apply to whatever text leaves them (log lines, error messages) as a second line of defence.
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { errorText } from '../../lib/util/error-text.js';
 import { SecretError } from './errors.js';
 
 /** Seconds a secret is cached; POWERTOOLS_PARAMETERS_MAX_AGE, when set, takes over (Powertools reads it). */
@@ -56,44 +57,11 @@ export function redact(text: string): string {
   return out;
 }
 
-/** One line for a log or an error: name, message and the causes' names and messages, redacted. */
-export function describeError(err: unknown): string {
-  const parts: string[] = [];
-  let cur: unknown = err;
-  for (let depth = 0; cur !== undefined && cur !== null && depth < 4; depth++) {
-    if (cur instanceof Error) {
-      parts.push(`${cur.name}: ${cur.message}`);
-      cur = cur.cause;
-    } else {
-      parts.push(String(cur));
-      break;
-    }
-  }
-  return redact(parts.join(' <- caused by: ').replace(/\s*\n\s*/g, ' '));
-}
-
-/**
- * An error safe to let out of a handler: same name, message redacted, no cause chain (Lambda and log
- * processors may print one), and a stack that carries only the redacted message.
- */
-export function safeError(err: unknown): Error {
-  const source = err instanceof Error ? err : new Error(String(err));
-  const safe = new Error(redact(source.message));
-  safe.name = source.name;
-  safe.stack = redact(source.stack ?? `${source.name}: ${source.message}`);
-  for (const key of ['environments', 'status'] as const) {
-    const value = (source as unknown as Record<string, unknown>)[key];
-    if (value !== undefined) (safe as unknown as Record<string, unknown>)[key] = value;
-  }
-  return safe;
-}
-
 function awsReason(err: unknown): string {
   // Powertools wraps the SDK's error (GetParameterError); the SDK's name (ResourceNotFoundException,
   // AccessDeniedException…) is what says what to fix.
   const inner = err instanceof Error && err.cause instanceof Error ? err.cause : err;
-  if (inner instanceof Error) return `${inner.name}: ${inner.message}`;
-  return String(inner);
+  return errorText(inner);
 }
 
 function isJsonObject(text: string): boolean {

@@ -5,7 +5,7 @@
 // DeletesSkipped, published per environment; an alarm fires when they persist across syncs) and, when a sync
 // found stale rows, names them in the log: which keys, at which version in the table and in LaunchDarkly's data.
 import type { DynamoDBFlagStore, InitSummary } from '../../lib/store/index.js';
-import type { DataKindName, FullDataSet } from '../../lib/store/types.js';
+import type { DataKindName, FullDataSet } from '../../lib/model/types.js';
 import type { SyncStore } from '../../lib/sync/index.js';
 import { logger } from './observability.js';
 

@@ -52,7 +52,8 @@ export async function checkTable(
     const schema = Object.fromEntries((Table?.KeySchema ?? []).map((k) => [k.KeyType, k.AttributeName]));
     if (schema.HASH !== 'namespace' || schema.RANGE !== 'key') {
       throw new CliError(
-        `DynamoDB table '${tableName}' has key schema ${JSON.stringify(schema)}; LaunchDarkly's layout needs partition key 'namespace' and sort key 'key'`,
+        `DynamoDB table '${tableName}' has key schema ${JSON.stringify(schema)}; LaunchDarkly's layout needs ` +
+          `partition key 'namespace' and sort key 'key'`,
       );
     }
     return 'exists';

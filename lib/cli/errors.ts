@@ -94,20 +94,32 @@ export function describeDynamoDBError(err: unknown, ctx: FailureContext): string
   const e = (err ?? {}) as ErrorLike;
   const table = ctx.table ? `'${ctx.table}'` : '';
   if (e.name === 'ResourceNotFoundException') {
-    return `DynamoDB table ${table} does not exist ${where(ctx)}; ${ctx.missingTableHint ?? 'create it with --create-table, or deploy the stack and pass its table name'}`;
+    return (
+      `DynamoDB table ${table} does not exist ${where(ctx)}; ` +
+      `${ctx.missingTableHint ?? 'create it with --create-table, or deploy the stack and pass its table name'}`
+    );
   }
   const code = networkCode(err);
   if (code) return `Could not reach DynamoDB ${where(ctx)} (${code}); is it running and is the endpoint right?`;
   if (/^Region is missing/.test(e.message ?? '')) {
-    return 'No AWS region is configured: set AWS_REGION (e.g. AWS_REGION=us-east-1), pass --region, or set a region in your AWS profile; for DynamoDB Local pass --dynamodb-endpoint';
+    return (
+      'No AWS region is configured: set AWS_REGION (e.g. AWS_REGION=us-east-1), pass --region, or set a ' +
+      'region in your AWS profile; for DynamoDB Local pass --dynamodb-endpoint'
+    );
   }
   const notDynamo = ctx.endpoint ? notDynamoDB(e) : undefined;
   if (notDynamo) {
-    return `${ctx.endpoint} did not answer as DynamoDB does (${notDynamo}); --dynamodb-endpoint must be the URL of a DynamoDB API, e.g. DynamoDB Local at http://localhost:8000`;
+    return (
+      `${ctx.endpoint} did not answer as DynamoDB does (${notDynamo}); --dynamodb-endpoint must be the URL ` +
+      `of a DynamoDB API, e.g. DynamoDB Local at http://localhost:8000`
+    );
   }
   if (e.name === 'TimeoutError') return `DynamoDB ${where(ctx)} did not answer in time (${e.message})`;
   if (e.name === 'CredentialsProviderError' || /Could not load credentials/i.test(e.message ?? '')) {
-    return 'No AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or pass --dynamodb-endpoint for DynamoDB Local';
+    return (
+      'No AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or pass ' +
+      '--dynamodb-endpoint for DynamoDB Local'
+    );
   }
   if (e.name === 'UnrecognizedClientException' || e.name === 'InvalidSignatureException' || e.name === 'ExpiredTokenException') {
     return `DynamoDB ${where(ctx)} rejected the AWS credentials (${e.name}: ${e.message})`;
@@ -141,7 +153,10 @@ export function describeFailure(err: unknown, ctx: FailureContext): string {
     if (c.name === 'HttpStatusError' && typeof c.status === 'number') {
       const from = c.url ? ` from ${c.url}` : '';
       if (c.status === 401 || c.status === 403) {
-        return `LaunchDarkly rejected the SDK key (HTTP ${c.status}${from}); check that LD_SDK_KEY holds the server-side SDK key of the environment`;
+        return (
+          `LaunchDarkly rejected the SDK key (HTTP ${c.status}${from}); check that LD_SDK_KEY holds the ` +
+          `server-side SDK key of the environment`
+        );
       }
       return oneLine(c.message ?? `LaunchDarkly answered HTTP ${c.status}${from}`);
     }

@@ -12,7 +12,10 @@ export interface LabelledContext {
   context: LDContext;
 }
 
-/** Contexts chosen so that, on the example environment, each demo flag shows several different outcomes. Labels start with the context keys, so a user can evaluate the same contexts from their own code. */
+/**
+ * Contexts chosen so that, on the example environment, each demo flag shows several different outcomes.
+ * Labels start with the context keys, so a user can evaluate the same contexts from their own code.
+ */
 export const DEMO_CONTEXTS: LabelledContext[] = [
   {
     label: 'user-alice (staff, NZ, pro)',
@@ -154,7 +157,10 @@ export function formatEvaluationLine(
   detail: Pick<LDEvaluationDetail, 'value' | 'reason'> & { variationIndex?: number | null },
   flag?: object,
 ): string {
-  return `  ${label.padEnd(LABEL_WIDTH)} → ${JSON.stringify(detail.value) ?? 'undefined'}  (${describeReason(detail.reason, detail.variationIndex, flag)})`;
+  return (
+    `  ${label.padEnd(LABEL_WIDTH)} → ${JSON.stringify(detail.value) ?? 'undefined'}  ` +
+    `(${describeReason(detail.reason, detail.variationIndex, flag)})`
+  );
 }
 
 /** A logger for the SDK that shows its warnings and errors on `out` and nothing else. */

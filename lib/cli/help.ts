@@ -1,7 +1,6 @@
 // The help texts of the CLI's commands, kept apart from the commands so that `--help` and the top-level
 // dispatcher load nothing else.
-export const DEFAULT_BASE_URI = 'https://sdk.launchdarkly.com';
-export const DEFAULT_STREAM_URI = 'https://stream.launchdarkly.com';
+import { DEFAULT_BASE_URI, DEFAULT_STREAM_URI } from '../launchdarkly/service-uri.js';
 
 export const SYNC_HELP = `Usage: ld-dynamodb-sync sync --source poll|stream|file --table NAME [options]
 

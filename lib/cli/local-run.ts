@@ -15,7 +15,7 @@ import { checkTable, dynamoClientConfig, DynamoDBClient, failureContext } from '
 import { optionalEnv } from './env.js';
 import { CliError, describeFailure, type FailureContext, UsageError } from './errors.js';
 import { DEMO_CONTEXTS, DEMO_FLAGS, evaluateFromTable, formatEvaluationLine, sdkLogger, type LabelledContext } from './evaluate.js';
-import { DEFAULT_BASE_URI } from './help.js';
+import { DEFAULT_BASE_URI } from '../launchdarkly/service-uri.js';
 import { formatDuration, redacting, stderrLogger, type CliIO } from './output.js';
 
 export const EXAMPLE_FILE = fileURLToPath(new URL('../../examples/environment.json', import.meta.url));

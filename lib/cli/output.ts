@@ -1,7 +1,7 @@
 // What the CLI writes and how: the IO it is given (so tests run it in-process), a redacting wrapper that
 // keeps secrets out of everything written, a logger onto stderr, a progress line for long syncs, and small
 // formatters.
-import type { StoreLogger } from '../store/types.js';
+import type { Logger } from '../util/logger.js';
 
 /** A stream the CLI writes to; process.stdout/stderr fit, and so does a string collector in tests. */
 export interface Output {
@@ -69,13 +69,13 @@ export interface Progress {
  * sync has run for `delayMs`; elsewhere a line is written every `intervalMs` only if an interval was asked
  * for (logs and pipes should not fill up with progress unless the user wants it).
  */
-export function startProgress(stderr: Output, describe: () => string, opts: { intervalMs?: number; delayMs?: number } = {}): Progress {
+export function startProgress(stderr: Output, progressLine: () => string, opts: { intervalMs?: number; delayMs?: number } = {}): Progress {
   const tty = stderr.isTTY === true;
   if (!tty && opts.intervalMs === undefined) return { stop() {} };
   const interval = opts.intervalMs ?? 1000;
   let drawn = false;
   const tick = () => {
-    const line = describe();
+    const line = progressLine();
     if (tty) {
       stderr.write(`\r\x1b[K${line}`);
       drawn = true;
@@ -113,7 +113,7 @@ export class StringOutput implements Output {
 }
 
 /** A logger for the store and the sources that writes to stderr: warnings and errors always, the rest with --verbose. */
-export function stderrLogger(stderr: Output, verbose: boolean): StoreLogger & { errorsShown: Set<string> } {
+export function stderrLogger(stderr: Output, verbose: boolean): Logger & { errorsShown: Set<string> } {
   // Error lines already shown, so the final failure message need not repeat them (see describeFailure).
   const errorsShown = new Set<string>();
   const line =

@@ -4,13 +4,15 @@
 import path from 'node:path';
 import { readDataFile } from '../launchdarkly/file.js';
 import { PollingClient } from '../launchdarkly/polling.js';
+import { StreamingClient } from '../launchdarkly/streaming.js';
 import { DynamoDBFlagStore } from '../store/index.js';
 import { runFileSync, runPollSync, runStreamSync, type StreamSyncReport, type SyncProgress, type SyncReport } from '../sync/index.js';
 import { ldUri, oneOf, parse, required, seconds, tableName as tableNameOf, url } from './args.js';
 import { checkTable, dynamoClientConfig, DynamoDBClient, failureContext } from './dynamodb.js';
 import { optionalEnv, requireEnv } from './env.js';
 import { CliError, describeFailure, UsageError } from './errors.js';
-import { DEFAULT_BASE_URI, DEFAULT_STREAM_URI, SYNC_HELP } from './help.js';
+import { DEFAULT_BASE_URI, DEFAULT_STREAM_URI } from '../launchdarkly/service-uri.js';
+import { SYNC_HELP } from './help.js';
 import { formatDuration, startProgress, stderrLogger, table, type CliIO, type Output } from './output.js';
 
 const OPTIONS = {
@@ -161,8 +163,7 @@ export async function syncCommand(argv: string[], io: CliIO): Promise<number> {
         case 'stream':
           report = await runStreamSync({
             store,
-            sdkKey: plan.sdkKey!,
-            streamUri: plan.streamUri,
+            streamer: new StreamingClient({ sdkKey: plan.sdkKey!, streamUri: plan.streamUri }),
             signal: io.signal,
             durationMs: plan.durationMs,
             logger,

@@ -48,14 +48,14 @@ export interface EnvironmentEntry {
 /** Checks a parsed list of environments; throws `rules.fail(message)` naming the entry, the field and the value. */
 export function checkEnvironmentList(value: unknown, rules: EnvironmentListRules): EnvironmentEntry[] {
   const { where, fail } = rules;
-  if (!Array.isArray(value)) throw fail(`${where} must be a list of environments like ${rules.example}, got ${kindOf(value)}`);
+  if (!Array.isArray(value)) throw fail(`${where} must be a list of environments like ${rules.example}, got ${jsonTypeOf(value)}`);
   if (value.length === 0) throw fail(`${where} lists no environments; expected at least one, like ${rules.example}`);
   const fields = ['name', 'prefix', rules.secretField];
   const out: EnvironmentEntry[] = [];
   value.forEach((entry: unknown, index) => {
     const at = (name?: string) => `${where}[${index}]${name ? ` (${JSON.stringify(name)})` : ''}`;
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
-      throw fail(`${at()} must be an object like {"name":"production","prefix":"prod"}, got ${kindOf(entry)}`);
+      throw fail(`${at()} must be an object like {"name":"production","prefix":"prod"}, got ${jsonTypeOf(entry)}`);
     }
     const e = entry as Record<string, unknown>;
     const name = e.name;
@@ -72,7 +72,8 @@ export function checkEnvironmentList(value: unknown, rules: EnvironmentListRules
     const prefix = e.prefix;
     if (prefix !== undefined && (typeof prefix !== 'string' || !KEY_PREFIX.test(prefix))) {
       throw fail(
-        `${at(name)}: "prefix" must be 1 to 100 letters, digits, '.', '_' or '-' (starting with a letter or digit; no ':'), or left out for no prefix, got ${shown(prefix)}`,
+        `${at(name)}: "prefix" must be 1 to 100 letters, digits, '.', '_' or '-' (starting with a letter or ` +
+          `digit; no ':'), or left out for no prefix, got ${shown(prefix)}`,
       );
     }
     const secret = checkSecret(e[rules.secretField], rules, at(name));
@@ -82,7 +83,8 @@ export function checkEnvironmentList(value: unknown, rules: EnvironmentListRules
     if (samePrefix >= 0) {
       const what = prefix === undefined ? 'has no prefix, like' : `has the prefix ${JSON.stringify(prefix)}, as does`;
       throw fail(
-        `${at(name)} ${what} ${where}[${samePrefix}] (${JSON.stringify(out[samePrefix]!.name)}); environments sharing a table need distinct prefixes`,
+        `${at(name)} ${what} ${where}[${samePrefix}] (${JSON.stringify(out[samePrefix]!.name)}); ` +
+          `environments sharing a table need distinct prefixes`,
       );
     }
     out.push({ name, ...(prefix !== undefined && { prefix: prefix as string }), ...(secret !== undefined && { secret }) });
@@ -95,7 +97,8 @@ function checkSecret(value: unknown, rules: EnvironmentListRules, at: string): s
   if (typeof value === 'string' && looksLikeSdkKey(value)) {
     // Not echoed: it is a key, not a secret's name, and error output ends up in CI logs.
     throw rules.fail(
-      `${at}: "${rules.secretField}" holds what looks like a LaunchDarkly SDK key; store the key in Secrets Manager and give the secret here ` +
+      `${at}: "${rules.secretField}" holds what looks like a LaunchDarkly SDK key; store the key in ` +
+        `Secrets Manager and give the secret here ` +
         '(and rotate the key in LaunchDarkly: it has been exposed in configuration)',
     );
   }
@@ -106,7 +109,7 @@ function checkSecret(value: unknown, rules: EnvironmentListRules, at: string): s
 }
 
 /** "an object", "a list", "null", or the value itself for scalars (never an SDK key). */
-export function kindOf(value: unknown): string {
+export function jsonTypeOf(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list';
@@ -123,5 +126,5 @@ export function shown(value: unknown): string {
     return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
   }
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return kindOf(value);
+  return jsonTypeOf(value);
 }

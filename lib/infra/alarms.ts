@@ -79,7 +79,8 @@ export class EnvironmentAlarms extends Construct {
     const persisting = (alarmId: string, metricName: MetricName, what: string) =>
       new Alarm(this, alarmId, {
         alarmDescription:
-          `ld-dynamodb-sync: every sync of LaunchDarkly environment "${env}" for ${STALE_WINDOWS} windows of ${window.toMinutes()} minutes ` +
+          `ld-dynamodb-sync: every sync of LaunchDarkly environment "${env}" for ${STALE_WINDOWS} windows of ` +
+          `${window.toMinutes()} minutes ` +
           `${what}; the sync functions' logs name the rows (staleKeys)`,
         metric: metric(metricName, window, 'Minimum', env),
         threshold: 1,

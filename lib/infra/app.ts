@@ -33,7 +33,10 @@ export function regionNotice(env: Readonly<Record<string, string | undefined>>):
   if (!region)
     return 'ld-dynamodb-sync: no AWS region is known, so the stack is synthesized environment-agnostic; set AWS_REGION to choose one';
   if (region !== 'us-east-1') return undefined;
-  return 'ld-dynamodb-sync: no AWS region is configured (AWS_REGION, AWS_DEFAULT_REGION or AWS_PROFILE), so the CDK assumes us-east-1; set AWS_REGION to deploy elsewhere';
+  return (
+    'ld-dynamodb-sync: no AWS region is configured (AWS_REGION, AWS_DEFAULT_REGION or AWS_PROFILE), so ' +
+    'the CDK assumes us-east-1; set AWS_REGION to deploy elsewhere'
+  );
 }
 
 export function createApp(options: CreateAppOptions = {}): { app: App; stack: LdDynamoDBSyncStack } {
@@ -43,7 +46,8 @@ export function createApp(options: CreateAppOptions = {}): { app: App; stack: Ld
   const stackName = app.node.tryGetContext('stackName') ?? DEFAULT_STACK_NAME;
   if (typeof stackName !== 'string' || !STACK_NAME.test(stackName)) {
     throw new ConfigError(
-      `Invalid configuration: context "stackName" must start with a letter and hold up to 128 letters, digits and '-', got ${JSON.stringify(stackName)}`,
+      `Invalid configuration: context "stackName" must start with a letter and hold up to 128 letters, ` +
+        `digits and '-', got ${JSON.stringify(stackName)}`,
     );
   }
   const stack = new LdDynamoDBSyncStack(app, stackName, {

@@ -81,52 +81,40 @@ export class EnvironmentSync extends Construct {
     // superseded by a newer one.
     const pollInterval = Duration.minutes(props.pollRateMinutes);
     const eventAge = Duration.seconds(Math.max(60, pollInterval.toSeconds()));
-    this.poll = new LambdaFunction(this, 'Poll', {
+    this.poll = this.syncFunction(props, environment, {
+      id: 'Poll',
       entry: 'poll.ts',
       description: `ld-dynamodb-sync: polls LaunchDarkly for environment "${settings.name}" and writes its flags to the table`,
-      memorySize: 512,
       timeout: POLL_TIMEOUT,
-      environment,
-      logRetention: props.logRetention,
-      reservedConcurrentExecutions: 1,
-      asyncInvoke: { onFailure: props.onFailure, retryAttempts: 0, maxEventAge: eventAge },
+      maxEventAge: eventAge,
     });
-    this.grantSync(this.poll, props.flagTable);
     new CfnOutput(this, 'PollFunctionName', {
       value: this.poll.fn.functionName,
       description: `Invoke to sync environment "${settings.name}" now (e.g. right after putting its SDK key)`,
     });
-    this.pollSchedule = new Rule(this, 'PollSchedule', {
+    this.pollSchedule = this.schedule(props, this.poll, {
+      id: 'PollSchedule',
       description: `ld-dynamodb-sync: poll LaunchDarkly environment "${settings.name}" every ${props.pollRateMinutes} minute(s)`,
-      schedule: Schedule.rate(pollInterval),
-      targets: [new LambdaTarget(this.poll.fn, { deadLetterQueue: props.failureQueue, retryAttempts: 2, maxEventAge: eventAge })],
+      rate: pollInterval,
+      maxEventAge: eventAge,
     });
 
     if (props.streaming) {
-      this.stream = new LambdaFunction(this, 'Stream', {
+      // Lambda's maximum timeout; the handler closes the stream and flushes its writes shortly before the
+      // deadline. An event older than one session is superseded by the next schedule.
+      this.stream = this.syncFunction(props, environment, {
+        id: 'Stream',
         entry: 'stream.ts',
         description: `ld-dynamodb-sync: holds a LaunchDarkly stream for environment "${settings.name}" until shortly before the timeout`,
-        memorySize: 512,
-        // Lambda's maximum; the handler closes the stream and flushes its writes shortly before the deadline.
         timeout: STREAM_SESSION,
-        environment,
-        logRetention: props.logRetention,
-        reservedConcurrentExecutions: 1,
-        // An event older than one session is superseded by the next schedule.
-        asyncInvoke: { onFailure: props.onFailure, retryAttempts: 0, maxEventAge: STREAM_SESSION },
+        maxEventAge: STREAM_SESSION,
       });
-      this.grantSync(this.stream, props.flagTable);
-      this.streamSchedule = new Rule(this, 'StreamSchedule', {
+      this.streamSchedule = this.schedule(props, this.stream, {
+        id: 'StreamSchedule',
         description: `ld-dynamodb-sync: start a stream session for LaunchDarkly environment "${settings.name}"`,
-        schedule: Schedule.rate(STREAM_SESSION),
-        targets: [
-          new LambdaTarget(this.stream.fn, {
-            event: RuleTargetInput.fromObject({ environment: settings.name }),
-            deadLetterQueue: props.failureQueue,
-            retryAttempts: 2,
-            maxEventAge: STREAM_SESSION,
-          }),
-        ],
+        rate: STREAM_SESSION,
+        maxEventAge: STREAM_SESSION,
+        event: { environment: settings.name },
       });
     }
     this.alarms = new EnvironmentAlarms(this, 'Alarms', {
@@ -134,6 +122,49 @@ export class EnvironmentSync extends Construct {
       stalenessMinutes: props.stalenessMinutes,
       pollRateMinutes: props.pollRateMinutes,
       actions: props.alarmActions,
+    });
+  }
+
+  /**
+   * One of this environment's sync functions: reserved concurrency 1 (see the header), no retry of a failed
+   * asynchronous run (the next scheduled one is the retry), this environment's rows and SDK key only.
+   */
+  private syncFunction(
+    props: EnvironmentSyncProps,
+    environment: Record<string, string>,
+    fn: { id: string; entry: string; description: string; timeout: Duration; maxEventAge: Duration },
+  ): LambdaFunction {
+    const created = new LambdaFunction(this, fn.id, {
+      entry: fn.entry,
+      description: fn.description,
+      memorySize: 512,
+      timeout: fn.timeout,
+      environment,
+      logRetention: props.logRetention,
+      reservedConcurrentExecutions: 1,
+      asyncInvoke: { onFailure: props.onFailure, retryAttempts: 0, maxEventAge: fn.maxEventAge },
+    });
+    this.grantSync(created, props.flagTable);
+    return created;
+  }
+
+  /** The rule that invokes a sync function on its schedule, with the stack's dead-letter queue for misses. */
+  private schedule(
+    props: EnvironmentSyncProps,
+    target: LambdaFunction,
+    rule: { id: string; description: string; rate: Duration; maxEventAge: Duration; event?: Record<string, string> },
+  ): Rule {
+    return new Rule(this, rule.id, {
+      description: rule.description,
+      schedule: Schedule.rate(rule.rate),
+      targets: [
+        new LambdaTarget(target.fn, {
+          ...(rule.event !== undefined && { event: RuleTargetInput.fromObject(rule.event) }),
+          deadLetterQueue: props.failureQueue,
+          retryAttempts: 2,
+          maxEventAge: rule.maxEventAge,
+        }),
+      ],
     });
   }
 

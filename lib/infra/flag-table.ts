@@ -233,7 +233,8 @@ class ImportedFlagTable extends Construct implements IFlagTable {
 function readGrant(grantee: IGrantable, resourceArns: string[], options: GrantReadFlagsOptions, key: IKey | undefined): Grant {
   if (options.prefix !== undefined && !KEY_PREFIX.test(options.prefix)) {
     throw new Error(
-      `grantReadFlags: "prefix" must be a key prefix as the sync uses it (letters, digits, '.', '_' or '-', no ':'), got ${JSON.stringify(options.prefix)}`,
+      `grantReadFlags: "prefix" must be a key prefix as the sync uses it (letters, digits, '.', '_' or ` +
+        `'-', no ':'), got ${JSON.stringify(options.prefix)}`,
     );
   }
   const grant = Grant.addToPrincipal({

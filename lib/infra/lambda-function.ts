@@ -90,14 +90,17 @@ export class LambdaFunction extends Construct {
       Validations.of(this.fn).acknowledge({
         id: 'Serverless-LambdaDLQ',
         reason:
-          'Failed asynchronous invocations go to an on-failure destination (an encrypted SQS queue, checked by Serverless-LambdaAsyncFailureDestination), ' +
-          'which records the error with the event; a dead-letter queue as well would receive every failure a second time, without the error.',
+          'Failed asynchronous invocations go to an on-failure destination (an encrypted SQS queue, checked by ' +
+          'Serverless-LambdaAsyncFailureDestination), ' +
+          'which records the error with the event; a dead-letter queue as well would receive every failure a ' +
+          'second time, without the error.',
       });
     }
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'Only xray:PutTraceSegments and xray:PutTelemetryRecords use "*", added by active tracing: these X-Ray actions support no resource-level permissions. ' +
+        'Only xray:PutTraceSegments and xray:PutTelemetryRecords use "*", added by active tracing: these ' +
+        'X-Ray actions support no resource-level permissions. ' +
         'Every other statement of this role names a specific log group, table, secret or queue.',
     });
   }

@@ -13,8 +13,10 @@ export function placeholderSecret(scope: Construct, id: string, description: str
   Validations.of(secret).acknowledge({
     id: 'AwsSolutions-SMG4',
     reason:
-      'The value is issued by LaunchDarkly (SDK key or webhook signing secret) and can only be rotated there; Secrets Manager has no rotation function for it. ' +
-      'Rotate it in LaunchDarkly and put the new value with "aws secretsmanager put-secret-value" (docs/security.md); the functions pick it up within minutes.',
+      'The value is issued by LaunchDarkly (SDK key or webhook signing secret) and can only be rotated ' +
+      'there; Secrets Manager has no rotation function for it. ' +
+      'Rotate it in LaunchDarkly and put the new value with "aws secretsmanager put-secret-value" ' +
+      '(docs/security.md); the functions pick it up within minutes.',
   });
   return secret;
 }

@@ -128,12 +128,14 @@ export class LdDynamoDBSyncStack extends Stack {
       {
         id: 'AwsSolutions-SQS3',
         reason:
-          'This queue is itself the dead-letter target: it receives failed asynchronous invocations for an operator to inspect, and nothing consumes it, so there is nothing to redrive.',
+          'This queue is itself the dead-letter target: it receives failed asynchronous invocations for an ' +
+          'operator to inspect, and nothing consumes it, so there is nothing to redrive.',
       },
       {
         id: 'Serverless-SQSRedrivePolicy',
         reason:
-          'This queue is itself the dead-letter target of the asynchronous invocations; a redrive policy applies to queues that have consumers.',
+          'This queue is itself the dead-letter target of the asynchronous invocations; a redrive policy ' +
+          'applies to queues that have consumers.',
       },
     );
     return queue;
@@ -155,7 +157,8 @@ export class LdDynamoDBSyncStack extends Stack {
     Validations.of(consumer).acknowledge({
       id: 'Serverless-LambdaDLQ',
       reason:
-        'The example consumer is invoked synchronously (aws lambda invoke / the console); the caller receives any error, so a dead-letter queue would stay empty.',
+        'The example consumer is invoked synchronously (aws lambda invoke / the console); the caller ' +
+        'receives any error, so a dead-letter queue would stay empty.',
     });
     new CfnOutput(this, 'ExampleConsumerName', {
       value: consumer.fn.functionName,

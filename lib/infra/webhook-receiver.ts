@@ -70,7 +70,8 @@ export class WebhookReceiver extends LambdaFunction {
       id: 'Serverless-LambdaDLQ',
       reason:
         'The webhook is only invoked synchronously, through its Function URL, so a dead-letter queue never receives anything; ' +
-        'LaunchDarkly sees the error status and retries the delivery, and the poll functions it hands off to have their own failure destination.',
+        'LaunchDarkly sees the error status and retries the delivery, and the poll functions it hands off to ' +
+        'have their own failure destination.',
     });
   }
 }

@@ -2,6 +2,7 @@
 // doubles from an initial value up to a cap, jitter subtracts up to `jitterRatio` of it, and the count starts
 // over once the connection had been good for `resetIntervalMs`. Also `withRetries`, for callers of the
 // polling client that want a few quick retries of recoverable failures within one run.
+import { sleep } from '../util/sleep.js';
 import { isRecoverable } from './errors.js';
 
 export interface BackoffOptions {
@@ -83,20 +84,4 @@ export async function withRetries<T>(fn: (attempt: number) => Promise<T>, option
       if (!(await sleep(delay, options.signal))) throw err;
     }
   }
-}
-
-/** Waits `ms`; resolves false early if `signal` aborts. */
-function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve(false);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -8,12 +8,24 @@ export class LaunchDarklyError extends Error {
 }
 
 /**
+ * What every error about one request shares: the URL it went to, shown without credentials, and whether
+ * retrying may help (`isRecoverable` reads it). Each subclass only words its message.
+ */
+export abstract class RequestError extends LaunchDarklyError {
+  abstract readonly recoverable: boolean;
+  readonly url: string;
+  constructor(url: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.url = redactUrl(url);
+  }
+}
+
+/**
  * LaunchDarkly (or a relay in front of it) answered with an HTTP status other than success.
  * `recoverable` follows LaunchDarkly's SDKs (see isHttpRecoverable): a caller should retry only then.
  */
-export class HttpStatusError extends LaunchDarklyError {
+export class HttpStatusError extends RequestError {
   override name = 'HttpStatusError';
-  readonly url: string;
   constructor(
     readonly status: number,
     readonly recoverable: boolean,
@@ -27,24 +39,21 @@ export class HttpStatusError extends LaunchDarklyError {
       status === 401 || status === 403
         ? `LaunchDarkly rejected the SDK key (HTTP ${status}) for ${request}; check that it is the server-side SDK key of the environment`
         : `LaunchDarkly answered HTTP ${status}${meaning ? ` (${meaning})` : ''} for ${request}`;
-    super(`${what}; ${recoverable ? 'recoverable, worth retrying' : 'not recoverable, not retried'}`, options);
-    this.url = shown;
+    super(url, `${what}; ${recoverable ? 'recoverable, worth retrying' : 'not recoverable, not retried'}`, options);
   }
 }
 
 /** No HTTP answer at all: the connection was refused or dropped, the name did not resolve, or it timed out. Always recoverable. */
-export class NetworkError extends LaunchDarklyError {
+export class NetworkError extends RequestError {
   override name = 'NetworkError';
   readonly recoverable = true;
-  readonly url: string;
   constructor(
     message: string,
     url: string,
     readonly timedOut: boolean,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
-    this.url = redactUrl(url);
+    super(url, message, options);
   }
 }
 
@@ -75,8 +84,7 @@ export function isHttpRecoverable(status: number): boolean {
 
 /** Whether an error from a source is worth retrying: recoverable HTTP statuses and network failures. */
 export function isRecoverable(err: unknown): boolean {
-  if (err instanceof HttpStatusError || err instanceof NetworkError) return err.recoverable;
-  return false;
+  return err instanceof RequestError && err.recoverable;
 }
 
 /** A URL as it may appear in logs and errors: without user-info credentials. */
@@ -111,27 +119,26 @@ const STATUS_MEANINGS: Record<number, string> = {
  * SDK endpoints, so this is a misconfigured URI or someone in the path, and retrying would not change it.
  * The key was not sent to the redirect target.
  */
-export class RedirectRefusedError extends LaunchDarklyError {
+export class RedirectRefusedError extends RequestError {
   override name = 'RedirectRefusedError';
   readonly recoverable = false;
-  readonly url: string;
   constructor(
     url: string,
     readonly location: string,
     reason: string,
   ) {
     super(
-      `${redactUrl(url)} redirected to ${redactUrl(location)}, which was refused (${reason}); the SDK key was not sent there. Point the URI at the final address`,
+      url,
+      `${redactUrl(url)} redirected to ${redactUrl(location)}, which was refused (${reason}); the SDK key ` +
+        `was not sent there. Point the URI at the final address`,
     );
-    this.url = redactUrl(url);
   }
 }
 
 /** A response body (after gzip decoding) over the size this client accepts. Not recoverable. */
-export class ResponseTooLargeError extends LaunchDarklyError {
+export class ResponseTooLargeError extends RequestError {
   override name = 'ResponseTooLargeError';
   readonly recoverable = false;
-  readonly url: string;
   constructor(
     url: string,
     readonly limitBytes: number,
@@ -139,22 +146,21 @@ export class ResponseTooLargeError extends LaunchDarklyError {
     how = 'decoded',
   ) {
     super(
-      `GET ${redactUrl(url)}: the response body is over the limit of ${limitBytes} bytes (${how}: ${receivedBytes} bytes read); refused before parsing`,
+      url,
+      `GET ${redactUrl(url)}: the response body is over the limit of ${limitBytes} bytes (${how}: ` +
+        `${receivedBytes} bytes read); refused before parsing`,
     );
-    this.url = redactUrl(url);
   }
 }
 
 /** A stream event (or a line within one) over the size the stream client accepts. Ends the stream session. */
-export class EventTooLargeError extends LaunchDarklyError {
+export class EventTooLargeError extends RequestError {
   override name = 'EventTooLargeError';
   readonly recoverable = false;
-  readonly url: string;
   constructor(
     url: string,
     readonly limitBytes: number,
   ) {
-    super(`${redactUrl(url)}: a stream event is over the limit of ${limitBytes} bytes without ending; the connection was dropped`);
-    this.url = redactUrl(url);
+    super(url, `${redactUrl(url)}: a stream event is over the limit of ${limitBytes} bytes without ending; the connection was dropped`);
   }
 }

@@ -2,7 +2,7 @@
 // {...}}), e.g. a saved `curl -H "Authorization: $SDK_KEY" https://sdk.launchdarkly.com/sdk/latest-all`, or a
 // put event's `data`. Errors name the file.
 import { readFile } from 'node:fs/promises';
-import type { FullDataSet } from '../store/types.js';
+import type { FullDataSet } from '../model/types.js';
 import { LaunchDarklyError, PayloadError } from './errors.js';
 import { parseFullDataSet } from './parse.js';
 

@@ -4,7 +4,7 @@
 // an unknown event name, or a patch/delete for a kind we do not know, is ignored (undefined).
 // It does not validate each flag or segment deeply: the store checks every item and rejects bad ones one by
 // one, so one bad flag does not cost the whole data set.
-import type { DataKindName, Flag, FullDataSet, Segment, VersionedItem } from '../store/types.js';
+import type { DataKindName, Flag, FullDataSet, Segment, VersionedItem } from '../model/types.js';
 import { PayloadError } from './errors.js';
 
 export type StreamEvent =
@@ -43,7 +43,7 @@ export function parseStreamEvent(eventName: string, data: string): StreamEvent |
   } catch (err) {
     throw new PayloadError(where, `data is not valid JSON (${(err as Error).message}): ${excerpt(data)}`, { cause: err });
   }
-  if (!isObject(json)) throw new PayloadError(where, `data must be a JSON object, got ${describe(json)}`);
+  if (!isObject(json)) throw new PayloadError(where, `data must be a JSON object, got ${describeValue(json)}`);
 
   if (eventName === 'put') {
     // `path` is normally "/", but some Relay Proxy versions omit it, so it is not required.
@@ -73,7 +73,7 @@ export function parseStreamEvent(eventName: string, data: string): StreamEvent |
   if (item.key !== target.key) {
     throw new PayloadError(
       where,
-      `"data.key" is ${describe(item.key)} but "path" ${JSON.stringify(path)} names ${JSON.stringify(target.key)}`,
+      `"data.key" is ${describeValue(item.key)} but "path" ${JSON.stringify(path)} names ${JSON.stringify(target.key)}`,
     );
   }
   return { type: 'patch', kind: target.kind, item: item as VersionedItem };
@@ -95,7 +95,7 @@ export function pathFor(kind: DataKindName, key: string): string {
 function checkDataSet(json: unknown, where: string, prefix: string): FullDataSet {
   if (!isObject(json)) {
     const field = prefix ? `"${prefix.slice(0, -1)}" ` : '';
-    throw new PayloadError(where, `${field}must be an object with "flags" and "segments", got ${describe(json)}`);
+    throw new PayloadError(where, `${field}must be an object with "flags" and "segments", got ${describeValue(json)}`);
   }
   // `flags` is required: reading a missing map as "no flags" would make a sync delete every flag.
   const flags = checkMap(json.flags, where, `${prefix}flags`, false) as Record<string, Flag>;
@@ -130,11 +130,11 @@ function kindNoun(kind: DataKindName): string {
 
 function mismatch(field: string, expected: string, got: unknown): string {
   if (got === undefined) return `"${field}" is missing; expected ${expected}`;
-  return `"${field}" must be ${expected}, got ${describe(got)}`;
+  return `"${field}" must be ${expected}, got ${describeValue(got)}`;
 }
 
 /** A received value, short enough for a log line and never the whole payload. */
-export function describe(value: unknown): string {
+export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'an array';
   if (value !== null && typeof value === 'object') return 'an object';

@@ -3,7 +3,7 @@
 // the body capped at 64 MiB decoded). gzip is asked for (Node's fetch decodes it), the last ETag is sent back as If-None-Match so an
 // unchanged environment costs a 304, and each request has a timeout. Retrying is the caller's decision:
 // failures say whether they are recoverable (see errors.ts and withRetries in backoff.ts).
-import type { FullDataSet } from '../store/types.js';
+import type { FullDataSet } from '../model/types.js';
 import { HttpStatusError, LaunchDarklyError, NetworkError, PayloadError, isHttpRecoverable, redactUrl } from './errors.js';
 import { parseFullDataSet } from './parse.js';
 import { checkClientOptions, checkPositive, endpointUrl, ldHeaders } from './request.js';

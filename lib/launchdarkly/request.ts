@@ -1,5 +1,6 @@
 // What the polling and streaming clients share: LaunchDarkly's request headers, endpoint URLs and the
 // checking of their options objects.
+import { unknownOption } from '../util/options.js';
 import { LaunchDarklyError } from './errors.js';
 import { checkServiceUri } from './service-uri.js';
 
@@ -25,9 +26,8 @@ export function endpointUrl(base: string, path: string, filter?: string): string
 /** Throws on unknown option keys and on the basic type errors every client shares. */
 export function checkClientOptions(where: string, options: Record<string, unknown>, known: readonly string[], uriOption: string): void {
   if (options === null || typeof options !== 'object') throw new LaunchDarklyError(`${where}: options must be an object`);
-  for (const name of Object.keys(options)) {
-    if (!known.includes(name)) throw new LaunchDarklyError(`${where}: Unknown option '${name}'; expected one of ${known.join(', ')}`);
-  }
+  const unknown = unknownOption(options, known);
+  if (unknown !== undefined) throw new LaunchDarklyError(`${where}: ${unknown}`);
   const { sdkKey, filter, userAgent, timeoutMs } = options;
   if (typeof sdkKey !== 'string' || sdkKey.trim() === '') {
     throw new LaunchDarklyError(`${where}: "sdkKey" must be a non-empty string, got ${sdkKey === undefined ? 'nothing' : typeof sdkKey}`);

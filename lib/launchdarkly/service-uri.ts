@@ -9,6 +9,11 @@
 import { isIP } from 'node:net';
 import { LaunchDarklyError } from './errors.js';
 
+/** LaunchDarkly's polling base URI, used when none is configured (CLI, handlers). */
+export const DEFAULT_BASE_URI = 'https://sdk.launchdarkly.com';
+/** LaunchDarkly's streaming URI, used when none is configured (CLI, handlers). */
+export const DEFAULT_STREAM_URI = 'https://stream.launchdarkly.com';
+
 /** A LaunchDarkly URI that breaks the rule above; the message names where it came from and what was received. */
 export class ServiceUriError extends LaunchDarklyError {
   override name = 'ServiceUriError';
@@ -43,7 +48,8 @@ export function checkServiceUri(value: unknown, where: string, rules: ServiceUri
   if (!secure || !clean) {
     const http = allowLoopbackHttp ? ' (http:// only for a loopback address such as http://127.0.0.1:8030)' : '';
     throw new ServiceUriError(
-      `${where} must be an https:// URL${http} without credentials, query or fragment, like "https://sdk.launchdarkly.com", got ${shown(value)}`,
+      `${where} must be an https:// URL${http} without credentials, query or fragment, like ` +
+        `"https://sdk.launchdarkly.com", got ${shown(value)}`,
     );
   }
   return (value as string).replace(/\/+$/, '');

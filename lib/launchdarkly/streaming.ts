@@ -20,7 +20,8 @@
 // is slow.
 import type { Agent } from 'node:http';
 import { EventSource } from 'launchdarkly-eventsource';
-import type { StoreLogger } from '../store/types.js';
+import { type Logger, silentLogger } from '../util/logger.js';
+import { unknownOption } from '../util/options.js';
 import { HttpStatusError, LaunchDarklyError, isHttpRecoverable, redactUrl } from './errors.js';
 import { RetryDelay } from './backoff.js';
 import { EventQueue } from './event-queue.js';
@@ -29,7 +30,6 @@ import { checkClientOptions, checkPositive, endpointUrl, ldHeaders } from './req
 import { MAX_PAYLOAD_BYTES, StreamGuard } from './transport.js';
 
 /** debug/info/warn/error taking a message: LaunchDarkly's LDLogger and Powertools' Logger both fit. */
-export type SourceLogger = StoreLogger;
 
 export interface StreamRetryOptions {
   /** First reconnect delay. Default 1000 ms. */
@@ -63,12 +63,15 @@ export interface StreamSessionOptions {
   signal?: AbortSignal;
   /** Ends the session after this long. */
   durationMs?: number;
-  logger?: SourceLogger;
+  logger?: Logger;
   retry?: Partial<StreamRetryOptions>;
   /** A payload filter key, sent as `?filter=`. */
   filter?: string;
   userAgent?: string;
-  /** The largest event (a `put` is the whole data set) accepted; a larger one ends the session with EventTooLargeError. Default MAX_PAYLOAD_BYTES (64 MiB). */
+  /**
+   * The largest event (a `put` is the whole data set) accepted; a larger one ends the session with
+   * EventTooLargeError. Default MAX_PAYLOAD_BYTES (64 MiB).
+   */
   maxEventBytes?: number;
 }
 
@@ -94,7 +97,24 @@ const KNOWN_OPTIONS = [
   'userAgent',
   'maxEventBytes',
 ] as const;
-const silent: SourceLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** What one session is given besides where to connect: the consumer of events and when to stop. */
+export type StreamSessionHooks = Pick<StreamSessionOptions, 'onEvent' | 'signal' | 'durationMs' | 'logger'>;
+/** Where and how to connect: everything of a session but its hooks. */
+export type StreamingClientOptions = Omit<StreamSessionOptions, keyof StreamSessionHooks>;
+
+/**
+ * A stream source bound to one environment's SDK key and URI, as PollingClient is for polling: the sync core
+ * takes it through the narrow `Streamer` interface (lib/sync/types.ts), so a test can put another in its place.
+ * Each `session()` is one runStreamSession.
+ */
+export class StreamingClient {
+  constructor(private readonly options: StreamingClientOptions) {}
+
+  session(hooks: StreamSessionHooks): Promise<StreamSessionResult> {
+    return runStreamSession({ ...this.options, ...hooks });
+  }
+}
 
 /** Holds one stream session; see the module comment. Never rejects: failures end the session with endedBy 'error'. */
 export function runStreamSession(options: StreamSessionOptions): Promise<StreamSessionResult> {
@@ -109,12 +129,9 @@ function checkOptions(options: StreamSessionOptions): StreamRetryOptions {
   if (options.durationMs !== undefined) checkPositive(where, 'durationMs', options.durationMs);
   if (options.maxEventBytes !== undefined) checkPositive(where, 'maxEventBytes', options.maxEventBytes, 'bytes');
   const retry = { ...DEFAULT_STREAM_RETRY };
+  const unknown = unknownOption(options.retry ?? {}, Object.keys(DEFAULT_STREAM_RETRY), 'retry.');
+  if (unknown !== undefined) throw new LaunchDarklyError(`${where}: ${unknown}`);
   for (const [name, value] of Object.entries(options.retry ?? {})) {
-    if (!(name in DEFAULT_STREAM_RETRY)) {
-      throw new LaunchDarklyError(
-        `${where}: Unknown option 'retry.${name}'; expected one of ${Object.keys(DEFAULT_STREAM_RETRY).join(', ')}`,
-      );
-    }
     if (value === undefined) continue;
     if (name === 'jitterRatio') {
       if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
@@ -203,7 +220,7 @@ class StreamSession {
   private durationTimer: NodeJS.Timeout | undefined;
   private readonly url: string;
   private readonly headers: Record<string, string>;
-  private readonly logger: SourceLogger;
+  private readonly logger: Logger;
   /** Backoff for every reconnect (the session makes them all; see openEventSource). */
   private readonly retryDelay: RetryDelay;
   private readonly onAbort = () => this.finish('signal');
@@ -215,7 +232,7 @@ class StreamSession {
   ) {
     this.url = endpointUrl(options.streamUri, '/all', options.filter);
     this.headers = ldHeaders(options.sdkKey, options.userAgent);
-    this.logger = options.logger ?? silent;
+    this.logger = options.logger ?? silentLogger;
     this.retryDelay = new RetryDelay({
       initialDelayMs: retry.initialDelayMs,
       maxDelayMs: retry.maxDelayMs,

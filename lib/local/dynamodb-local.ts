@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createServer, connect } from 'node:net';
 import path from 'node:path';
+import { sleep } from '../util/sleep.js';
 
 export interface DynamoDBLocal {
   endpoint: string;
@@ -113,7 +114,7 @@ export async function startDynamoDBLocal(opts: { port?: number; timeoutMs?: numb
       child.kill('SIGKILL');
       throw new Error(`DynamoDB Local did not listen on port ${port} within ${opts.timeoutMs ?? 30_000} ms: ${output.trim()}`);
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   return {
     endpoint: `http://127.0.0.1:${port}`,

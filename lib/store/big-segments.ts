@@ -16,6 +16,7 @@
 // aws4-signed HTTP with keep-alive, no AWS SDK), or through the caller's own SDK client when one is given.
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { interfaces, LDClientContext } from '@launchdarkly/node-server-sdk';
+import { errorText } from '../util/error-text.js';
 import { resolveStoreOptions, type ResolvedStoreOptions, type StoreOptions } from './options.js';
 import { createReadTransport } from './transport/transport.js';
 
@@ -114,8 +115,7 @@ function transportGetItem(o: ResolvedStoreOptions): { getItem: GetItem; close: (
         | Record<string, AttributeValue>
         | undefined;
     } catch (err) {
-      const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      throw new Error(`DynamoDBBigSegmentStore: could not read "${key.namespace}" from ${where}: ${reason}`, { cause: err });
+      throw new Error(`DynamoDBBigSegmentStore: could not read "${key.namespace}" from ${where}: ${errorText(err)}`, { cause: err });
     }
   };
   const close = () => {

@@ -1,6 +1,9 @@
 // Errors the store raises. Each has a stable `name` callers can switch on, and keeps the underlying AWS
 // error as `cause`. Messages name the kind, key and value that were wrong; they never carry item contents.
+import { errorText } from '../util/error-text.js';
 import type { DataKindName } from './types.js';
+// Type only (erased at run time), so the reader, which re-exports these errors, still loads nothing of the writer.
+import type { InitSummary } from './writer.js';
 
 export class StoreError extends Error {
   override name = 'StoreError';
@@ -33,7 +36,8 @@ export class ItemTooLargeError extends StoreError {
     readonly limit: number,
   ) {
     super(
-      `${describeKind(kind)} ${JSON.stringify(key)} is ${bytes} bytes even gzip-compressed; a DynamoDB item holds at most ${limit} bytes, so it was not stored`,
+      `${describeKind(kind)} ${JSON.stringify(key)} is ${bytes} bytes even gzip-compressed; a DynamoDB ` +
+        `item holds at most ${limit} bytes, so it was not stored`,
     );
   }
 }
@@ -48,7 +52,8 @@ export class StoredItemTooLargeError extends StoreError {
     options?: { cause?: unknown },
   ) {
     super(
-      `stored item ${key === undefined ? '(no key)' : JSON.stringify(key)} (${compressedBytes} bytes gzip-compressed) inflates past the limit of ${limit} bytes; it was not read`,
+      `stored item ${key === undefined ? '(no key)' : JSON.stringify(key)} (${compressedBytes} bytes ` +
+        `gzip-compressed) inflates past the limit of ${limit} bytes; it was not read`,
       options,
     );
   }
@@ -79,7 +84,8 @@ export class WriteFailedError extends StoreError {
 export class PartialInitError extends StoreError {
   override name = 'PartialInitError';
   constructor(
-    readonly summary: object,
+    /** What the init did, the rejected items counted in `rejected`. */
+    readonly summary: InitSummary,
     readonly problems: (ItemValidationError | ItemTooLargeError)[],
   ) {
     const shown = problems
@@ -95,9 +101,4 @@ function describeKind(kind: string): string {
   if (kind === 'features') return 'flag';
   if (kind === 'segments') return 'segment';
   return `item of unknown kind ${JSON.stringify(kind)}`;
-}
-
-function errorText(err: unknown): string {
-  if (err instanceof Error) return `${err.name}: ${err.message}`;
-  return String(err);
 }

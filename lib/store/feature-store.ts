@@ -5,7 +5,8 @@
 import { PersistentDataStoreWrapper, type LDClientContext, type LDFeatureStore, type interfaces } from '@launchdarkly/node-server-sdk';
 import { isDataKind } from './layout.js';
 import { resolveStoreOptions, type StoreOptions } from './options.js';
-import type { DataKindName, FullDataSet, StoreLogger, VersionedItem } from './types.js';
+import type { Logger } from '../util/logger.js';
+import type { DataKindName, FullDataSet, VersionedItem } from './types.js';
 import { DynamoDBFlagStore } from './flag-store.js';
 
 /**
@@ -109,7 +110,7 @@ export function DynamoDBFeatureStore(
 ): (ctx: LDClientContext) => LDFeatureStore {
   const o = resolveStoreOptions('DynamoDBFeatureStore', tableName, options);
   return (ctx: LDClientContext) => {
-    const logger = o.logger ?? (ctx?.basicConfiguration?.logger as StoreLogger | undefined);
+    const logger = o.logger ?? (ctx?.basicConfiguration?.logger as Logger | undefined);
     for (const warning of o.warnings) logger?.warn(warning);
     const common = { tableName: o.tableName, prefix: o.prefix, consistentReads: o.consistentReads, logger };
     const store = o.client

@@ -3,14 +3,15 @@
 // comparisons and status. The write rules (version guards, waves, tombstones, the snapshot claim, deleted
 // and re-created flags) are in docs/write-rules.md; consumers read with reader.ts instead.
 import type { AttributeValue, DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { unknownOption } from '../util/options.js';
 import { StoreError, WriteFailedError } from './errors.js';
 import { encodeItem } from './item-codec.js';
 import { namespaceFor, type StoredRow } from './layout.js';
 import { readSyncStatus, recordSync, type SyncStatus } from './sync-status.js';
 import { TableClient, defaultRetry, type RetryOptions, type StoreContext, type Usage } from './table-client.js';
 import { decodeOrLog, markerExists, readItem } from './table-reads.js';
-import type { DataKindName, FullDataSet, StoreLogger, VersionedItem } from './types.js';
-import { silentLogger } from './types.js';
+import { type Logger, silentLogger } from '../util/logger.js';
+import type { DataKindName, FullDataSet, VersionedItem } from './types.js';
 import { checkItem, checkKey, checkKind, checkVersion } from './validate.js';
 import { writeOp } from './wave-writer.js';
 import { runInit, type InitOptions, type InitSummary } from './writer.js';
@@ -22,7 +23,7 @@ interface CommonOptions {
   tableName: string;
   /** Key prefix; several environments can share one table, each under its own prefix. */
   prefix?: string;
-  logger?: StoreLogger;
+  logger?: Logger;
   /** Strongly consistent reads for get, all and initialized. Default false. */
   consistentReads?: boolean;
   /** Most single-item writes in flight during init; the pacer lowers the rate when DynamoDB throttles. Default 48. */
@@ -57,9 +58,8 @@ export class DynamoDBFlagStore {
   private readonly concurrency: number;
 
   constructor(options: DynamoDBFlagStoreOptions) {
-    for (const name of Object.keys(options ?? {})) {
-      if (!KNOWN_OPTIONS.has(name)) throw new StoreError(`Unknown option '${name}'; expected one of ${[...KNOWN_OPTIONS].join(', ')}`);
-    }
+    const unknown = unknownOption(options ?? {}, KNOWN_OPTIONS);
+    if (unknown !== undefined) throw new StoreError(unknown);
     if (typeof options?.tableName !== 'string' || options.tableName.length < 3) {
       throw new StoreError(
         `Option 'tableName' must be a DynamoDB table name (3 to 255 characters), got ${JSON.stringify(options?.tableName)}`,

@@ -24,4 +24,4 @@ export {
 export { createFlagTable } from './table.js';
 export { namespaceFor, initedKey, COMPRESSED_ATTRIBUTE, MAX_ITEM_BYTES } from './layout.js';
 export type { RetryOptions, Usage } from './table-client.js';
-export type { DataKindName, Flag, Segment, FullDataSet, VersionedItem, StoreLogger } from './types.js';
+export type { DataKindName, Flag, Segment, FullDataSet, VersionedItem, Logger, StoreLogger } from './types.js';

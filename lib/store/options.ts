@@ -19,6 +19,7 @@
 // (`client` and `dynamoDBClient`) are an error too. An unknown name is an error, not a silent default.
 import { createSafeLogger, type LDLogger } from '@launchdarkly/node-server-sdk';
 import type { DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { unknownOption } from '../util/options.js';
 import { StoreOptionsError } from './errors.js';
 
 /** Options without the client: prefix, cache and logging. */
@@ -84,22 +85,22 @@ export function resolveStoreOptions(store: string, tableName: unknown, options: 
     fail(`tableName must be a DynamoDB table name (3 to 255 characters), got ${JSON.stringify(tableName)}`);
   }
   if (options === undefined || options === null) options = {};
-  if (typeof options !== 'object' || Array.isArray(options)) fail(`options must be an object, got ${describe(options)}`);
+  if (typeof options !== 'object' || Array.isArray(options)) fail(`options must be an object, got ${describeValue(options)}`);
   const o = options as Record<string, unknown>;
-  for (const name of Object.keys(o)) {
-    if (!KNOWN_OPTIONS.includes(name)) fail(`Unknown option '${name}'; expected one of ${KNOWN_OPTIONS.join(', ')}`);
-  }
+  const unknown = unknownOption(o, KNOWN_OPTIONS);
+  if (unknown !== undefined) fail(unknown);
   const given = (name: string) => o[name] !== undefined && o[name] !== null;
 
   const { prefix, cacheTTL, consistentReads, logger } = o;
-  if (given('prefix') && typeof prefix !== 'string') fail(`option 'prefix' must be a string, got ${describe(prefix)}`);
+  if (given('prefix') && typeof prefix !== 'string') fail(`option 'prefix' must be a string, got ${describeValue(prefix)}`);
   if (given('cacheTTL') && !(typeof cacheTTL === 'number' && Number.isFinite(cacheTTL) && cacheTTL >= 0)) {
     fail(
-      `option 'cacheTTL' must be a number of seconds, 0 or more (or null for the default of ${DEFAULT_CACHE_TTL_SECONDS}), got ${describe(cacheTTL)}`,
+      `option 'cacheTTL' must be a number of seconds, 0 or more (or null for the default of ` +
+        `${DEFAULT_CACHE_TTL_SECONDS}), got ${describeValue(cacheTTL)}`,
     );
   }
   if (given('consistentReads') && typeof consistentReads !== 'boolean')
-    fail(`option 'consistentReads' must be true or false, got ${describe(consistentReads)}`);
+    fail(`option 'consistentReads' must be true or false, got ${describeValue(consistentReads)}`);
   if (given('logger')) {
     const missing = LOGGER_METHODS.filter((m) => typeof (logger as Record<string, unknown>)?.[m] !== 'function');
     if (missing.length > 0) fail(`option 'logger' must have the methods error, warn, info and debug; it lacks ${missing.join(', ')}`);
@@ -124,11 +125,11 @@ export function resolveStoreOptions(store: string, tableName: unknown, options: 
   const client = clientName ? o[clientName] : undefined;
   if (clientName && typeof (client as { send?: unknown })?.send !== 'function') {
     // LaunchDarkly's older package (launchdarkly-node-server-sdk-dynamodb) took an AWS SDK v2 DocumentClient.
-    fail(`option '${clientName}' must be a DynamoDBClient from @aws-sdk/client-dynamodb (AWS SDK v3), got ${describe(client)}`);
+    fail(`option '${clientName}' must be a DynamoDBClient from @aws-sdk/client-dynamodb (AWS SDK v3), got ${describeValue(client)}`);
   }
   const config = configName ? o[configName] : undefined;
   if (configName && (typeof config !== 'object' || Array.isArray(config))) {
-    fail(`option '${configName}' must be a DynamoDBClientConfig object, got ${describe(config)}`);
+    fail(`option '${configName}' must be a DynamoDBClientConfig object, got ${describeValue(config)}`);
   }
   const clientConfig = client ? undefined : config;
 
@@ -145,7 +146,7 @@ export function resolveStoreOptions(store: string, tableName: unknown, options: 
 }
 
 /** What a wrong value was, without echoing it (it could be a credential). */
-function describe(value: unknown): string {
+function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return `an object (${(value as object).constructor?.name ?? 'no prototype'})`;

@@ -15,7 +15,7 @@ export function checkKind(kind: unknown, key?: string): asserts kind is DataKind
 
 export function checkKey(kind: string, key: unknown): asserts key is string {
   if (typeof key !== 'string' || key.length === 0) {
-    throw new ItemValidationError(kind, undefined, `"key" must be a non-empty string, got ${describe(key)}`);
+    throw new ItemValidationError(kind, undefined, `"key" must be a non-empty string, got ${describeValue(key)}`);
   }
   if (Buffer.byteLength(key) > MAX_KEY_BYTES) {
     throw new ItemValidationError(
@@ -28,7 +28,7 @@ export function checkKey(kind: string, key: unknown): asserts key is string {
 
 export function checkVersion(kind: string, key: string, version: unknown): asserts version is number {
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) {
-    throw new ItemValidationError(kind, key, `"version" must be a non-negative integer, got ${describe(version)}`);
+    throw new ItemValidationError(kind, key, `"version" must be a non-negative integer, got ${describeValue(version)}`);
   }
 }
 
@@ -39,17 +39,17 @@ export function checkVersion(kind: string, key: string, version: unknown): asser
 export function checkItem(kind: unknown, item: unknown, mapKey?: string): VersionedItem {
   checkKind(kind, mapKey);
   if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-    throw new ItemValidationError(kind, mapKey, `must be a JSON object, got ${describe(item)}`);
+    throw new ItemValidationError(kind, mapKey, `must be a JSON object, got ${describeValue(item)}`);
   }
   const { key, version, deleted } = item as Record<string, unknown>;
   checkKey(kind, mapKey ?? key);
   if (mapKey !== undefined && key !== mapKey) {
-    const has = key === undefined ? 'has no "key"' : `its "key" is ${describe(key)}`;
+    const has = key === undefined ? 'has no "key"' : `its "key" is ${describeValue(key)}`;
     throw new ItemValidationError(kind, mapKey, `listed under ${JSON.stringify(mapKey)} but ${has}`);
   }
   checkVersion(kind, mapKey ?? (key as string), version);
   if (deleted !== undefined && typeof deleted !== 'boolean') {
-    throw new ItemValidationError(kind, key as string, `"deleted" must be a boolean, got ${describe(deleted)}`);
+    throw new ItemValidationError(kind, key as string, `"deleted" must be a boolean, got ${describeValue(deleted)}`);
   }
   if (kind === 'features') {
     const prereqs = (item as { prerequisites?: unknown }).prerequisites;
@@ -62,7 +62,7 @@ export function checkItem(kind: unknown, item: unknown, mapKey?: string): Versio
   return item as VersionedItem;
 }
 
-function describe(value: unknown): string {
+function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';

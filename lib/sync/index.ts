@@ -5,4 +5,4 @@ export { runPollSync, runFileSync, type PollSyncOptions, type PollRetryOptions, 
 export { runStreamSync, type StreamSyncOptions } from './stream.js';
 export { parseEnvironments, selectEnvironments, type EnvironmentConfig } from './environments.js';
 export { SyncError, EnvironmentConfigError, NoDataError } from './errors.js';
-export type { SyncReport, StreamSyncReport, SyncProgress, SyncSource, SyncStore, Poller, SyncLogger } from './types.js';
+export type { ItemCounts, SyncReport, StreamSyncReport, SyncProgress, SyncSource, SyncStore, Poller, Streamer } from './types.js';

@@ -1,18 +1,17 @@
 // Small helpers the sync functions share: option checking, running totals, and the report they end with.
-import type { InitSummary } from '../store/writer.js';
-import { silentLogger } from '../store/types.js';
+import { type Logger, silentLogger } from '../util/logger.js';
+import { unknownOption } from '../util/options.js';
 import { SyncError } from './errors.js';
-import type { SyncLogger, SyncProgress, SyncReport, SyncSource } from './types.js';
+import type { ItemCounts, SyncProgress, SyncReport, SyncSource } from './types.js';
 
-export const quiet: SyncLogger = silentLogger;
+export const quiet: Logger = silentLogger;
 
 /** Rejects unknown option keys (a typo would otherwise silently fall back to a default) and missing required ones. */
 export function checkOptions(where: string, options: unknown, known: readonly string[], required: readonly string[]): void {
   if (options === null || typeof options !== 'object')
     throw new SyncError(`${where}: options must be an object, got ${options === null ? 'null' : typeof options}`);
-  for (const name of Object.keys(options)) {
-    if (!known.includes(name)) throw new SyncError(`${where}: Unknown option '${name}'; expected one of ${known.join(', ')}`);
-  }
+  const unknown = unknownOption(options, known);
+  if (unknown !== undefined) throw new SyncError(`${where}: ${unknown}`);
   for (const name of required) {
     if ((options as Record<string, unknown>)[name] === undefined) throw new SyncError(`${where}: option '${name}' is required`);
   }
@@ -24,38 +23,35 @@ export function checkFunction(where: string, name: string, value: unknown): void
 }
 
 /** Written / unchanged / deleted / stale, summed over the inits and single writes of one sync. */
-export class Totals {
+export class Totals implements ItemCounts {
   written = 0;
   unchanged = 0;
   deleted = 0;
   stale = 0;
 
-  addInit(summary: Pick<InitSummary, 'written' | 'unchanged' | 'deleted' | 'stale'>): void {
+  /** Adds what one init (an InitSummary) or another count did. */
+  addInit(summary: ItemCounts): void {
     this.written += summary.written;
     this.unchanged += summary.unchanged;
     this.deleted += summary.deleted;
     this.stale += summary.stale;
   }
 
+  counts(): ItemCounts {
+    return { written: this.written, unchanged: this.unchanged, deleted: this.deleted, stale: this.stale };
+  }
+
   progress(phase: SyncProgress['phase'], events = 0): SyncProgress {
-    return { phase, events, written: this.written, unchanged: this.unchanged, deleted: this.deleted, stale: this.stale };
+    return { phase, events, ...this.counts() };
   }
 
   report(source: SyncSource, notModified: boolean, startedAt: number): SyncReport {
-    return {
-      source,
-      notModified,
-      written: this.written,
-      unchanged: this.unchanged,
-      deleted: this.deleted,
-      stale: this.stale,
-      durationMs: Math.round(performance.now() - startedAt),
-    };
+    return { source, notModified, ...this.counts(), durationMs: Math.round(performance.now() - startedAt) };
   }
 }
 
 /** Calls a progress callback without letting its failure fail the sync. */
-export function notify(onProgress: ((p: SyncProgress) => void) | undefined, progress: SyncProgress, logger: SyncLogger): void {
+export function notify(onProgress: ((p: SyncProgress) => void) | undefined, progress: SyncProgress, logger: Logger): void {
   if (!onProgress) return;
   try {
     onProgress(progress);

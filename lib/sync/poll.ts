@@ -4,10 +4,12 @@
 import { withRetries } from '../launchdarkly/backoff.js';
 import { isRecoverable } from '../launchdarkly/errors.js';
 import { readDataFile } from '../launchdarkly/file.js';
-import type { FullDataSet } from '../store/types.js';
+import type { FullDataSet } from '../model/types.js';
+import { errorText } from '../util/error-text.js';
 import { SyncError } from './errors.js';
 import { Totals, checkFunction, checkOptions, notify, quiet, summaryForRecord } from './internal.js';
-import type { Poller, SyncLogger, SyncProgress, SyncReport, SyncStore } from './types.js';
+import type { Logger } from '../util/logger.js';
+import type { Poller, SyncProgress, SyncReport, SyncStore } from './types.js';
 
 /** Retries of recoverable LaunchDarkly failures within one poll sync. */
 export interface PollRetryOptions {
@@ -27,7 +29,7 @@ export interface PollSyncOptions {
   /** Stops waiting for LaunchDarkly (a retry delay or the request itself); a store write under way completes. */
   signal?: AbortSignal;
   retry?: PollRetryOptions;
-  logger?: SyncLogger;
+  logger?: Logger;
   onProgress?: (progress: SyncProgress) => void;
 }
 
@@ -67,7 +69,7 @@ export async function runPollSync(options: PollSyncOptions): Promise<SyncReport>
     signal,
     shouldRetry: isRecoverable,
     onRetry: (err, attempt, delayMs) =>
-      logger.warn(`poll: attempt ${attempt} of ${retry.attempts} failed (${describe(err)}); retrying in ${delayMs} ms`),
+      logger.warn(`poll: attempt ${attempt} of ${retry.attempts} failed (${errorText(err)}); retrying in ${delayMs} ms`),
   });
 
   if (result.notModified) {
@@ -89,7 +91,7 @@ export interface FileSyncOptions {
   store: SyncStore;
   /** A JSON file in the `GET /sdk/latest-all` shape. */
   path: string;
-  logger?: SyncLogger;
+  logger?: Logger;
   onProgress?: (progress: SyncProgress) => void;
 }
 
@@ -116,7 +118,7 @@ async function apply(
   source: SyncReport['source'],
   totals: Totals,
   started: number,
-  hooks: { logger: SyncLogger; onProgress?: (p: SyncProgress) => void; onFailure?: () => void; snapshotAt?: number },
+  hooks: { logger: Logger; onProgress?: (p: SyncProgress) => void; onFailure?: () => void; snapshotAt?: number },
 ): Promise<SyncReport> {
   const { logger, onProgress } = hooks;
   notify(onProgress, totals.progress('writing'), logger);
@@ -130,7 +132,8 @@ async function apply(
   const report = totals.report(source, false, started);
   await store.recordSync({ source, summary: summaryForRecord(report) });
   logger.info(
-    `${source}: synced ${report.written} written, ${report.unchanged} unchanged, ${report.deleted} deleted, ${report.stale} stale in ${report.durationMs} ms`,
+    `${source}: synced ${report.written} written, ${report.unchanged} unchanged, ${report.deleted} ` +
+      `deleted, ${report.stale} stale in ${report.durationMs} ms`,
   );
   notify(onProgress, totals.progress('done'), logger);
   return report;
@@ -151,8 +154,4 @@ function retryOptions(where: string, retry: PollRetryOptions | undefined): Requi
     out[name] = value;
   }
   return out;
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

@@ -8,31 +8,35 @@
 // patches since were applied too). Items the store rejects as invalid or too large are logged and the
 // session goes on, so one bad flag does not stop every other update; but the session then ends in that
 // error (unless a later put was taken whole), so the run still fails loudly and the table is not claimed fresh.
-import type { SourceLogger, StreamRetryOptions } from '../launchdarkly/streaming.js';
-import { runStreamSession } from '../launchdarkly/streaming.js';
+import type { StreamRetryOptions } from '../launchdarkly/streaming.js';
+import type { Logger } from '../util/logger.js';
+import { StreamingClient } from '../launchdarkly/streaming.js';
 import type { StreamEvent } from '../launchdarkly/parse.js';
 import { ItemTooLargeError, ItemValidationError, PartialInitError } from '../store/errors.js';
 import { NoDataError, SyncError } from './errors.js';
 import { Totals, checkFunction, checkOptions, notify, quiet, summaryForRecord } from './internal.js';
-import type { StreamSyncReport, SyncProgress, SyncStore } from './types.js';
+import type { StreamSyncReport, Streamer, SyncProgress, SyncStore } from './types.js';
 
 export interface StreamSyncOptions {
   store: SyncStore;
-  /** The environment's server-side SDK key; never logged. */
-  sdkKey: string;
-  /** https://stream.launchdarkly.com, or a Relay Proxy's URL. */
-  streamUri: string;
+  /** The stream source, e.g. a StreamingClient; or leave it out and give sdkKey and streamUri instead. */
+  streamer?: Streamer;
+  /** Without `streamer`: the environment's server-side SDK key; never logged. */
+  sdkKey?: string;
+  /** Without `streamer`: https://stream.launchdarkly.com, or a Relay Proxy's URL. */
+  streamUri?: string;
   /** Ends the session; the write under way completes first. */
   signal?: AbortSignal;
   /** Ends the session after this long. */
   durationMs?: number;
-  logger?: SourceLogger;
+  logger?: Logger;
   onProgress?: (progress: SyncProgress) => void;
-  /** Reconnect timing; LaunchDarkly's by default (tests shrink the delays). */
+  /** Without `streamer`: reconnect timing; LaunchDarkly's by default (tests shrink the delays). */
   retry?: Partial<StreamRetryOptions>;
 }
 
-const STREAM_OPTIONS = ['store', 'sdkKey', 'streamUri', 'signal', 'durationMs', 'logger', 'onProgress', 'retry'] as const;
+const STREAM_OPTIONS = ['store', 'sdkKey', 'streamUri', 'signal', 'durationMs', 'logger', 'onProgress', 'retry', 'streamer'] as const;
+const CLIENT_OPTIONS = ['sdkKey', 'streamUri', 'retry'] as const;
 
 /**
  * Runs one stream session into the store and returns what it did. Rejects with the error that ended it (an
@@ -42,7 +46,14 @@ const STREAM_OPTIONS = ['store', 'sdkKey', 'streamUri', 'signal', 'durationMs', 
  */
 export async function runStreamSync(options: StreamSyncOptions): Promise<StreamSyncReport> {
   const where = 'runStreamSync';
-  checkOptions(where, options, STREAM_OPTIONS, ['store', 'sdkKey', 'streamUri']);
+  const injected = (options as { streamer?: unknown } | null)?.streamer !== undefined;
+  checkOptions(where, options, STREAM_OPTIONS, injected ? ['store'] : ['store', 'sdkKey', 'streamUri']);
+  const both = injected ? CLIENT_OPTIONS.find((name) => options[name] !== undefined) : undefined;
+  if (both !== undefined)
+    throw new SyncError(`${where}: option '${both}' is the streamer's to hold; give either 'streamer' or the client options`);
+  if (injected && typeof options.streamer?.session !== 'function') {
+    throw new SyncError(`${where}: option 'streamer' must have a session() method`);
+  }
   checkFunction(where, 'onProgress', options.onProgress);
   if (options.durationMs !== undefined && !(typeof options.durationMs === 'number' && options.durationMs > 0)) {
     throw new SyncError(
@@ -68,7 +79,7 @@ export async function runStreamSync(options: StreamSyncOptions): Promise<StreamS
           outstanding = undefined;
         } catch (err) {
           if (!(err instanceof PartialInitError)) throw err;
-          totals.addInit(err.summary as Parameters<Totals['addInit']>[0]);
+          totals.addInit(err.summary);
           outstanding = err;
           logger.error(`stream: ${err.message}; the other items were applied and the session goes on`);
         }
@@ -98,15 +109,9 @@ export async function runStreamSync(options: StreamSyncOptions): Promise<StreamS
   };
 
   notify(onProgress, totals.progress('streaming', 0), logger);
-  const session = await runStreamSession({
-    sdkKey: options.sdkKey,
-    streamUri: options.streamUri,
-    onEvent: apply,
-    signal: options.signal,
-    durationMs: options.durationMs,
-    logger,
-    retry: options.retry,
-  });
+  const streamer =
+    options.streamer ?? new StreamingClient({ sdkKey: options.sdkKey!, streamUri: options.streamUri!, retry: options.retry });
+  const session = await streamer.session({ onEvent: apply, signal: options.signal, durationMs: options.durationMs, logger });
 
   if (session.endedBy === 'error') throw session.error ?? new SyncError('stream: the session ended with an unknown error');
   if (puts === 0) {

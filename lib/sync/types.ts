@@ -2,16 +2,14 @@
 // progress updates, and the two narrow interfaces it needs from the store and the polling client, so tests
 // can put a fault between them when a real component cannot produce the fault on demand.
 import type { PollResult } from '../launchdarkly/polling.js';
+import type { StreamSessionHooks, StreamSessionResult } from '../launchdarkly/streaming.js';
 import type { InitSummary } from '../store/writer.js';
-import type { DataKindName, FullDataSet, StoreLogger, VersionedItem } from '../store/types.js';
+import type { DataKindName, FullDataSet, VersionedItem } from '../model/types.js';
 
 export type SyncSource = 'poll' | 'stream' | 'file' | 'webhook';
 
-/** What one sync did. Counts are items (flags and segments together). */
-export interface SyncReport {
-  source: SyncSource;
-  /** LaunchDarkly answered 304: the data was confirmed current and nothing was written. */
-  notModified: boolean;
+/** What a sync did to the table's items (flags and segments together); a store's InitSummary has these too. */
+export interface ItemCounts {
   /** Items stored because they were new or had a higher version (tombstones of stream deletes excluded). */
   written: number;
   /** Items the table already had at that version. */
@@ -20,6 +18,13 @@ export interface SyncReport {
   deleted: number;
   /** Items not written because the table had a newer version. */
   stale: number;
+}
+
+/** What one sync did. */
+export interface SyncReport extends ItemCounts {
+  source: SyncSource;
+  /** LaunchDarkly answered 304: the data was confirmed current and nothing was written. */
+  notModified: boolean;
   durationMs: number;
 }
 
@@ -33,15 +38,11 @@ export interface StreamSyncReport extends SyncReport {
 }
 
 /** A running total, reported as a sync goes, for progress lines. */
-export interface SyncProgress {
+export interface SyncProgress extends ItemCounts {
   phase: 'fetching' | 'writing' | 'streaming' | 'done';
   events: number;
   /** Stream reconnections; known once the session has ended (phase 'done'). */
   reconnects?: number;
-  written: number;
-  unchanged: number;
-  deleted: number;
-  stale: number;
 }
 
 /** What the sync core needs of a store; DynamoDBFlagStore provides it. */
@@ -53,11 +54,15 @@ export interface SyncStore {
   recordSync(record: { source: string; at?: Date; summary?: object }): Promise<void>;
 }
 
+/** What the sync core needs of a streaming client; StreamingClient provides it. */
+export interface Streamer {
+  /** One session: events handed to `onEvent` one at a time until the signal, the duration or an error ends it. */
+  session(hooks: StreamSessionHooks): Promise<StreamSessionResult>;
+}
+
 /** What the sync core needs of a polling client; PollingClient provides it. */
 export interface Poller {
   fetchAll(options?: { signal?: AbortSignal }): Promise<PollResult>;
   /** Makes the next fetch return the full body even if unchanged (after a failed apply). */
   forgetEtag?(): void;
 }
-
-export type SyncLogger = StoreLogger;

@@ -1,28 +1,16 @@
 // The real executable (bin/ld-dynamodb-sync.js on Node 22, no build step) as a child process: exit codes,
 // stdout/stderr, SIGINT ending a stream session cleanly, and the SDK key never printed.
-import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../../lib/local/dynamodb-local.js';
 import { DynamoDBFlagStore } from '../../lib/store/index.js';
-import type { FullDataSet } from '../../lib/store/types.js';
-import { startLaunchDarklyServer } from '../support/ld-server.js';
-import { dynamoEndpoint, freshTable, localClient } from '../support/tables.js';
-import { childEnv, exampleFile, execCli, spawnCli } from './cli-support.js';
+import { freshTable } from '../support/tables.js';
+import { childEnv, cliSetup, example, exampleFile, execCli, spawnCli } from './cli-support.js';
 
 const SDK_KEY = 'sdk-cli-process-77aa66bb';
-const example = JSON.parse(readFileSync(exampleFile, 'utf8')) as FullDataSet;
 
 describe('bin/ld-dynamodb-sync.js (child process)', () => {
-  const client = localClient();
-  const endpoint = dynamoEndpoint();
-  let ld: Awaited<ReturnType<typeof startLaunchDarklyServer>>;
-  beforeAll(async () => {
-    ld = await startLaunchDarklyServer({ sdkKey: SDK_KEY, data: structuredClone(example) });
-  });
-  afterAll(async () => {
-    await ld?.close();
-    client.destroy();
-  });
+  const cli = cliSetup(SDK_KEY);
+  const { client, endpoint } = cli;
 
   it('syncs a file and reports status; exit 0', async () => {
     const table = await freshTable(client);
@@ -57,7 +45,7 @@ describe('bin/ld-dynamodb-sync.js (child process)', () => {
     const table = await freshTable(client);
     const key = 'sdk-revoked-key-31415926';
     const r = await execCli(
-      ['sync', '--source', 'poll', '--base-uri', ld.baseUri, '--table', table, '--dynamodb-endpoint', endpoint],
+      ['sync', '--source', 'poll', '--base-uri', cli.ld.baseUri, '--table', table, '--dynamodb-endpoint', endpoint],
       childEnv({ LD_SDK_KEY: key }),
     );
     expect(r.code).toBe(1);
@@ -79,13 +67,25 @@ describe('bin/ld-dynamodb-sync.js (child process)', () => {
     const table = await freshTable(client);
     const store = new DynamoDBFlagStore({ tableName: table, client });
     const run = spawnCli(
-      ['sync', '--source', 'stream', '--stream-uri', ld.streamUri, '--table', table, '--dynamodb-endpoint', endpoint, '--progress', '0.2'],
+      [
+        'sync',
+        '--source',
+        'stream',
+        '--stream-uri',
+        cli.ld.streamUri,
+        '--table',
+        table,
+        '--dynamodb-endpoint',
+        endpoint,
+        '--progress',
+        '0.2',
+      ],
       childEnv({ LD_SDK_KEY: SDK_KEY }),
     );
     // Progress lines report events applied; the first one after the put means the put is in the table.
     await run.waitFor(/stream: [1-9]\d* event\(s\) applied/);
     expect(await store.initialized()).toBe(true);
-    ld.sendPatch('features', { ...example.flags['pricing-tier']!, version: 16, variations: ['free', 'standard', 'premium', 'staff'] });
+    cli.ld.sendPatch('features', { ...example.flags['pricing-tier']!, version: 16, variations: ['free', 'standard', 'premium', 'staff'] });
     await run.waitFor(/stream: [2-9]\d* event\(s\) applied/);
     run.child.kill('SIGINT');
     const r = await run.done;

@@ -1,16 +1,39 @@
 // Helpers for the CLI tests: run the CLI in-process (main) or as the real executable in a child process on
 // Node 22, capturing stdout, stderr and the exit code.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../lib/cli/main.js';
 import { StringOutput } from '../../lib/cli/output.js';
+import type { FullDataSet } from '../../lib/store/types.js';
+import { afterAll, beforeAll } from 'vitest';
+import { startLaunchDarklyServer, type LaunchDarklyServer } from '../support/ld-server.js';
+import { dynamoEndpoint, localClient } from '../support/tables.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const exampleFile = path.join(repoRoot, 'examples/environment.json');
 /** Node 22 from the per-platform package tools/dev-node installs: what npm scripts and node_modules/.bin use. */
 export const node22 = path.join(repoRoot, 'node_modules/.bin/node');
 export const executable = path.join(repoRoot, 'bin/ld-dynamodb-sync.js');
+/** The example environment (examples/environment.json) the CLI suites sync and serve. */
+export const example = JSON.parse(readFileSync(exampleFile, 'utf8')) as FullDataSet;
+
+/**
+ * What every CLI suite sets up, registered in the calling `describe`: a DynamoDB Local client and its endpoint,
+ * and (from beforeAll) a loopback LaunchDarkly serving the example for `sdkKey`; both closed afterwards.
+ */
+export function cliSetup(sdkKey: string) {
+  const setup = { client: localClient(), endpoint: dynamoEndpoint(), ld: undefined as unknown as LaunchDarklyServer };
+  beforeAll(async () => {
+    setup.ld = await startLaunchDarklyServer({ sdkKey, data: structuredClone(example) });
+  });
+  afterAll(async () => {
+    await setup.ld?.close();
+    setup.client.destroy();
+  });
+  return setup;
+}
 
 export interface RunResult {
   code: number;

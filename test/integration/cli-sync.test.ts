@@ -1,33 +1,21 @@
 // The CLI in-process against DynamoDB Local and the loopback LaunchDarkly server: `sync` from a file, a poll
 // and a stream session (bounded by --duration, or ended by the abort signal that SIGINT/SIGTERM trigger), and
 // `status` reporting what the syncs left in the table. The SDK key never appears in anything printed.
-import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StringOutput } from '../../lib/cli/output.js';
 import { DynamoDBFlagStore } from '../../lib/store/index.js';
-import type { FullDataSet } from '../../lib/store/types.js';
-import { startLaunchDarklyServer } from '../support/ld-server.js';
-import { dynamoEndpoint, freshTable, localClient } from '../support/tables.js';
-import { exampleFile, runCli } from './cli-support.js';
+import { freshTable } from '../support/tables.js';
+import { cliSetup, example, exampleFile, runCli } from './cli-support.js';
 import { until } from '../support/until.js';
 
 const SDK_KEY = 'sdk-cli-sync-5e4d3c2b1a';
-const example = JSON.parse(readFileSync(exampleFile, 'utf8')) as FullDataSet;
 const FLAGS = Object.keys(example.flags).length; // 13
 const SEGMENTS = Object.keys(example.segments).length; // 4
 
 describe('ld-dynamodb-sync (in-process)', () => {
-  const client = localClient();
-  const endpoint = dynamoEndpoint();
+  const cli = cliSetup(SDK_KEY);
+  const { client, endpoint } = cli;
   const ddb = ['--dynamodb-endpoint', endpoint];
-  let ld: Awaited<ReturnType<typeof startLaunchDarklyServer>>;
-  beforeAll(async () => {
-    ld = await startLaunchDarklyServer({ sdkKey: SDK_KEY, data: structuredClone(example) });
-  });
-  afterAll(async () => {
-    await ld?.close();
-    client.destroy();
-  });
 
   it('sync --source file writes the example; a second run writes nothing; status reports both', async () => {
     const table = await freshTable(client);
@@ -75,17 +63,17 @@ describe('ld-dynamodb-sync (in-process)', () => {
 
   it('sync --source poll fetches from LaunchDarkly with LD_SDK_KEY and --base-uri; changes are applied as a diff', async () => {
     const table = await freshTable(client);
-    const poll = ['sync', '--source', 'poll', '--table', table, '--prefix', 'prod', '--base-uri', ld.baseUri, ...ddb];
+    const poll = ['sync', '--source', 'poll', '--table', table, '--prefix', 'prod', '--base-uri', cli.ld.baseUri, ...ddb];
     const first = await runCli(poll, { LD_SDK_KEY: SDK_KEY });
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toContain(`Synced LaunchDarkly (poll ${ld.baseUri}) into DynamoDB table '${table}' prefix 'prod'`);
+    expect(first.stdout).toContain(`Synced LaunchDarkly (poll ${cli.ld.baseUri}) into DynamoDB table '${table}' prefix 'prod'`);
     expect(first.stdout).toMatch(new RegExp(`written +${FLAGS + SEGMENTS}\\n`));
 
     // LaunchDarkly now has a new version of one flag and no longer has another.
     const changed = structuredClone(example);
     changed.flags['dark-mode'] = { ...changed.flags['dark-mode']!, version: 7, on: false };
     delete changed.flags['holiday-theme'];
-    ld.setData(changed);
+    cli.ld.setData(changed);
     const second = await runCli([...poll, '--json'], { LD_SDK_KEY: SDK_KEY });
     expect(second.code, second.stderr).toBe(0);
     expect(JSON.parse(second.stdout)).toMatchObject({ source: 'poll', written: 1, deleted: 1, unchanged: FLAGS + SEGMENTS - 2 });
@@ -97,16 +85,16 @@ describe('ld-dynamodb-sync (in-process)', () => {
     // A full sync's deletion is a tombstone (docs/write-rules.md rule 4), which status counts apart.
     expect(status).toMatchObject({ initialized: true, flags: FLAGS - 1, deletedFlags: 1, lastSync: { source: 'poll' } });
     for (const r of [first, second]) expect(r.stdout + r.stderr).not.toContain(SDK_KEY);
-    ld.setData(structuredClone(example));
+    cli.ld.setData(structuredClone(example));
   });
 
   it('sync --source stream --duration holds the stream for the session, then prints the summary', async () => {
     const table = await freshTable(client);
-    const r = await runCli(['sync', '--source', 'stream', '--stream-uri', ld.streamUri, '--duration', '2', '--table', table, ...ddb], {
+    const r = await runCli(['sync', '--source', 'stream', '--stream-uri', cli.ld.streamUri, '--duration', '2', '--table', table, ...ddb], {
       LD_SDK_KEY: SDK_KEY,
     });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`Synced LaunchDarkly (stream ${ld.streamUri}) into DynamoDB table '${table}'`);
+    expect(r.stdout).toContain(`Synced LaunchDarkly (stream ${cli.ld.streamUri}) into DynamoDB table '${table}'`);
     expect(r.stdout).toMatch(/events +[1-9]\d*\n/);
     expect(r.stdout).toMatch(/ended by +duration/);
     expect(r.stdout + r.stderr).not.toContain(SDK_KEY);
@@ -121,14 +109,14 @@ describe('ld-dynamodb-sync (in-process)', () => {
     const controller = new AbortController();
     const stderr = new StringOutput();
     const running = runCli(
-      ['sync', '--source', 'stream', '--stream-uri', ld.streamUri, '--table', table, ...ddb, '--progress', '0.1'],
+      ['sync', '--source', 'stream', '--stream-uri', cli.ld.streamUri, '--table', table, ...ddb, '--progress', '0.1'],
       { LD_SDK_KEY: SDK_KEY },
       controller.signal,
       { stderr },
     );
     await until(() => store.initialized(), 'the put to be applied', 30_000);
-    ld.sendPatch('features', { ...example.flags['new-checkout']!, version: 24, on: false });
-    ld.sendDelete('segments', 'mobile-early-adopters', 3);
+    cli.ld.sendPatch('features', { ...example.flags['new-checkout']!, version: 24, on: false });
+    cli.ld.sendDelete('segments', 'mobile-early-adopters', 3);
     await until(
       async () =>
         (await store.get('features', 'new-checkout'))?.version === 24 && (await store.get('segments', 'mobile-early-adopters')) === null,

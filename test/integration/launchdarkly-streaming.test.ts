@@ -6,6 +6,7 @@ import { HttpStatusError } from '../../lib/launchdarkly/errors.js';
 import type { StreamEvent } from '../../lib/launchdarkly/parse.js';
 import { runStreamSession, type StreamSessionOptions } from '../../lib/launchdarkly/streaming.js';
 import type { FullDataSet } from '../../lib/store/types.js';
+import { captureLogger } from '../support/capture-logger.js';
 import { startLaunchDarklyServer, type LaunchDarklyServer } from '../support/ld-server.js';
 import { until } from '../support/until.js';
 
@@ -16,12 +17,6 @@ const data: FullDataSet = {
 };
 /** Small delays so reconnects happen quickly; the rules are LaunchDarkly's, only the numbers are shrunk. */
 const fastRetry = { initialDelayMs: 10, maxDelayMs: 50 };
-
-function captureLogger() {
-  const lines: { level: string; message: string }[] = [];
-  const log = (level: string) => (message: unknown) => void lines.push({ level, message: String(message) });
-  return { lines, logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') } };
-}
 
 /** Records applied events; tracks that no two onEvent calls ever overlap. */
 function recorder() {

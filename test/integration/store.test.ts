@@ -3,42 +3,14 @@
 import { randomBytes } from 'node:crypto';
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DynamoDBFlagStore,
-  ItemTooLargeError,
-  ItemValidationError,
-  PartialInitError,
-  WriteFailedError,
-  type Flag,
-  type FullDataSet,
-  type Segment,
-} from '../../lib/store/index.js';
+import { DynamoDBFlagStore, ItemTooLargeError, ItemValidationError, PartialInitError, WriteFailedError } from '../../lib/store/index.js';
 import { decodeReadHints } from '../../lib/store/read-hints.js';
+import { dataSetOf, testFlag, testSegment } from '../support/items.js';
 import { freshTable, localClient } from '../support/tables.js';
 
-const flag = (key: string, version: number, extra: Partial<Flag> = {}): Flag => ({
-  key,
-  version,
-  on: true,
-  variations: [true, false],
-  fallthrough: { variation: 0 },
-  offVariation: 1,
-  salt: 's',
-  ...extra,
-});
-const segment = (key: string, version: number, extra: Partial<Segment> = {}): Segment => ({
-  key,
-  version,
-  included: [],
-  excluded: [],
-  rules: [],
-  salt: 's',
-  ...extra,
-});
-const dataSet = (flags: Flag[], segments: Segment[] = []): FullDataSet => ({
-  flags: Object.fromEntries(flags.map((f) => [f.key, f])),
-  segments: Object.fromEntries(segments.map((s) => [s.key, s])),
-});
+const flag = testFlag;
+const segment = testSegment;
+const dataSet = dataSetOf;
 
 let client: DynamoDBClient;
 beforeAll(() => {

@@ -5,10 +5,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HttpStatusError } from '../../lib/launchdarkly/errors.js';
+import { StreamingClient } from '../../lib/launchdarkly/streaming.js';
 import { DynamoDBFlagStore, PartialInitError, WriteFailedError, type InitSummary } from '../../lib/store/index.js';
 import type { FullDataSet } from '../../lib/store/types.js';
 import { NoDataError, runStreamSync, type StreamSyncOptions, type SyncProgress } from '../../lib/sync/index.js';
 import { startFaultProxy, type DynamoDBFaultProxy } from '../support/ddb-fault-proxy.js';
+import { captureLogger } from '../support/capture-logger.js';
 import { startLaunchDarklyServer, type LaunchDarklyServer } from '../support/ld-server.js';
 import { dynamoEndpoint, freshTable, localClient, localCredentials } from '../support/tables.js';
 import { until } from '../support/until.js';
@@ -48,12 +50,6 @@ function observed(store: DynamoDBFlagStore) {
     recordSync: store.recordSync.bind(store),
   };
   return { target, inits };
-}
-
-function captureLogger() {
-  const lines: string[] = [];
-  const log = (level: string) => (message: unknown) => void lines.push(`${level}: ${String(message)}`);
-  return { lines, logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') } };
 }
 
 describe('runStreamSync', () => {
@@ -163,7 +159,7 @@ describe('runStreamSync', () => {
   });
 
   it('skips malformed and ill-shaped events by reconnecting; the new put restores a consistent state', async () => {
-    const { lines, logger } = captureLogger();
+    const { said, logger } = captureLogger();
     const { target, inits } = observed(store);
     const session = start({ store: target, logger });
     await until(() => inits.length === 1, 'the first put');
@@ -181,16 +177,16 @@ describe('runStreamSync', () => {
     expect(report).toMatchObject({ reconnects: 2, events: 4, endedBy: 'signal' });
     expect(inits.slice(1).every((s) => s.written === 0 && s.unchanged === ITEMS)).toBe(true);
     expect(await store.get('features', 'dark-mode')).toMatchObject({ version: 3 });
-    expect(lines.filter((l) => /dropping the connection and reconnecting/.test(l))).toHaveLength(2);
-    expect(lines.some((l) => l.startsWith('warn: stream: patch event: data is not valid JSON'))).toBe(true);
-    expect(lines.some((l) => l.startsWith('warn: stream: delete event: "version" must be a non-negative integer, got "no"'))).toBe(true);
+    expect(said().filter((l) => /dropping the connection and reconnecting/.test(l))).toHaveLength(2);
+    expect(said().some((l) => l.startsWith('warn: stream: patch event: data is not valid JSON'))).toBe(true);
+    expect(said().some((l) => l.startsWith('warn: stream: delete event: "version" must be a non-negative integer, got "no"'))).toBe(true);
   });
 
   it('goes on past a flag the store rejects, but ends in that error and records no freshness unless a later put is whole', async () => {
     const bad = structuredClone(data);
     bad.flags['broken'] = { key: 'broken', version: -1 };
     ld.setData(bad);
-    const { lines, logger } = captureLogger();
+    const { said, logger } = captureLogger();
     let session = start({ logger });
     await until(async () => (await store.get('features', 'dark-mode')) !== null, 'the good items of the put');
     ld.sendPatch('features', { ...data.flags['dark-mode']!, version: 10 });
@@ -199,7 +195,7 @@ describe('runStreamSync', () => {
     const err = await session.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PartialInitError);
     expect((err as Error).message).toMatch(/Invalid flag "broken"/);
-    expect(lines.some((l) => l.startsWith('error: stream: Init stored every valid item but rejected 1'))).toBe(true);
+    expect(said().some((l) => l.startsWith('error: stream: Init stored every valid item but rejected 1'))).toBe(true);
     expect(await store.syncStatus()).toBeNull();
 
     // The next session's put is whole again: it succeeds and records freshness.
@@ -221,6 +217,17 @@ describe('runStreamSync', () => {
       /^stream: the session ended \(duration elapsed\) before LaunchDarkly sent any data, after \d+ reconnect\(s\); nothing was synced$/,
     );
     expect(await store.syncStatus()).toBeNull();
+  });
+
+  it('takes its stream source as a streamer (a StreamingClient), as runPollSync takes a poller', async () => {
+    const streamer = new StreamingClient({ sdkKey: SDK_KEY, streamUri: ld.streamUri, retry: fastRetry });
+    const session = runStreamSync({ store, streamer, signal: controller.signal });
+    await until(async () => (await store.syncStatus()) !== null, 'the put to be applied through the streamer');
+    controller.abort();
+    await expect(session).resolves.toMatchObject({ events: 1, endedBy: 'signal' });
+    await expect(start({ streamer })).rejects.toThrow(
+      "runStreamSync: option 'sdkKey' is the streamer's to hold; give either 'streamer' or the client options",
+    );
   });
 
   it('rejects unknown and invalid options', async () => {
@@ -309,7 +316,7 @@ describe('runStreamSync with a slow or failing DynamoDB', () => {
   it('a write that cannot be made ends the session with the store error', async () => {
     const tableName = await freshTable(direct, 'stream-fail');
     const store = new DynamoDBFlagStore({ tableName, client, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 } });
-    const { lines, logger } = captureLogger();
+    const { said, logger } = captureLogger();
     const progress: SyncProgress[] = [];
     const session = runStreamSync({
       store,
@@ -326,7 +333,9 @@ describe('runStreamSync with a slow or failing DynamoDB', () => {
     const err = await session.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WriteFailedError);
     expect((err as Error).message).toMatch(/^1 item\(s\) could not be written to DynamoDB after retries: features\/dark-mode/);
-    expect(lines.some((l) => /^error: stream: applying patch of flag "dark-mode" version 11 failed \(WriteFailedError/.test(l))).toBe(true);
+    expect(said().some((l) => /^error: stream: applying patch of flag "dark-mode" version 11 failed \(WriteFailedError/.test(l))).toBe(
+      true,
+    );
     await until(() => ld.openStreams() === 0, 'the stream to be closed');
     expect((await store.syncStatus())?.summary).toMatchObject({ puts: 1, events: 0 });
   });

@@ -15,6 +15,7 @@ import {
   type FullDataSet,
 } from '../../lib/store/index.js';
 import { generateEnvironment } from '../support/generate-environment.js';
+import { testFlag, testSegment } from '../support/items.js';
 import { freshTable, localClient } from '../support/tables.js';
 import { record } from './support/report.js';
 import { compareWith, describeProblems, readTable } from './support/table-state.js';
@@ -35,16 +36,8 @@ interface BadItem {
   tooLarge?: boolean;
 }
 
-const goodFlag = (key: string, version = 3) => ({
-  key,
-  version,
-  on: true,
-  variations: [true, false],
-  fallthrough: { variation: 0 },
-  offVariation: 1,
-  salt: 'x',
-});
-const goodSegment = (key: string, version = 3) => ({ key, version, included: ['u1'], excluded: [], rules: [], salt: 'x' });
+const goodFlag = (key: string, version = 3) => testFlag(key, version);
+const goodSegment = (key: string, version = 3) => testSegment(key, version, { included: ['u1'] });
 const flagWith = (key: string, fields: Record<string, unknown>) => JSON.stringify({ ...goodFlag(key), ...fields });
 const segmentWith = (key: string, fields: Record<string, unknown>) => JSON.stringify({ ...goodSegment(key), ...fields });
 const without = (item: Record<string, unknown>, field: string) => {
