@@ -1,5 +1,5 @@
-// How the store paces its requests: the one home of sleep, the retry backoff, the bounded worker pool and
-// the adaptive write pacer. Generic code with no DynamoDB in it, so it can be tested without a table.
+// How the store paces its requests: the retry backoff, the bounded worker pool and the adaptive write
+// pacer. Generic code with no DynamoDB in it, so it can be tested without a table.
 //
 // Why a pacer: real DynamoDB limits a writer by throughput (1,000 write units per second per partition key
 // value; every flag of a prefix shares `<prefix>:features`), not by request overhead. Firing requests as
@@ -9,7 +9,7 @@
 // raised a few percent per interval in which no more requests are throttled than the cut left, so it keeps
 // probing for more.
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+import { sleep } from '../util/sleep.js';
 
 export interface BackoffOptions {
   /** First back-off delay in ms, doubled on each retry. */

@@ -9,8 +9,9 @@ import {
   type QueryCommandInput,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
-import { AdaptivePacer, backoffDelay, sleep } from './pacing.js';
-import type { StoreLogger } from './types.js';
+import { sleep } from '../util/sleep.js';
+import type { Logger } from '../util/logger.js';
+import { AdaptivePacer, backoffDelay } from './pacing.js';
 
 export interface RetryOptions {
   /** Attempts per request, including the first (our own, on top of the AWS SDK's). Default 8. */
@@ -180,7 +181,7 @@ export class TableClient {
 export interface StoreContext {
   table: TableClient;
   prefix: string | undefined;
-  logger: StoreLogger;
+  logger: Logger;
   /** e.g. "table flags prefix prod", for messages. */
   label: string;
 }

@@ -17,7 +17,8 @@ import type { DataKindName, FullDataSet } from './types.js';
 import { checkItem } from './validate.js';
 import { applyWave, opTarget, type OpResult } from './wave-writer.js';
 
-export interface InitSummary {
+/** What an init did, and what it cost (its share of the store's Usage: requests, capacity units, retries, throttles). */
+export interface InitSummary extends Usage {
   /** Items stored because they were new or had a higher version. */
   written: number;
   /** Items the table already had at the same version: not written. */
@@ -35,10 +36,6 @@ export interface InitSummary {
   /** Whether the read hints row (see read-hints.ts) was rewritten: only when references or sizes changed. */
   hintsWritten: boolean;
   durationMs: number;
-  requests: Record<string, number>;
-  readCapacityUnits: number;
-  writeCapacityUnits: number;
-  retries: number;
 }
 
 export interface InitOptions {
@@ -74,7 +71,8 @@ function encodeAll(ctx: StoreContext, input: FullDataSet, asOf: number): Encodin
         if (enc.compressed) {
           out.compressed++;
           ctx.logger.warn(
-            `${kind}/${enc.key} is over 400 KB; stored gzip-compressed (${enc.bytes} bytes), which LaunchDarkly's own readers see as deleted`,
+            `${kind}/${enc.key} is over 400 KB; stored gzip-compressed (${enc.bytes} bytes), ` +
+              "which LaunchDarkly's own readers see as deleted",
           );
         }
         out.incoming[kind].set(mapKey, enc);
@@ -153,7 +151,8 @@ export async function runInit(ctx: StoreContext, data: unknown, settings: Writer
   if (!newest) ctx.logger.warn(`Data set for ${ctx.label} is older than one already applied; only moving live items forward`);
   else if (current.staleDataSet && current.deletesSkipped > 0) {
     ctx.logger.warn(
-      `Data set for ${ctx.label} is older than the table for ${current.stale} item(s); skipping ${current.deletesSkipped} deletion(s) so that newer items are not removed`,
+      `Data set for ${ctx.label} is older than the table for ${current.stale} item(s); ` +
+        `skipping ${current.deletesSkipped} deletion(s) so that newer items are not removed`,
     );
   }
 
@@ -179,7 +178,8 @@ export async function runInit(ctx: StoreContext, data: unknown, settings: Writer
     ...diffUsage(before, ctx.table.usage),
   };
   ctx.logger.info(
-    `Init of ${ctx.label}: ${summary.written} written, ${summary.unchanged} unchanged, ${summary.deleted} deleted, ${summary.stale} stale, ${summary.rejected} rejected`,
+    `Init of ${ctx.label}: ${summary.written} written, ${summary.unchanged} unchanged, ${summary.deleted} deleted, ` +
+      `${summary.stale} stale, ${summary.rejected} rejected`,
   );
   if (enc.problems.length > 0) throw new PartialInitError(summary, enc.problems);
   return summary;
@@ -308,7 +308,7 @@ function snapshot(u: Usage): Usage {
   return { ...u, requests: { ...u.requests } };
 }
 
-function diffUsage(before: Usage, after: Usage): Pick<InitSummary, 'requests' | 'readCapacityUnits' | 'writeCapacityUnits' | 'retries'> {
+function diffUsage(before: Usage, after: Usage): Usage {
   const requests: Record<string, number> = {};
   for (const [op, n] of Object.entries(after.requests)) {
     const d = n - (before.requests[op] ?? 0);
@@ -320,5 +320,6 @@ function diffUsage(before: Usage, after: Usage): Pick<InitSummary, 'requests' | 
     readCapacityUnits: round(after.readCapacityUnits - before.readCapacityUnits),
     writeCapacityUnits: round(after.writeCapacityUnits - before.writeCapacityUnits),
     retries: after.retries - before.retries,
+    throttled: after.throttled - before.throttled,
   };
 }
