@@ -87,6 +87,53 @@ export interface CountingProxy {
 /** Epoch milliseconds with sub-millisecond resolution, comparable across processes on this machine. */
 export const epochNow = (): number => performance.timeOrigin + performance.now();
 
+/** The request's JSON (when it is needed) and what to send on: capacity always asked for, so it can be counted. */
+function readInput(
+  operation: string,
+  original: Buffer,
+  modelled: boolean,
+): { input: Record<string, unknown> | undefined; send: Record<string, unknown> | undefined } {
+  let input: Record<string, unknown> | undefined;
+  if ((CAPACITY_OPERATIONS.has(operation) || modelled) && original.length > 0) {
+    try {
+      input = JSON.parse(original.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      input = undefined;
+    }
+  }
+  const asksNone = input && (input.ReturnConsumedCapacity === undefined || input.ReturnConsumedCapacity === 'NONE');
+  const send = input && CAPACITY_OPERATIONS.has(operation) && asksNone ? { ...input, ReturnConsumedCapacity: 'TOTAL' } : input;
+  return { input, send };
+}
+
+/** Answers a request the service-limits model throttles, as DynamoDB does; returns its log entry. */
+function answerThrottled(
+  res: ServerResponse,
+  operation: string,
+  startedAt: number,
+  throttle: { status: number; body: unknown },
+  sequence: number,
+): Exchange {
+  const answer = Buffer.from(JSON.stringify(throttle.body));
+  res.writeHead(throttle.status, {
+    'content-type': 'application/x-amz-json-1.0',
+    'x-amzn-requestid': `limits-${sequence}`,
+    'content-length': String(answer.length),
+  });
+  res.end(answer);
+  return {
+    operation,
+    startedAt,
+    endedAt: epochNow(),
+    status: 400,
+    readCapacityUnits: 0,
+    writeCapacityUnits: 0,
+    written: [],
+    throttled: true,
+    unprocessed: 0,
+  };
+}
+
 export async function startCountingProxy(target: string, options: { limits?: ServiceLimits } = {}): Promise<CountingProxy> {
   const limits = options.limits;
   const upstream = new URL(target);
@@ -127,45 +174,14 @@ export async function startCountingProxy(target: string, options: { limits?: Ser
     const target = String(req.headers['x-amz-target'] ?? '');
     const operation = target.includes('.') ? target.slice(target.indexOf('.') + 1) : target || 'unknown';
     let body = original;
-    let input: Record<string, unknown> | undefined;
-    if ((CAPACITY_OPERATIONS.has(operation) || limits) && original.length > 0) {
-      try {
-        input = JSON.parse(original.toString('utf8')) as Record<string, unknown>;
-      } catch {
-        input = undefined;
-      }
-    }
-    let send = input;
-    if (
-      input &&
-      CAPACITY_OPERATIONS.has(operation) &&
-      (input.ReturnConsumedCapacity === undefined || input.ReturnConsumedCapacity === 'NONE')
-    ) {
-      send = { ...input, ReturnConsumedCapacity: 'TOTAL' };
-    }
+    const { input, send: asked } = readInput(operation, original, !!limits);
+    let send = asked;
     let admission: ReturnType<ServiceLimits['admit']> | undefined;
     if (limits && send) {
       await new Promise((r) => setTimeout(r, limits.latency()));
       admission = limits.admit(operation, send);
       if (admission.throttle) {
-        const answer = Buffer.from(JSON.stringify(admission.throttle.body));
-        res.writeHead(admission.throttle.status, {
-          'content-type': 'application/x-amz-json-1.0',
-          'x-amzn-requestid': `limits-${log.length}`,
-          'content-length': String(answer.length),
-        });
-        res.end(answer);
-        const exchange: Exchange = {
-          operation,
-          startedAt,
-          endedAt: epochNow(),
-          status: 400,
-          readCapacityUnits: 0,
-          writeCapacityUnits: 0,
-          written: [],
-          throttled: true,
-          unprocessed: 0,
-        };
+        const exchange = answerThrottled(res, operation, startedAt, admission.throttle, log.length);
         log.push(exchange);
         proxy.onExchange?.(exchange);
         return;

@@ -12,14 +12,12 @@
 // behind the stream without anyone knowing). Ending stops reading and closes the connection, then waits for
 // the event being applied and those already received, so nothing received is half-applied when it resolves.
 //
-// This is the only module that imports launchdarkly-eventsource; the session logic sees it only through the
-// small SseConnection interface below. The library is used for one connection attempt at a time: the session
+// The session sees launchdarkly-eventsource only through the small SseConnection interface of
+// sse-connection.ts, the one module that imports it. The library is used for one connection attempt at a time: the session
 // makes every reconnect itself (so a server's `retry: 0` cannot set the pace), and every request the library
 // makes goes through transport.ts's StreamGuard (certificates verified, redirects only to the same https
 // origin, events capped in size). Received events wait in an EventQueue that stays bounded while the store
 // is slow.
-import type { Agent } from 'node:http';
-import { EventSource } from 'launchdarkly-eventsource';
 import { type Logger, silentLogger } from '../util/logger.js';
 import { unknownOption } from '../util/options.js';
 import { HttpStatusError, LaunchDarklyError, isHttpRecoverable, redactUrl } from './errors.js';
@@ -27,7 +25,8 @@ import { RetryDelay } from './backoff.js';
 import { EventQueue } from './event-queue.js';
 import { STREAM_EVENT_NAMES, parseStreamEvent, type StreamEvent } from './parse.js';
 import { checkClientOptions, checkPositive, endpointUrl, ldHeaders } from './request.js';
-import { MAX_PAYLOAD_BYTES, StreamGuard } from './transport.js';
+import { openEventSource, type SseConnection, type SseFailure } from './sse-connection.js';
+import { MAX_PAYLOAD_BYTES } from './transport.js';
 
 /** debug/info/warn/error taking a message: LaunchDarkly's LDLogger and Powertools' Logger both fit. */
 
@@ -143,63 +142,6 @@ function checkOptions(options: StreamSessionOptions): StreamRetryOptions {
     retry[name as keyof StreamRetryOptions] = value;
   }
   return retry;
-}
-
-// ---- The SSE client, behind the one interface the session uses ----
-
-interface SseFailure {
-  /** The HTTP status of a failed connection attempt; undefined for I/O errors, timeouts and a stream the server ended. */
-  status?: number;
-  message: string;
-  /** Set when the transport guard cut the connection: a refused redirect, an event over the size limit. */
-  refusal?: Error;
-}
-
-interface SseHandlers {
-  onOpen(headers: Record<string, string | string[] | undefined>): void;
-  onMessage(eventName: string, data: string): void;
-  /** The connection failed or ended; it is closed, and the session decides whether to open another. */
-  onFailure(failure: SseFailure): void;
-}
-
-interface SseConnection {
-  close(): void;
-}
-
-/**
- * One connection attempt. The library's own retrying is not used (errorFilter always says no): it would
- * honour a server's `retry: 0` and reconnect in a tight loop. The session reconnects with its own backoff.
- * TLS verification and redirects are handled by the StreamGuard agent (see transport.ts).
- */
-function openEventSource(
-  url: string,
-  headers: Record<string, string>,
-  retry: StreamRetryOptions,
-  maxEventBytes: number,
-  eventNames: readonly string[],
-  handlers: SseHandlers,
-): SseConnection {
-  const guard = new StreamGuard(url, maxEventBytes);
-  const es = new EventSource(url, {
-    headers,
-    agent: guard as unknown as Agent,
-    // The library's default is rejectUnauthorized: false; the guard's agent enforces true as well.
-    https: { rejectUnauthorized: true },
-    readTimeoutMillis: retry.readTimeoutMs,
-    errorFilter: (failure) => {
-      handlers.onFailure({
-        status: failure.status,
-        message: failure.type === 'end' ? 'the server ended the stream' : (failure.message ?? 'connection failed'),
-        refusal: guard.takeRefusal(),
-      });
-      return false;
-    },
-  });
-  es.addEventListener('open', (event) => handlers.onOpen(event.headers));
-  // The library emits 'error' through an EventEmitter, which throws when nobody listens; errorFilter decides.
-  es.addEventListener('error', () => {});
-  for (const name of eventNames) es.addEventListener(name, (message) => handlers.onMessage(name, message.data));
-  return { close: () => es.close() };
 }
 
 // ---- The session ----
