@@ -21,6 +21,8 @@ export interface NamespaceQuery {
   splits: string[];
   /** Called once per row with a key (adjacent ranges share their boundary key: it is passed once). */
   take: (key: string, row: StoredRow) => void;
+  /** The namespace's first page, already asked for (a cold start's speculative read); undefined if it failed. */
+  first?: Promise<QueryOutput | undefined>;
 }
 
 /** Reads every row of the namespace; rejects if any page fails. */
@@ -38,7 +40,7 @@ export async function readNamespace(q: NamespaceQuery): Promise<void> {
     await Promise.all(rangesOf(q.splits).map(([lo, hi]) => queryRange(q, lo, hi, take)));
     return;
   }
-  const first = await query(q);
+  const first = (await q.first) ?? (await query(q));
   const after = first.LastEvaluatedKey?.key?.S;
   const ranges: [string, string | undefined][] = [];
   if (after !== undefined) {
@@ -71,7 +73,21 @@ async function queryRange(
   }
 }
 
-function query(q: NamespaceQuery, lo?: string, hi?: string, start?: Row): Promise<QueryOutput> {
+/**
+ * The first page of the namespace (up to 1 MB) from its first key up, or (`forward` false) from its last key
+ * down: all of it when the answer has no LastEvaluatedKey.
+ */
+export function firstPage(q: Omit<NamespaceQuery, 'take' | 'splits' | 'first'>, forward = true): Promise<QueryOutput> {
+  return query(q, undefined, undefined, undefined, forward);
+}
+
+function query(
+  q: Omit<NamespaceQuery, 'take' | 'splits' | 'first'>,
+  lo?: string,
+  hi?: string,
+  start?: Row,
+  forward = true,
+): Promise<QueryOutput> {
   const range = rangeKeyCondition(lo, hi);
   return q.transport.query({
     TableName: q.tableName,
@@ -82,5 +98,6 @@ function query(q: NamespaceQuery, lo?: string, hi?: string, start?: Row): Promis
     ExpressionAttributeValues: { ':ns': { S: q.namespace }, ...range.values },
     ConsistentRead: q.consistentReads,
     ExclusiveStartKey: start,
+    ...(forward ? {} : { ScanIndexForward: false }),
   });
 }
