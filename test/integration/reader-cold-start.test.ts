@@ -1,8 +1,9 @@
 // A consumer's cold start as a Lambda makes it: the first variation, then five more flags one after another
 // (a prerequisite and a segment match among them), through the counting proxy the benchmark uses, which
 // logs when each request started and ended. For an environment whose flags fit the cold start's two pages
-// (~2 MB) every request is in one wave before the first result, and none follows within the TTL; for a
-// larger one the first result still waits for one wave only, and the values are right either way.
+// (250 flags each, from both ends) every request is in one wave before the first result, and none follows
+// within the TTL; up to ~2 MB one more wave reads the rest; for a larger one the first result still waits for
+// one wave only. The values are right in every case.
 import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { init, integrations, type LDClient } from '@launchdarkly/node-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,7 +91,7 @@ async function expected(env: FullDataSet, keys: string[], context: never) {
 describe('ReadOnlyFeatureStore cold start: first variation, then five more flags one after another', () => {
   for (const [flags, prefix] of [
     [200, undefined],
-    [1_000, 'env-b'],
+    [450, 'env-b'],
   ] as const) {
     it(`${flags} flags${prefix ? ` under prefix "${prefix}"` : ''}: one wave of requests before the first result, none after within the TTL`, async () => {
       const { env, table, keys, context } = await environment(flags, prefix);
@@ -103,6 +104,15 @@ describe('ReadOnlyFeatureStore cold start: first variation, then five more flags
       expect(run.afterwards).toBe(0);
     });
   }
+
+  it('1,000 flags (~1.3 MB): one wave before the first result, one more for the rest of the flags, then none', async () => {
+    const { env, table, keys, context } = await environment(1_000, 'env-c');
+    const run = await coldStart(table, keys, context, 'env-c');
+    expect(run.values).toEqual(await expected(env, keys, context));
+    expect(countWaves(run.coldLog.filter((e) => e.startedAt <= run.firstAt))).toBe(1);
+    expect(countWaves(run.coldLog)).toBeLessThanOrEqual(2);
+    expect(run.afterwards).toBe(0);
+  });
 
   it('2,000 flags (beyond the two pages): the same values, and one wave before the first result', async () => {
     const { env, table, keys, context, splits } = await environment(2_000);

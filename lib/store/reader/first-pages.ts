@@ -9,6 +9,7 @@
 import type { StoredRow } from '../layout.js';
 import { compareKeys } from '../read-hints.js';
 import type { QueryOutput } from '../transport/transport.js';
+import type { FirstPage } from './namespace-query.js';
 import type { DataKindName } from '../types.js';
 import { TtlCache } from './ttl-cache.js';
 
@@ -27,7 +28,7 @@ export interface FirstPagesOptions {
 const KINDS: DataKindName[] = ['features', 'segments'];
 
 export class FirstPages {
-  private pages: Partial<Record<DataKindName, Promise<QueryOutput | undefined>>> | undefined;
+  private pages: Partial<Record<DataKindName, Promise<FirstPage | undefined>>> | undefined;
   private sentAt = 0;
   private readonly whole = new Set<DataKindName>();
   private readonly raw = new TtlCache<string, StoredRow>();
@@ -58,7 +59,7 @@ export class FirstPages {
   }
 
   /** The namespace's first page for a whole-kind read, once: a later read (after the TTL) reads afresh. */
-  claim(kind: DataKindName): Promise<QueryOutput | undefined> | undefined {
+  claim(kind: DataKindName): Promise<FirstPage | undefined> | undefined {
     if (!this.has(kind)) return undefined;
     const page = this.pages![kind];
     delete this.pages![kind];
@@ -82,7 +83,7 @@ export class FirstPages {
   }
 
   /** One page (segments), or the flags read from both ends: the union, whole when the two pages meet. */
-  private async send(kind: DataKindName): Promise<QueryOutput | undefined> {
+  private async send(kind: DataKindName): Promise<FirstPage | undefined> {
     const read = (forward: boolean) => this.o.query(kind, forward).catch(() => undefined);
     const first = read(true);
     // Flags are most of an environment's bytes; segments rarely fill a page.
@@ -95,8 +96,8 @@ export class FirstPages {
     const upTo = up.LastEvaluatedKey.key?.S;
     const downTo = down.LastEvaluatedKey.key?.S;
     const met = upTo !== undefined && downTo !== undefined && compareKeys(upTo, downTo) >= 0;
-    // Not met: what lies between is read from the first page's end on (rows read twice are taken once).
-    return { Items: [...up.Items, ...down.Items], LastEvaluatedKey: met ? undefined : up.LastEvaluatedKey };
+    // Not met: only the gap between the two pages is left to read (rows read twice are taken once).
+    return { Items: [...up.Items, ...down.Items], LastEvaluatedKey: met ? undefined : up.LastEvaluatedKey, until: downTo };
   }
 
   private arrived(kind: DataKindName, out: QueryOutput | undefined): void {

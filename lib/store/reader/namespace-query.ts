@@ -22,7 +22,9 @@ export interface NamespaceQuery {
   /** Called once per row with a key (adjacent ranges share their boundary key: it is passed once). */
   take: (key: string, row: StoredRow) => void;
   /** The namespace's first page, already asked for (a cold start's speculative read); undefined if it failed. */
-  first?: Promise<QueryOutput | undefined>;
+  first?: Promise<FirstPage | undefined>;
+  /** Without split points: read what follows the first page as one range rather than at guessed points. */
+  restInOneRange?: boolean;
 }
 
 /** Reads every row of the namespace; rejects if any page fails. */
@@ -40,10 +42,12 @@ export async function readNamespace(q: NamespaceQuery): Promise<void> {
     await Promise.all(rangesOf(q.splits).map(([lo, hi]) => queryRange(q, lo, hi, take)));
     return;
   }
-  const first = (await q.first) ?? (await query(q));
+  const first: FirstPage = (await q.first) ?? (await query(q));
   const after = first.LastEvaluatedKey?.key?.S;
   const ranges: [string, string | undefined][] = [];
-  if (after !== undefined) {
+  // Read from both ends: only the gap between the two pages is left.
+  if (after !== undefined && (first.until !== undefined || q.restInOneRange)) ranges.push([after, first.until]);
+  else if (after !== undefined) {
     let lo = after;
     for (const point of SPLIT_POINTS) {
       if (point <= lo) continue;
@@ -73,12 +77,15 @@ async function queryRange(
   }
 }
 
+/** A first page; `until`: the rows from this key to the end are in it too (read from the last key down). */
+export type FirstPage = QueryOutput & { until?: string };
+
 /**
- * The first page of the namespace (up to 1 MB) from its first key up, or (`forward` false) from its last key
+ * The first page of the namespace (up to 1 MB and `limit` items) from its first key up, or (`forward` false) from its last key
  * down: all of it when the answer has no LastEvaluatedKey.
  */
-export function firstPage(q: Omit<NamespaceQuery, 'take' | 'splits' | 'first'>, forward = true): Promise<QueryOutput> {
-  return query(q, undefined, undefined, undefined, forward);
+export function firstPage(q: Omit<NamespaceQuery, 'take' | 'splits' | 'first'>, forward: boolean, limit: number): Promise<QueryOutput> {
+  return query(q, undefined, undefined, undefined, forward, limit);
 }
 
 function query(
@@ -87,6 +94,7 @@ function query(
   hi?: string,
   start?: Row,
   forward = true,
+  limit?: number,
 ): Promise<QueryOutput> {
   const range = rangeKeyCondition(lo, hi);
   return q.transport.query({
@@ -99,5 +107,6 @@ function query(
     ConsistentRead: q.consistentReads,
     ExclusiveStartKey: start,
     ...(forward ? {} : { ScanIndexForward: false }),
+    ...(limit ? { Limit: limit } : {}),
   });
 }
