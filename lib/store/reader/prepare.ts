@@ -25,9 +25,29 @@ interface Rollout {
 
 /** Prepares `item` (parsed from `json`) in place; throws on a shape the evaluator could not use either. */
 export function prepareItem(kind: 'features' | 'segments', item: Obj, json: string): void {
-  if (json.includes('null')) dropNulls(item, kind === 'features');
+  const nulls = countNullProperties(json);
+  // LaunchDarkly's flags usually hold nulls only at the top (`"debugEventsUntilDate":null`): when deleting
+  // those accounts for every `":null` in the text, the rest of the tree needs no walk.
+  if (nulls > 0 && dropTopLevelNulls(item, kind === 'features') < nulls) dropNulls(item, kind === 'features');
   if (kind === 'features') prepareFlag(item);
   else prepareSegment(item);
+}
+
+/** How many times `":null` occurs: at least the null-valued properties (a string may hold the text too). */
+function countNullProperties(json: string): number {
+  let count = 0;
+  for (let at = json.indexOf('":null'); at !== -1; at = json.indexOf('":null', at + 6)) count++;
+  return count;
+}
+
+function dropTopLevelNulls(item: Obj, skipVariations: boolean): number {
+  let removed = 0;
+  for (const key in item) {
+    if (item[key] !== null || (skipVariations && key === 'variations')) continue;
+    delete item[key];
+    removed++;
+  }
+  return removed;
 }
 
 /** Deletes null-valued properties of objects (array entries stay), leaving a flag's variations untouched. */

@@ -112,9 +112,14 @@ export class LeanTransport implements ReadTransport {
           agent: this.agent,
         },
         (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          // Decoded as it arrives (multi-byte characters split across chunks are handled by the stream):
+          // joining the chunks first would copy every 1 MB page once more.
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => {
+            text += c;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
           res.on('error', reject);
         },
       );
