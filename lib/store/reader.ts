@@ -32,10 +32,10 @@ import type {
 } from '@launchdarkly/node-server-sdk';
 import { isDataKind, namespaceFor, type StoredRow } from './layout.js';
 import { decodeReadHints, type ReadHints } from './read-hints.js';
-import { BatchLoader, refId, type Loaded, type Pending } from './reader/batch-loader.js';
+import { BatchLoader, describeKeys, refId, type Loaded, type Pending } from './reader/batch-loader.js';
 import { decodeRow, errorText } from './reader/decode.js';
 import { dependenciesOf } from './reader/dependencies.js';
-import { FirstPages } from './reader/first-pages.js';
+import { FIRST_PAGE_ITEMS, FirstPages, fitsFirstPages } from './reader/first-pages.js';
 import { firstPage, readNamespace } from './reader/namespace-query.js';
 import { resolveStoreOptions, type StoreOptions } from './options.js';
 import { ReadOnlyStoreError } from './reader/read-only-error.js';
@@ -54,13 +54,6 @@ export { ReadOnlyStoreError } from './reader/read-only-error.js';
 
 /** With cacheTTL 0, how long items read on a lookup's behalf wait for the evaluation that needs them. */
 const HOLD_MS = 1000;
-/**
- * Items per speculative page of a cold start (reader/first-pages.ts): the flags from both ends make an
- * environment of up to 500 flags whole in one wave. Bounded because on DynamoDB Local (the bench, the tests)
- * full 1 MB pages sent beside the first batch delayed its answer by 0.4–0.7 s at 10,000 flags; pages of 250
- * items, by tens of milliseconds (docs/cold-start.md).
- */
-const FIRST_PAGE_ITEMS = 250;
 /** Read hints are a plan, not data: kept this long, then refreshed by riding along with a later batch. */
 const HINTS_TTL_MS = 5 * 60_000;
 
@@ -381,8 +374,6 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
     return this.hints?.value ?? undefined;
   }
 
-  // ---- helpers
-
   /** Calls an SDK callback; an exception from it must not break the store's bookkeeping. */
   private answer<T>(callback: (value: T) => void, value: T): void {
     try {
@@ -399,15 +390,6 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
   }
 }
 
-/**
- * Whether the cold start's pages (reader/first-pages.ts: one page, ≤ 1 MB; the flags from both ends, ≤ 2 MB)
- * should hold a namespace, from the hints: each hinted range is ≤ RANGE_TARGET_BYTES (700 KB), so one range
- * fits a page and three fit two. Should they not (the sizes are estimates), the read carries on from them.
- */
-function fitsFirstPages(kind: DataKindName, hints: ReadHints): boolean {
-  return hints.ranges[kind].length <= (kind === 'features' ? 2 : 0);
-}
-
 function kindOf(kind: DataKind | undefined): DataKindName | undefined {
   const ns = kind?.namespace;
   return isDataKind(ns) ? ns : undefined;
@@ -415,7 +397,3 @@ function kindOf(kind: DataKind | undefined): DataKindName | undefined {
 
 const itemId = (kind: DataKindName, key: string) => refId({ tag: 'item', kind, key });
 const ownItem = (items: KindData, key: string): Item | null => (Object.hasOwn(items, key) ? (items[key] ?? null) : null);
-
-function describeKeys(keys: string[]): string {
-  return keys.length <= 5 ? keys.join(', ') : `${keys.slice(0, 5).join(', ')} and ${keys.length - 5} more`;
-}

@@ -9,6 +9,7 @@
 import type { StoredRow } from '../layout.js';
 import { compareKeys } from '../read-hints.js';
 import type { QueryOutput } from '../transport/transport.js';
+import type { ReadHints } from '../read-hints.js';
 import type { FirstPage } from './namespace-query.js';
 import type { DataKindName } from '../types.js';
 import { TtlCache } from './ttl-cache.js';
@@ -26,6 +27,23 @@ export interface FirstPagesOptions {
 }
 
 const KINDS: DataKindName[] = ['features', 'segments'];
+
+/**
+ * Items per speculative page of a cold start: the flags read from both ends make an
+ * environment of up to 500 flags whole in one wave. Bounded because on DynamoDB Local (the bench, the tests)
+ * full 1 MB pages sent beside the first batch delayed its answer by 0.4–0.7 s at 10,000 flags; pages of 250
+ * items, by tens of milliseconds (docs/cold-start.md).
+ */
+export const FIRST_PAGE_ITEMS = 250;
+
+/**
+ * Whether a namespace is read whole from the cold start's pages on, from the hints: segments that fit one
+ * hinted range (≤ RANGE_TARGET_BYTES, 700 KB), flags that fit three (≤ ~2 MB: the two pages and the gap
+ * between them, read as one range). Larger namespaces are read item by item.
+ */
+export function fitsFirstPages(kind: DataKindName, hints: ReadHints): boolean {
+  return hints.ranges[kind].length <= (kind === 'features' ? 2 : 0);
+}
 
 export class FirstPages {
   private pages: Partial<Record<DataKindName, Promise<FirstPage | undefined>>> | undefined;
