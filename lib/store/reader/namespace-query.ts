@@ -21,6 +21,10 @@ export interface NamespaceQuery {
   splits: string[];
   /** Called once per row with a key (adjacent ranges share their boundary key: it is passed once). */
   take: (key: string, row: StoredRow) => void;
+  /** The namespace's first page, already asked for (a cold start's speculative read); undefined if it failed. */
+  first?: Promise<FirstPage | undefined>;
+  /** Without split points: read what follows the first page as one range rather than at guessed points. */
+  restInOneRange?: boolean;
 }
 
 /** Reads every row of the namespace; rejects if any page fails. */
@@ -38,10 +42,12 @@ export async function readNamespace(q: NamespaceQuery): Promise<void> {
     await Promise.all(rangesOf(q.splits).map(([lo, hi]) => queryRange(q, lo, hi, take)));
     return;
   }
-  const first = await query(q);
+  const first: FirstPage = (await q.first) ?? (await query(q));
   const after = first.LastEvaluatedKey?.key?.S;
   const ranges: [string, string | undefined][] = [];
-  if (after !== undefined) {
+  // Read from both ends: only the gap between the two pages is left.
+  if (after !== undefined && (first.until !== undefined || q.restInOneRange)) ranges.push([after, first.until]);
+  else if (after !== undefined) {
     let lo = after;
     for (const point of SPLIT_POINTS) {
       if (point <= lo) continue;
@@ -71,7 +77,25 @@ async function queryRange(
   }
 }
 
-function query(q: NamespaceQuery, lo?: string, hi?: string, start?: Row): Promise<QueryOutput> {
+/** A first page; `until`: the rows from this key to the end are in it too (read from the last key down). */
+export type FirstPage = QueryOutput & { until?: string };
+
+/**
+ * The first page of the namespace (up to 1 MB and `limit` items) from its first key up, or (`forward` false) from its last key
+ * down: all of it when the answer has no LastEvaluatedKey.
+ */
+export function firstPage(q: Omit<NamespaceQuery, 'take' | 'splits' | 'first'>, forward: boolean, limit: number): Promise<QueryOutput> {
+  return query(q, undefined, undefined, undefined, forward, limit);
+}
+
+function query(
+  q: Omit<NamespaceQuery, 'take' | 'splits' | 'first'>,
+  lo?: string,
+  hi?: string,
+  start?: Row,
+  forward = true,
+  limit?: number,
+): Promise<QueryOutput> {
   const range = rangeKeyCondition(lo, hi);
   return q.transport.query({
     TableName: q.tableName,
@@ -82,5 +106,7 @@ function query(q: NamespaceQuery, lo?: string, hi?: string, start?: Row): Promis
     ExpressionAttributeValues: { ':ns': { S: q.namespace }, ...range.values },
     ConsistentRead: q.consistentReads,
     ExclusiveStartKey: start,
+    ...(forward ? {} : { ScanIndexForward: false }),
+    ...(limit ? { Limit: limit } : {}),
   });
 }

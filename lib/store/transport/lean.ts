@@ -30,6 +30,7 @@ const THROTTLING = new Set([
 ]);
 const TRANSIENT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'EAI_AGAIN', 'ENOTFOUND']);
 const BASE_DELAY_MS = 50;
+const BINARY_KEY = /"BS?":/;
 const MAX_DELAY_MS = 2_000;
 
 export class LeanTransport implements ReadTransport {
@@ -73,7 +74,7 @@ export class LeanTransport implements ReadTransport {
     const body = JSON.stringify(input, binaryToBase64);
     for (let attempt = 1; ; attempt++) {
       try {
-        return reviveBinary(await this.attempt(operation, body));
+        return await this.attempt(operation, body);
       } catch (err) {
         if (attempt >= this.config.maxAttempts || !isRetryable(err)) throw err;
         const delay = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (attempt - 1));
@@ -111,9 +112,14 @@ export class LeanTransport implements ReadTransport {
           agent: this.agent,
         },
         (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          // Decoded as it arrives (multi-byte characters split across chunks are handled by the stream):
+          // joining the chunks first would copy every 1 MB page once more.
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => {
+            text += c;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
           res.on('error', reject);
         },
       );
@@ -122,7 +128,10 @@ export class LeanTransport implements ReadTransport {
       req.on('error', reject);
       req.end(body);
     });
-    if (status === 200) return JSON.parse(text);
+    // Binary attributes are rare in answers (compressed items, the read hints): walking a 1 MB page of
+    // strings for them costs more than looking for their key. Inside a string, a quote is escaped (\"B\":),
+    // so only a real attribute named B or BS matches.
+    if (status === 200) return BINARY_KEY.test(text) ? reviveBinary(JSON.parse(text)) : JSON.parse(text);
     throw errorFrom(status, text);
   }
 }
