@@ -42,6 +42,7 @@ import { ReadOnlyStoreError } from './reader/read-only-error.js';
 import { TtlCache } from './reader/ttl-cache.js';
 import { createReadTransport, type ReadTransport } from './transport/transport.js';
 import type { DataKindName } from './types.js';
+import { silentLogger as silent } from '../util/logger.js';
 
 export { StoreOptionsError, StoreOptionsError as ReaderOptionsError } from './errors.js';
 export { DynamoDBBigSegmentStore, type DynamoDBBigSegmentStoreOptions } from './big-segments.js';
@@ -63,8 +64,6 @@ type KindData = LDFeatureStoreKindData;
 
 /** What a marker read resolves to when the marker exists (its row carries no item). */
 const MARKER_PRESENT: Item = { version: 0 };
-
-const silent: LDLogger = { error() {}, warn() {}, info() {}, debug() {} };
 
 /**
  * A factory for the SDK's `featureStore` option:
@@ -124,7 +123,8 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
       settle: (pending, row) => this.settle(pending, row),
       onError: (keys, err) =>
         this.logger.error(
-          `ReadOnlyDynamoDBFeatureStore: could not read ${describeKeys(keys)} from DynamoDB table "${this.tableName}"; evaluations get their default value: ${errorText(err)}`,
+          `ReadOnlyDynamoDBFeatureStore: could not read ${describeKeys(keys)} from DynamoDB table "${this.tableName}"; ` +
+            `evaluations get their default value: ${errorText(err)}`,
         ),
       isClosed: () => this.closed,
     });
@@ -263,7 +263,8 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
       const value = decodeReadHints(bytes) ?? null;
       if (bytes && !value)
         this.logger.warn(
-          `ReadOnlyDynamoDBFeatureStore: read hints in table "${this.tableName}" are in a form this version does not know; reading without them`,
+          `ReadOnlyDynamoDBFeatureStore: read hints in table "${this.tableName}" are in a form this version does not know; ` +
+            'reading without them',
         );
       this.hints = { value, expires: Date.now() + HINTS_TTL_MS };
       // A namespace the hints say the cold start's pages hold (one page; the flags, two ranges of ≤ 700 KB read

@@ -1,11 +1,12 @@
-// A cold start's speculative read: the first Query page (up to 1 MB) of each namespace, and the last page of
-// the flags (read from the last key down), sent in the same wave as the first BatchGetItem. The size of the environment is only known once the read hints arrive, which
-// would cost a second round trip before a small environment could be read whole; asking for the pages at
-// once costs no round trip. A page without LastEvaluatedKey is the whole namespace, and so are the flags'
-// two pages when they meet (up to ~2 MB): the store adopts that as its whole-kind read, and every later
-// flag, in whatever order, is served from the cache. A page that is
-// not the whole namespace (an environment above ~1 MB) is kept as raw rows, decoded only when a get asks
-// for one of them, so a large page never delays an evaluation by decoding rows nobody needs.
+// A cold start's speculative read: the first Query page of each namespace and the last page of the flags
+// (read from the last key down), each at most FIRST_PAGE_ITEMS items, sent in the same wave as the first
+// BatchGetItem. The environment's size is only known once the read hints arrive, which would cost a second
+// round trip before a small environment could be read whole; asking for the pages at once costs none. A page
+// without LastEvaluatedKey is the whole namespace, and so are the flags' two pages when they meet: the store
+// adopts that as its whole-kind read, and every later flag, in whatever order, is served from the cache. A
+// page that is not the whole namespace is kept as raw rows, decoded only when a get asks for one of them, so
+// a large page never delays an evaluation by decoding rows nobody needs. (Pages are capped in items because
+// full 1 MB pages beside the batch delayed its answer by 0.4-0.7 s at 10,000 flags: docs/cold-start.md.)
 import type { StoredRow } from '../layout.js';
 import { compareKeys } from '../read-hints.js';
 import type { QueryOutput } from '../transport/transport.js';

@@ -9,7 +9,8 @@ export class ReadOnlyStoreError extends Error {
   ) {
     super(
       `ReadOnlyDynamoDBFeatureStore.${method}() was called for table "${tableName}"${prefix ? ` (prefix "${prefix}")` : ''}, ` +
-        'but this store is read-only: flags are written by ld-dynamodb-sync. Configure the SDK with useLdd: true so it never writes to its feature store.',
+        'but this store is read-only: flags are written by ld-dynamodb-sync. ' +
+        'Configure the SDK with useLdd: true so it never writes to its feature store.',
     );
   }
 }
