@@ -79,6 +79,10 @@ const scenarios: { name: string; rules: FaultRule[]; client?: Record<string, unk
   {
     name: 'throttling on 30% of writes: the pacer backs off, probes back up, and every item still arrives',
     rules: [{ fault: 'throughput-exceeded', rate: 0.3, operations: WRITES }],
+    // At 30% per attempt, 8 attempts leave 0.3^8 = 7e-5 of writes failing: about one of the ~14,000 here
+    // (and one failed write fails the sync, loudly). 12 attempts make that 5e-7: what this case shows is the
+    // pacer under throttling, not the retry bound (the cases below show that).
+    store: { retry: { maxAttempts: 12 } },
   },
   {
     name: 'answers that never come after DynamoDB applied the write, 0.3% of writes (1 s request timeout)',
