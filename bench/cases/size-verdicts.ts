@@ -110,10 +110,14 @@ export function targets(sizes: SizeResult[], bundles: Bundles['bundled']): Targe
     if (seq?.ours) {
       const waves = med(seq.ours, (r) => r.wavesFirstPass)!;
       const again = med(seq.ours, (r) => r.requestsAfterFirst - r.requestsFirstPass.totalRequests + r.requestsBeforeFirst.totalRequests)!;
-      const small = s.size <= 500;
+      // The issue's goal: up to about 1 MB of items per namespace (a thousand flags), one wave and none after;
+      // larger environments no worse than before the speculative first pages (6 waves for the 6 flags).
+      const small = s.size <= 1000;
       out.push({
-        name: `Consumer: first variation then 5 more one after another: ${small ? '≤2 waves' : 'no more waves than flags + 1'}, none after within the TTL (${s.size} flags)`,
-        met: (small ? waves <= 2 : waves <= 7) && again === 0,
+        name:
+          `Consumer: first variation then 5 more one after another: ${small ? 'one wave' : 'at most 6 waves'}, ` +
+          `none after within the TTL (${s.size} flags)`,
+        met: (small ? waves <= 1 : waves <= 6) && again === 0,
         detail: `${waves} waves, ${again} requests repeating them`,
       });
     }
