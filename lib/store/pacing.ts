@@ -80,12 +80,17 @@ const defaultPacer: PacerOptions = {
  *
  * A rate limit and random throttling look alike request by request; they differ in how they answer a cut.
  * Sending less under a rate limit leaves (almost) no request throttled; throttles that come at random (a
- * hiccup, injected faults) keep their share whatever the rate. So one measuring window after each cut the
- * pacer notes the throttled share the cut left (its floor: about 0 under a limit, the fault rate under
- * random throttles); a first cut that left the share where it was is undone. It cuts again only when the share
- * rises clearly above the floor (more than three standard errors of the window's count, at least a point),
- * at most once per window, and it raises the rate in every interval where the share is not above the floor,
- * so random throttles neither drive it down nor stop it probing up (the retries' backoff handles those).
+ * hiccup, injected faults) keep their share whatever the rate. So:
+ * - the first cut waits for five throttles within a window (fewer say nothing of a share), and goes to 90%
+ *   of the rate that got through;
+ * - one window after each cut the pacer notes the throttled share the cut left (its floor: about 0 under a
+ *   limit, the fault rate under random throttles). A share higher than before the cut means a limit the cut
+ *   did not reach (a burst allowance hid it): the next throttle cuts again. A first cut that left the share
+ *   where it was is undone: random throttles, which pacing does not cure;
+ * - later it cuts only when the share rises clearly above the floor (more than three standard errors of the
+ *   window's count, at least a point), at most once per window;
+ * - it raises the rate in every interval where the share is not above the floor: quickly up to 97% of the
+ *   rate at which throttling last began, slowly past it, so it keeps probing without buying throttles.
  */
 export class AdaptivePacer {
   private readonly opts: PacerOptions;
@@ -97,6 +102,10 @@ export class AdaptivePacer {
   private lastRaise = 0;
   /** The throttled share over the first whole window after the last cut; undefined until measured. */
   private floor: number | undefined;
+  /** Set when the window after a cut was more throttled than the one before: the next throttle cuts again. */
+  private cutDue = false;
+  /** The rate that got through when the last cut was made: where the limit was last seen. */
+  private ceiling = Infinity;
   /** The rate and throttled share the last cut started from, with the share's standard error. */
   private before = { rate: Infinity, share: 0, error: 0 };
   /** Completed requests' (time, units) in the measuring window. */
@@ -136,11 +145,17 @@ export class AdaptivePacer {
     this.forget(now);
     // One window of throttles is one signal: a cut needs a window to show its effect.
     if (now - this.lastCut < this.opts.windowMs) return;
-    if ((this.rate !== Infinity || this.floor !== undefined) && !this.aboveFloor(now)) return;
+    if (this.rate === Infinity && this.floor === undefined) {
+      // The first cut waits for five throttles in the window: fewer tell nothing of their share.
+      if (this.refused.length < 5) return;
+    } else if (!this.aboveFloor(now) && !this.cutDue) return;
+    this.cutDue = false;
     const n = this.done.length + this.refused.length;
-    // Fewer than 20 requests tell nothing of the share: counted as 0, so that any floor above 2% undoes the cut.
-    const share = n >= 20 ? this.refused.length / n : 0;
-    this.before = { rate: this.rate, share, error: n >= 20 ? Math.sqrt((share * (1 - share)) / n) : 0 };
+    // Against the floor, when there is one: a window that only looks worse by chance must not make the share
+    // after the cut look like an improvement.
+    const share = Math.min(this.refused.length / n, this.floor ?? 1);
+    this.before = { rate: this.rate, share, error: Math.sqrt((share * (1 - share)) / n) };
+    this.ceiling = Math.min(this.rate, this.measured(now));
     const base = this.rate === Infinity ? this.measured(now) : Math.min(this.rate, Math.max(this.measured(now), this.rate * 0.5));
     this.rate = Math.max(this.opts.minRate, base * this.opts.decrease);
     this.floor = undefined;
@@ -160,14 +175,19 @@ export class AdaptivePacer {
     const n = this.done.length + this.refused.length;
     const share = n === 0 ? 0 : this.refused.length / n;
     if (this.floor === undefined) {
-      // The first whole window after a cut shows what the cut left. A first cut (from no limit at all) that
-      // did not lower the share clearly (by three standard errors) is undone: random throttles, which pacing
-      // does not cure; it would only slow the writer. (A later cut may need a second one to reach a limit: it
-      // stays, and the floor tells.)
-      if (now - this.lastCut >= this.opts.windowMs) {
-        this.floor = share;
-        if (this.before.rate === Infinity && share >= 0.02 && share >= this.before.share - 3 * this.before.error) this.rate = Infinity;
+      // The first whole window after a cut shows what the cut left.
+      if (now - this.lastCut < this.opts.windowMs) return false;
+      this.floor = share;
+      const error = Math.max(this.before.error, Math.sqrt((share * (1 - share)) / Math.max(n, 1)));
+      // More throttled than before the cut: a limit the cut did not reach (the first cut is measured while a
+      // burst allowance still hides it). Cut again, from what gets through now.
+      if (share >= 0.02 && share > this.before.share + 3 * error) {
+        this.cutDue = true;
+        return true;
       }
+      // A first cut that left the share where it was: random throttles, which pacing does not cure and would
+      // only slow the writer. Undone. (A later cut may need another to reach a limit: it stays.)
+      if (this.before.rate === Infinity && share >= 0.02 && share >= this.before.share - 3 * error) this.rate = Infinity;
       return false;
     }
     const f = Math.max(this.floor, 0.01);
@@ -187,6 +207,9 @@ export class AdaptivePacer {
     this.lastRaise += steps * this.opts.intervalMs;
     // Intervals while the share is above the floor (or the floor is still being measured) do not count.
     if (this.aboveFloor(now) || this.floor === undefined) return;
-    this.rate *= this.opts.increase ** steps;
+    // Quickly back to just under where throttling began (the last cut's starting point), then slowly past it:
+    // a limit is most likely where it was, and overshooting it only buys throttles.
+    const near = this.rate >= 0.97 * this.ceiling;
+    this.rate *= (near ? 1 + (this.opts.increase - 1) / 8 : this.opts.increase) ** steps;
   }
 }

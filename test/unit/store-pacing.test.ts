@@ -31,15 +31,17 @@ describe('backoffDelay', () => {
 });
 
 describe('AdaptivePacer', () => {
-  it('does not pace until the first throttle, then cuts below the rate that got through and probes back up', async () => {
+  it('does not pace until five throttles in a window, then cuts below the rate that got through and probes back up', async () => {
     let now = 0;
     const pacer = new AdaptivePacer({ now: () => now, minRate: 10 });
     expect(pacer.unitsPerSecond).toBe(Infinity);
-    // 2,000 units got through in the last second, then DynamoDB throttled.
+    // 2,000 units got through in the last second, then DynamoDB throttled: four throttles say nothing yet.
     for (let i = 0; i < 1000; i++) {
       now += 1;
       pacer.succeeded(2);
     }
+    for (let i = 0; i < 4; i++) pacer.throttled();
+    expect(pacer.unitsPerSecond).toBe(Infinity);
     pacer.throttled();
     expect(pacer.unitsPerSecond).toBeCloseTo(1800, -1);
     // A burst of throttles within the window is one signal.
@@ -54,93 +56,74 @@ describe('AdaptivePacer', () => {
     expect(pacer.unitsPerSecond).toBeCloseTo(1800 * 1.02 ** 10, -1);
   });
 
-  it('cuts again when the throttled share rises above what the last cut left (a limit), not for a steady share (random throttles)', async () => {
-    let now = 0;
-    const pacer = new AdaptivePacer({ now: () => now, minRate: 10 });
-    /** One second of requests, successes and throttles spread evenly over it, as they arrive in real time. */
+  /** One second of requests, successes and throttles spread evenly over it, as they arrive in real time. */
+  const clock = () => {
+    const c = { now: 0, pacer: new AdaptivePacer({ now: () => c.now, minRate: 10 }) };
     const second = (successes: number, throttles: number) => {
       const total = successes + throttles;
       for (let i = 0; i < total; i++) {
-        now += 1000 / total;
+        c.now += 1000 / total;
         // Throttles spread among the successes: every (total / throttles)-th request.
-        if (throttles > 0 && Math.floor(((i + 1) * throttles) / total) > Math.floor((i * throttles) / total)) pacer.throttled();
-        else pacer.succeeded(2);
+        if (throttles > 0 && Math.floor(((i + 1) * throttles) / total) > Math.floor((i * throttles) / total)) c.pacer.throttled();
+        else c.pacer.succeeded(2);
       }
     };
+    return { c, second };
+  };
+
+  it('cuts again when a cut leaves more throttled than before (a limit a burst hid), then holds at a steady share', async () => {
+    const { c, second } = clock();
     second(1000, 10);
-    const first = pacer.unitsPerSecond;
+    const first = c.pacer.unitsPerSecond;
     expect(first).toBeLessThan(Infinity);
-    // After the cut about 1% is throttled (its floor); then half of all requests: a limit. Cut again.
-    second(990, 10);
+    // Half of all requests throttled after the cut: more than before it. Cut again.
     second(500, 500);
-    const cut = pacer.unitsPerSecond;
-    expect(cut).toBeLessThan(first);
-    // Half throttled, second after second: the share the cut left. Random throttles: no further cut...
-    second(500, 500);
-    second(500, 500);
-    second(500, 500);
-    expect(pacer.unitsPerSecond).toBe(cut);
-    // ...and the pacer keeps probing up through them.
-    now += 100;
-    await pacer.acquire(1);
-    expect(pacer.unitsPerSecond).toBeGreaterThan(cut);
+    expect(c.pacer.unitsPerSecond).toBeLessThan(first);
+    // The share stays at a half, second after second: once the pacer has seen that, no further cuts...
+    for (let i = 0; i < 4; i++) second(500, 500);
+    const held = c.pacer.unitsPerSecond;
+    for (let i = 0; i < 3; i++) second(500, 500);
+    expect(c.pacer.unitsPerSecond).toBe(held);
+    // ...and it keeps probing up through them.
+    c.now += 100;
+    await c.pacer.acquire(1);
+    expect(c.pacer.unitsPerSecond).toBeGreaterThan(held);
   });
 
-  it('undoes a first cut that left the throttled share where it was (random throttles)', () => {
-    let now = 0;
-    const pacer = new AdaptivePacer({ now: () => now, minRate: 10 });
+  it('undoes a first cut that left the throttled share where it was (random throttles), not one that cured it (a limit)', async () => {
+    const random = clock();
     // 15% of requests throttled at random, whatever the rate.
-    for (let i = 0; i < 3000; i++) {
-      now += 1;
-      if (i % 20 < 3) pacer.throttled();
-      else pacer.succeeded(2);
-    }
-    expect(pacer.unitsPerSecond).toBe(Infinity);
-    // Under a limit, the first cut leaves (almost) nothing throttled: it stays.
-    const limited = new AdaptivePacer({ now: () => now, minRate: 10 });
-    for (let i = 0; i < 100; i++) {
-      now += 1;
-      limited.succeeded(2);
-    }
-    limited.throttled();
-    for (let i = 0; i < 1500; i++) {
-      now += 1;
-      limited.succeeded(2);
-    }
-    limited.throttled();
-    expect(limited.unitsPerSecond).toBeLessThan(Infinity);
+    for (let i = 0; i < 3; i++) random.second(850, 150);
+    expect(random.c.pacer.unitsPerSecond).toBe(Infinity);
+    const limited = clock();
+    limited.second(995, 5);
+    expect(limited.c.pacer.unitsPerSecond).toBeLessThan(Infinity);
+    limited.second(1000, 0);
+    await limited.c.pacer.acquire(1);
+    expect(limited.c.pacer.unitsPerSecond).toBeLessThan(Infinity);
   });
 
   it('stops raising while the share is above the floor, and cuts when the rise persists', async () => {
-    let now = 0;
-    const pacer = new AdaptivePacer({ now: () => now, minRate: 10 });
-    const second = (successes: number, throttles: number) => {
-      const total = successes + throttles;
-      for (let i = 0; i < total; i++) {
-        now += 1000 / total;
-        if (throttles > 0 && Math.floor(((i + 1) * throttles) / total) > Math.floor((i * throttles) / total)) pacer.throttled();
-        else pacer.succeeded(2);
-      }
-    };
-    second(500, 1);
+    const { c, second } = clock();
+    second(495, 5);
     second(500, 0);
     second(500, 0);
     // The floor is 0: with no throttles the rate climbs.
-    await pacer.acquire(1);
-    const before = pacer.unitsPerSecond;
-    now += 200;
-    await pacer.acquire(1);
-    const raised = pacer.unitsPerSecond;
+    await c.pacer.acquire(1);
+    const before = c.pacer.unitsPerSecond;
+    c.now += 200;
+    await c.pacer.acquire(1);
+    const raised = c.pacer.unitsPerSecond;
     expect(raised).toBeGreaterThan(before);
-    // 10% throttled now: no raise for the intervals that saw it, and a cut.
+    // 10% throttled now: a cut.
     second(450, 50);
-    expect(pacer.unitsPerSecond).toBeLessThan(raised);
+    expect(c.pacer.unitsPerSecond).toBeLessThan(raised);
   });
 
   it('spaces requests by their units at the current rate, and never goes below the floor', async () => {
     const now = 0;
     const pacer = new AdaptivePacer({ now: () => now, minRate: 100 });
-    pacer.throttled();
+    for (let i = 0; i < 5; i++) pacer.throttled();
     expect(pacer.unitsPerSecond).toBe(100);
     const t0 = performance.now();
     for (let i = 0; i < 3; i++) await pacer.acquire(2);
