@@ -58,7 +58,8 @@ describe('AdaptivePacer', () => {
 
   /** One second of requests, successes and throttles spread evenly over it, as they arrive in real time. */
   const clock = () => {
-    const c = { now: 0, pacer: new AdaptivePacer({ now: () => c.now, minRate: 10 }) };
+    const c = { now: 0 } as { now: number; pacer: AdaptivePacer };
+    c.pacer = new AdaptivePacer({ now: () => c.now, minRate: 10 });
     const second = (successes: number, throttles: number) => {
       const total = successes + throttles;
       for (let i = 0; i < total; i++) {
