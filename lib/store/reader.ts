@@ -335,9 +335,9 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
     try {
       if (this.closed) throw new Error('the store is closed');
       const hints = await this.readHints();
-      // The cold start's pages, when they hold the namespace (or might: no hints), else the hinted ranges.
+      // The cold start's pages, when they may hold the whole namespace; else (or if they do not) the ranges.
       const first = !hints || fitsFirstPages(kind, hints) || this.firstPages.holdsAll(kind) ? this.firstPages.claim(kind) : undefined;
-      const splits = first ? [] : (hints?.ranges[kind] ?? []);
+      const splits = hints?.ranges[kind] ?? [];
       await readNamespace({
         first,
         // The hints say the namespace is small: what a partial first page left is one range, read to its end.

@@ -38,9 +38,9 @@ const KINDS: DataKindName[] = ['features', 'segments'];
 export const FIRST_PAGE_ITEMS = 250;
 
 /**
- * Whether a namespace is read whole from the cold start's pages on, from the hints: segments that fit one
- * hinted range (≤ RANGE_TARGET_BYTES, 700 KB), flags that fit three (≤ ~2 MB: the two pages and the gap
- * between them, read as one range). Larger namespaces are read item by item.
+ * Whether a namespace is read whole from the cold start on, from the hints: segments that fit one hinted
+ * range (≤ RANGE_TARGET_BYTES, 700 KB), flags that fit three (≤ ~2 MB: the two pages when they meet, else
+ * the hinted ranges read afresh, all at once). Larger namespaces are read item by item.
  */
 export function fitsFirstPages(kind: DataKindName, hints: ReadHints): boolean {
   return hints.ranges[kind].length <= (kind === 'features' ? 2 : 0);
@@ -115,8 +115,8 @@ export class FirstPages {
     const upTo = up.LastEvaluatedKey.key?.S;
     const downTo = down.LastEvaluatedKey.key?.S;
     const met = upTo !== undefined && downTo !== undefined && compareKeys(upTo, downTo) >= 0;
-    // Not met: only the gap between the two pages is left to read (rows read twice are taken once).
-    return { Items: [...up.Items, ...down.Items], LastEvaluatedKey: met ? undefined : up.LastEvaluatedKey, until: downTo };
+    // Not met: a partial union, kept as raw rows for single gets (rows read twice are taken once).
+    return { Items: [...up.Items, ...down.Items], LastEvaluatedKey: met ? undefined : up.LastEvaluatedKey };
   }
 
   private arrived(kind: DataKindName, out: QueryOutput | undefined): void {

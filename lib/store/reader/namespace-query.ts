@@ -38,15 +38,22 @@ export async function readNamespace(q: NamespaceQuery): Promise<void> {
       q.take(key, row);
     }
   };
+  // A speculative page is used only when it is the whole namespace. Joined to a fresh read of the rest it
+  // would mix two moments of a table that syncs may be changing in between (a flag from one, the
+  // prerequisite it needs missing from the other), so a partial one is left and the namespace read afresh.
+  const claimed = q.first ? await q.first : undefined;
+  if (claimed && !claimed.LastEvaluatedKey) {
+    take(claimed);
+    return;
+  }
   if (q.splits.length > 0) {
     await Promise.all(rangesOf(q.splits).map(([lo, hi]) => queryRange(q, lo, hi, take)));
     return;
   }
-  const first: FirstPage = (await q.first) ?? (await query(q));
+  const first: FirstPage = await query(q);
   const after = first.LastEvaluatedKey?.key?.S;
   const ranges: [string, string | undefined][] = [];
-  // Read from both ends: only the gap between the two pages is left.
-  if (after !== undefined && (first.until !== undefined || q.restInOneRange)) ranges.push([after, first.until]);
+  if (after !== undefined && q.restInOneRange) ranges.push([after, undefined]);
   else if (after !== undefined) {
     let lo = after;
     for (const point of SPLIT_POINTS) {
@@ -77,8 +84,8 @@ async function queryRange(
   }
 }
 
-/** A first page; `until`: the rows from this key to the end are in it too (read from the last key down). */
-export type FirstPage = QueryOutput & { until?: string };
+/** A first page: one Query answer, or the flags' two answers from both ends joined (whole when they meet). */
+export type FirstPage = QueryOutput;
 
 /**
  * The first page of the namespace (up to 1 MB and `limit` items) from its first key up, or (`forward` false) from its last key
