@@ -8,10 +8,10 @@
 //   unless the caller passes an SDK client, which is then used as it is.
 // - LaunchDarkly's store makes one GetItem per flag, prerequisite and segment, one after another. Here, gets
 //   made in the same tick are sent as one BatchGetItem (reader/batch-loader.ts) with the `$inited` marker and
-//   the writer's read hints riding along, and a cold start also sends each namespace's first Query page (the
-//   flags' from both ends) in the same wave (reader/first-pages.ts): an environment of up to ~2 MB of flags
-//   is then whole after one round trip, and every later flag, in whatever order, comes from the cache.
-//   Otherwise a flag's prerequisites and segments (and, from the hints, theirs) are fetched in one batch.
+//   the writer's read hints riding along. When the hints say both namespaces fit one Query page, both are
+//   read whole at once and every later flag, in whatever order it is asked for, is served from the cache.
+//   Otherwise, when a flag or segment arrives its prerequisites and segments (and, from the hints, theirs)
+//   are fetched right away in one batch, so the evaluator's follow-up gets find them in flight or cached.
 // - all('features') (allFlagsState) also loads all segments in parallel; a large namespace is read as key
 //   ranges in parallel (reader/namespace-query.ts).
 // - Caching lives here (reader/ttl-cache.ts), not in the SDK's PersistentDataStoreWrapper, which would cache
@@ -30,19 +30,15 @@ import type {
   LDFeatureStoreKindData,
   LDLogger,
 } from '@launchdarkly/node-server-sdk';
-import { isDataKind, namespaceFor, type StoredRow } from './layout.js';
-import { decodeReadHints, type ReadHints } from './read-hints.js';
-import { BatchLoader, describeKeys, refId, type Loaded, type Pending } from './reader/batch-loader.js';
+import { isDataKind, namespaceFor, prerequisiteKeys, segmentKeys, type StoredRow } from './layout.js';
+import { decodeReadHints, parseRefId, refId as hintRefId, type ReadHints } from './read-hints.js';
+import { BatchLoader, refId, type Loaded, type Pending } from './reader/batch-loader.js';
 import { decodeRow, errorText } from './reader/decode.js';
-import { dependenciesOf } from './reader/dependencies.js';
-import { FIRST_PAGE_ITEMS, FirstPages, fitsFirstPages } from './reader/first-pages.js';
-import { firstPage, readNamespace } from './reader/namespace-query.js';
+import { readNamespace } from './reader/namespace-query.js';
 import { resolveStoreOptions, type StoreOptions } from './options.js';
-import { ReadOnlyStoreError } from './reader/read-only-error.js';
 import { TtlCache } from './reader/ttl-cache.js';
 import { createReadTransport, type ReadTransport } from './transport/transport.js';
 import type { DataKindName } from './types.js';
-import { silentLogger as silent } from '../util/logger.js';
 
 export { StoreOptionsError, StoreOptionsError as ReaderOptionsError } from './errors.js';
 export { DynamoDBBigSegmentStore, type DynamoDBBigSegmentStoreOptions } from './big-segments.js';
@@ -51,12 +47,29 @@ export type { StoreOptions, StoreBaseOptions, LDDynamoDBOptions } from './option
 /** Our option names and LaunchDarkly's (options.ts): a client, or the configuration the transport is built from. */
 export type ReadOnlyFeatureStoreOptions = StoreOptions;
 export { createReadTransport, type ReadTransport } from './transport/transport.js';
-export { ReadOnlyStoreError } from './reader/read-only-error.js';
+
+/** Thrown by the write methods (init, upsert, delete): this store only reads. */
+export class ReadOnlyStoreError extends Error {
+  override name = 'ReadOnlyStoreError';
+  constructor(
+    readonly method: string,
+    readonly tableName: string,
+    readonly prefix: string | undefined,
+  ) {
+    super(
+      `ReadOnlyDynamoDBFeatureStore.${method}() was called for table "${tableName}"${prefix ? ` (prefix "${prefix}")` : ''}, ` +
+        'but this store is read-only: flags are written by ld-dynamodb-sync. ' +
+        'Configure the SDK with useLdd: true so it never writes to its feature store.',
+    );
+  }
+}
 
 /** With cacheTTL 0, how long items read on a lookup's behalf wait for the evaluation that needs them. */
 const HOLD_MS = 1000;
 /** Read hints are a plan, not data: kept this long, then refreshed by riding along with a later batch. */
 const HINTS_TTL_MS = 5 * 60_000;
+/** At most this many dependencies are fetched ahead for one item (a guard against a pathological hint). */
+const MAX_PREFETCH = 500;
 
 type Item = LDFeatureStoreItem;
 type Value = Item | null;
@@ -64,6 +77,8 @@ type KindData = LDFeatureStoreKindData;
 
 /** What a marker read resolves to when the marker exists (its row carries no item). */
 const MARKER_PRESENT: Item = { version: 0 };
+
+const silent: LDLogger = { error() {}, warn() {}, info() {}, debug() {} };
 
 /**
  * A factory for the SDK's `featureStore` option:
@@ -86,7 +101,6 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
   private readonly consistentReads: boolean;
   private readonly logger: LDLogger;
   private readonly loader: BatchLoader;
-  private readonly firstPages: FirstPages;
 
   /** Items by id ("features:<key>"); whole kinds; the writer's read hints (null when none or unusable). */
   private readonly cache = new TtlCache<string, Value>();
@@ -128,18 +142,6 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
         ),
       isClosed: () => this.closed,
     });
-    this.firstPages = new FirstPages({
-      query: (kind, forward) =>
-        firstPage(
-          { transport: this.transport, tableName, consistentReads: this.consistentReads, namespace: namespaceFor(this.prefix, kind) },
-          forward,
-          FIRST_PAGE_ITEMS,
-        ),
-      ttlMs: this.ttlMs,
-      onComplete: (kind) => this.adoptFirstPage(kind),
-      idOf: itemId,
-      known: (id) => !!this.cache.get(id) || !!this.loader.pending(id),
-    });
   }
 
   get(kind: DataKind, key: string, callback: (res: Item | null) => void): void {
@@ -150,11 +152,8 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
     // A read already under way is newer than anything cached (with the cache off, it is this evaluation's).
     const pending = this.loader.pending(itemId(name, key));
     if (pending) return void pending.then((value) => this.answer(callback, value ?? null));
-    const id = itemId(name, key);
-    const hit = this.cache.get(id) ?? this.fromFirstPage(name, key, id);
+    const hit = this.cache.get(itemId(name, key));
     if (hit) return this.answer(callback, hit.value);
-    // The whole kind is cached and has no such item: absent, no request needed.
-    if (this.allCache.get(name)) return this.answer(callback, null);
     this.load(name, key).then((value) => this.answer(callback, value ?? null));
   }
 
@@ -203,7 +202,6 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
     this.closed = true;
     this.cache.clear();
     this.allCache.clear();
-    this.firstPages.clear();
     this.transport.close();
   }
 
@@ -214,10 +212,6 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
   // ---- the read policy
 
   private load(kind: DataKindName, key: string): Promise<Loaded> {
-    // A cold start: the size is unknown until the hints arrive, so each namespace's first page travels in the
-    // same wave as this batch (reader/first-pages.ts). A small environment is then whole after one round trip.
-    // Sent after the batch (the loader flushes on setImmediate too), so DynamoDB gets the small request first.
-    if (this.ttlMs > 0 && !this.hints) setImmediate(() => this.firstPages.start());
     // A small environment (the hints say each namespace fits one query page) is read whole, both namespaces
     // in one parallel wave: every flag asked for afterwards, in whatever order, is then in the cache.
     if (this.readsWhole()) this.loadWholeNamespaces();
@@ -267,9 +261,6 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
             'reading without them',
         );
       this.hints = { value, expires: Date.now() + HINTS_TTL_MS };
-      // A namespace the hints say the cold start's pages hold (one page; the flags, two ranges of ≤ 700 KB read
-      // from both ends): the pages on their way are all of it.
-      for (const kind of ['features', 'segments'] as const) if (value && fitsFirstPages(kind, value)) this.adoptFirstPage(kind);
       // Settled before the items of its batch: their dependencies, and every later get, join these queries.
       if (this.readsWhole()) this.loadWholeNamespaces();
       return pending.resolve(null);
@@ -293,10 +284,29 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
    * in turn, unless cached or already on their way: a flag's whole dependency tree in one batch.
    */
   private prefetchDependencies(kind: DataKindName, item: Item | undefined, key: string): void {
-    for (const [depKind, depKey] of dependenciesOf(kind, item, key, this.hints?.value)) {
+    const wanted = new Map<string, [DataKindName, string]>();
+    const next: string[] = [];
+    const self = hintRefId(kind, key);
+    const want = (id: string) => {
+      const parsed = parseRefId(id);
+      if (!parsed || id === self || wanted.has(id) || wanted.size >= MAX_PREFETCH) return;
+      wanted.set(id, parsed);
+      next.push(id);
+    };
+    if (item) {
+      if (kind === 'features') for (const k of prerequisiteKeys(item)) want(hintRefId('features', k));
+      for (const k of segmentKeys(item)) want(hintRefId('segments', k));
+    }
+    const refs = this.hints?.value?.refs;
+    if (refs) {
+      const refsOf = (id: string) => (Object.hasOwn(refs, id) && Array.isArray(refs[id]) ? refs[id] : []);
+      for (const id of refsOf(self)) want(id);
+      while (next.length > 0) for (const id of refsOf(next.shift()!)) want(id);
+    }
+    for (const [depKind, depKey] of wanted.values()) {
       const id = itemId(depKind, depKey);
       if (this.loader.pending(id) || this.allLoading.has(depKind)) continue;
-      if (this.ttlMs > 0 && (this.cache.get(id) || this.firstPages.holds(id))) continue;
+      if (this.ttlMs > 0 && this.cache.get(id)) continue;
       // With the cache off, an item kept for an earlier evaluation is not reused: this one reads afresh.
       this.cache.delete(id);
       void this.loader.enqueue({ tag: 'item', kind: depKind, key: depKey }, true);
@@ -304,20 +314,6 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
   }
 
   // ---- whole kinds
-
-  /** A row of a partial first page, decoded now that it is asked for. */
-  private fromFirstPage(kind: DataKindName, key: string, id: string): { value: Value } | undefined {
-    const raw = this.firstPages.take(id);
-    if (!raw) return undefined;
-    const value = decodeRow(kind, key, raw.row, this.logger);
-    this.cache.set(id, value, raw.expires - Date.now());
-    return { value };
-  }
-
-  /** Reads the whole kind from its first page (and beyond, should the page not be all of it after all). */
-  private adoptFirstPage(kind: DataKindName): void {
-    if (this.firstPages.has(kind) && !this.allLoading.has(kind) && !this.allCache.get(kind)) void this.loadAll(kind);
-  }
 
   private loadAll(kind: DataKindName): Promise<KindData | undefined> {
     const pending = this.allLoading.get(kind);
@@ -334,14 +330,8 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
     const rows = new Map<string, Value>();
     try {
       if (this.closed) throw new Error('the store is closed');
-      const hints = await this.readHints();
-      // The cold start's pages, when they may hold the whole namespace; else (or if they do not) the ranges.
-      const first = !hints || fitsFirstPages(kind, hints) || this.firstPages.holdsAll(kind) ? this.firstPages.claim(kind) : undefined;
-      const splits = hints?.ranges[kind] ?? [];
+      const splits = (await this.readHints())?.ranges[kind] ?? [];
       await readNamespace({
-        first,
-        // The hints say the namespace is small: what a partial first page left is one range, read to its end.
-        restInOneRange: !!hints,
         transport: this.transport,
         tableName: this.tableName,
         consistentReads: this.consistentReads,
@@ -354,8 +344,6 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
         },
       });
     } catch (err) {
-      // A read cut short by close() is no failure worth reporting.
-      if (this.closed) return undefined;
       this.logger.error(
         `ReadOnlyDynamoDBFeatureStore: could not read all ${kind} ("${namespace}") from DynamoDB table "${this.tableName}"; ` +
           `${kind === 'features' ? 'allFlagsState gets no flags' : 'segment matches fail'}: ${errorText(err)}`,
@@ -374,6 +362,8 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
     if (!this.hints) await this.loader.enqueue({ tag: 'hints' });
     return this.hints?.value ?? undefined;
   }
+
+  // ---- helpers
 
   /** Calls an SDK callback; an exception from it must not break the store's bookkeeping. */
   private answer<T>(callback: (value: T) => void, value: T): void {
@@ -398,3 +388,7 @@ function kindOf(kind: DataKind | undefined): DataKindName | undefined {
 
 const itemId = (kind: DataKindName, key: string) => refId({ tag: 'item', kind, key });
 const ownItem = (items: KindData, key: string): Item | null => (Object.hasOwn(items, key) ? (items[key] ?? null) : null);
+
+function describeKeys(keys: string[]): string {
+  return keys.length <= 5 ? keys.join(', ') : `${keys.slice(0, 5).join(', ')} and ${keys.length - 5} more`;
+}

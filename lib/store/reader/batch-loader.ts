@@ -151,8 +151,3 @@ function describeRef(ref: RowRef, prefix: string | undefined): string {
 }
 
 const rowId = (row: Row) => `${row.namespace?.S}\u0000${row.key?.S}`;
-
-/** Keys for a log message: the first five, and how many more. */
-export function describeKeys(keys: string[]): string {
-  return keys.length <= 5 ? keys.join(', ') : `${keys.slice(0, 5).join(', ')} and ${keys.length - 5} more`;
-}

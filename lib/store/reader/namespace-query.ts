@@ -21,10 +21,6 @@ export interface NamespaceQuery {
   splits: string[];
   /** Called once per row with a key (adjacent ranges share their boundary key: it is passed once). */
   take: (key: string, row: StoredRow) => void;
-  /** The namespace's first page, already asked for (a cold start's speculative read); undefined if it failed. */
-  first?: Promise<FirstPage | undefined>;
-  /** Without split points: read what follows the first page as one range rather than at guessed points. */
-  restInOneRange?: boolean;
 }
 
 /** Reads every row of the namespace; rejects if any page fails. */
@@ -38,23 +34,14 @@ export async function readNamespace(q: NamespaceQuery): Promise<void> {
       q.take(key, row);
     }
   };
-  // A speculative page is used only when it is the whole namespace. Joined to a fresh read of the rest it
-  // would mix two moments of a table that syncs may be changing in between (a flag from one, the
-  // prerequisite it needs missing from the other), so a partial one is left and the namespace read afresh.
-  const claimed = q.first ? await q.first : undefined;
-  if (claimed && !claimed.LastEvaluatedKey) {
-    take(claimed);
-    return;
-  }
   if (q.splits.length > 0) {
     await Promise.all(rangesOf(q.splits).map(([lo, hi]) => queryRange(q, lo, hi, take)));
     return;
   }
-  const first: FirstPage = await query(q);
+  const first = await query(q);
   const after = first.LastEvaluatedKey?.key?.S;
   const ranges: [string, string | undefined][] = [];
-  if (after !== undefined && q.restInOneRange) ranges.push([after, undefined]);
-  else if (after !== undefined) {
+  if (after !== undefined) {
     let lo = after;
     for (const point of SPLIT_POINTS) {
       if (point <= lo) continue;
@@ -84,25 +71,7 @@ async function queryRange(
   }
 }
 
-/** A first page: one Query answer, or the flags' two answers from both ends joined (whole when they meet). */
-export type FirstPage = QueryOutput;
-
-/**
- * The first page of the namespace (up to 1 MB and `limit` items) from its first key up, or (`forward` false) from its last key
- * down: all of it when the answer has no LastEvaluatedKey.
- */
-export function firstPage(q: Omit<NamespaceQuery, 'take' | 'splits' | 'first'>, forward: boolean, limit: number): Promise<QueryOutput> {
-  return query(q, undefined, undefined, undefined, forward, limit);
-}
-
-function query(
-  q: Omit<NamespaceQuery, 'take' | 'splits' | 'first'>,
-  lo?: string,
-  hi?: string,
-  start?: Row,
-  forward = true,
-  limit?: number,
-): Promise<QueryOutput> {
+function query(q: NamespaceQuery, lo?: string, hi?: string, start?: Row): Promise<QueryOutput> {
   const range = rangeKeyCondition(lo, hi);
   return q.transport.query({
     TableName: q.tableName,
@@ -113,7 +82,5 @@ function query(
     ExpressionAttributeValues: { ':ns': { S: q.namespace }, ...range.values },
     ConsistentRead: q.consistentReads,
     ExclusiveStartKey: start,
-    ...(forward ? {} : { ScanIndexForward: false }),
-    ...(limit ? { Limit: limit } : {}),
   });
 }

@@ -4,7 +4,7 @@ export class TtlCache<K, V> {
   private readonly entries = new Map<K, { value: V; expires: number }>();
 
   /** The entry if it has not expired (wrapped, so a cached null or undefined is still a hit). */
-  get(key: K): { value: V; expires: number } | undefined {
+  get(key: K): { value: V } | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     if (entry.expires > Date.now()) return entry;
