@@ -38,8 +38,6 @@ export interface QueryInput {
   ConsistentRead?: boolean;
   ExclusiveStartKey?: Row;
   Limit?: number;
-  /** false: from the last key down (a cold start reads a namespace from both ends at once). */
-  ScanIndexForward?: boolean;
 }
 
 export interface QueryOutput {
