@@ -30,13 +30,13 @@ import type {
   LDFeatureStoreKindData,
   LDLogger,
 } from '@launchdarkly/node-server-sdk';
-import { isDataKind, namespaceFor, prerequisiteKeys, segmentKeys, type StoredRow } from './layout.js';
+import { isDataKind, prerequisiteKeys, segmentKeys, type StoredRow } from './layout.js';
 import { decodeReadHints, parseRefId, refId as hintRefId, type ReadHints } from './read-hints.js';
 import { BatchLoader, refId, type Loaded, type Pending } from './reader/batch-loader.js';
 import { decodeRow, errorText } from './reader/decode.js';
-import { readNamespace } from './reader/namespace-query.js';
 import { resolveStoreOptions, type StoreOptions } from './options.js';
 import { TtlCache } from './reader/ttl-cache.js';
+import { KINDS, WholeKinds } from './reader/whole-kinds.js';
 import { createReadTransport, type ReadTransport } from './transport/transport.js';
 import type { DataKindName } from './types.js';
 
@@ -104,10 +104,11 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
 
   /** Items by id ("features:<key>"); whole kinds; the writer's read hints (null when none or unusable). */
   private readonly cache = new TtlCache<string, Value>();
-  private readonly allCache = new TtlCache<DataKindName, KindData>();
+  private readonly whole: WholeKinds;
   /** The writer's read hints (null: none, or unusable); past `expires` still used while a fresh copy is read. */
   private hints: { value: ReadHints | null; expires: number } | undefined;
-  private readonly allLoading = new Map<DataKindName, Promise<KindData | undefined>>();
+  /** Items read in a batch while a speculative page of their kind was under way: used only if it did not fit. */
+  private readonly heldFor = new Map<string, Promise<KindData | undefined>>();
   /** With the cache off: what all() just read, visible only while the SDK runs its callback. */
   private scope: Partial<Record<DataKindName, KindData>> | undefined;
   private initedTrue = false;
@@ -142,6 +143,17 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
         ),
       isClosed: () => this.closed,
     });
+    this.whole = new WholeKinds({
+      transport: this.transport,
+      tableName,
+      prefix: this.prefix,
+      consistentReads: settings.consistentReads,
+      ttlMs: this.ttlMs,
+      logger: this.logger,
+      items: this.cache,
+      readHints: () => this.readHints(),
+      isClosed: () => this.closed,
+    });
   }
 
   get(kind: DataKind, key: string, callback: (res: Item | null) => void): void {
@@ -149,12 +161,24 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
     if (!name) return this.answer(callback, null);
     const scoped = this.scope?.[name];
     if (scoped) return this.answer(callback, ownItem(scoped, key));
-    // A read already under way is newer than anything cached (with the cache off, it is this evaluation's).
-    const pending = this.loader.pending(itemId(name, key));
-    if (pending) return void pending.then((value) => this.answer(callback, value ?? null));
-    const hit = this.cache.get(itemId(name, key));
-    if (hit) return this.answer(callback, hit.value);
-    this.load(name, key).then((value) => this.answer(callback, value ?? null));
+    // A cold start's page of the whole kind is under way: its answer, one read of the table, comes first.
+    const speculative = this.whole.speculating(name);
+    if (speculative) {
+      const found = speculative.then((whole) => (whole ? ownItem(whole, key) : settled(this.lookup(name, key))));
+      return void found.then((value) => this.answer(callback, value ?? null));
+    }
+    const found = this.lookup(name, key);
+    if (found instanceof Promise) found.then((value) => this.answer(callback, value ?? null));
+    else this.answer(callback, found.value);
+  }
+
+  /** The item from a read under way, the cache (synchronously), or a new read. */
+  private lookup(name: DataKindName, key: string): { value: Value } | Promise<Loaded> {
+    const id = itemId(name, key);
+    // A read already under way is newer than anything cached (with the cache off, it is this evaluation's),
+    // except one held beside a page of its kind: the page's moment is what the cache holds.
+    const pending = this.heldFor.has(id) ? undefined : this.loader.pending(id);
+    return pending ?? this.cache.get(id) ?? this.load(name, key);
   }
 
   all(kind: DataKind, callback: (res: KindData) => void): void {
@@ -163,13 +187,14 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
     // Evaluating flags needs their segments: load them alongside.
     const withSegments = name === 'features';
     if (this.ttlMs > 0) {
-      if (withSegments && !this.allCache.get('segments')) void this.loadAll('segments');
-      const hit = this.allCache.get(name);
-      if (hit) return this.answer(callback, hit.value);
-      this.loadAll(name).then((items) => this.answer(callback, items ?? {}));
+      if (withSegments && !this.whole.cached('segments')) void this.whole.loadAll('segments');
+      const hit = this.whole.cached(name);
+      if (hit) return this.answer(callback, hit);
+      this.whole.loadAll(name).then((items) => this.answer(callback, items ?? {}));
       return;
     }
-    void Promise.all([this.loadAll(name), withSegments ? this.loadAll('segments') : undefined]).then(([items, segments]) => {
+    const both = [this.whole.loadAll(name), withSegments ? this.whole.loadAll('segments') : undefined];
+    void Promise.all(both).then(([items, segments]) => {
       this.scope = { [name]: items, ...(segments ? { segments } : {}) };
       try {
         this.answer(callback, items ?? {});
@@ -201,7 +226,7 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
     if (this.closed) return;
     this.closed = true;
     this.cache.clear();
-    this.allCache.clear();
+    this.whole.clear();
     this.transport.close();
   }
 
@@ -215,13 +240,19 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
     // A small environment (the hints say each namespace fits one query page) is read whole, both namespaces
     // in one parallel wave: every flag asked for afterwards, in whatever order, is then in the cache.
     if (this.readsWhole()) this.loadWholeNamespaces();
-    // A query of the whole kind is under way: it will have this item too.
-    const whole = this.allLoading.get(kind);
+    // A cold start, size unknown: each namespace as one page, in the same wave as this item's batch.
+    else if (!this.hints && this.ttlMs > 0) this.whole.speculate();
+    const speculative = this.whole.speculating(kind);
+    // A read of the whole kind is under way: it will have this item too.
+    const whole = speculative ? undefined : this.whole.inFlight(kind);
     if (whole) return whole.then((items) => (items ? ownItem(items, key) : undefined));
     const promise = this.loader.enqueue({ tag: 'item', kind, key });
     // Hints already at hand: what this item refers to beyond its own references travels in the same batch.
     if (this.hints?.value) this.prefetchDependencies(kind, undefined, key);
-    return promise;
+    if (!speculative) return promise;
+    // The batch's copy is used only if the page did not hold the whole kind (two reads are never mixed).
+    this.heldFor.set(itemId(kind, key), speculative);
+    return speculative.then((items) => (items ? ownItem(items, key) : promise));
   }
 
   /**
@@ -236,8 +267,7 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
   }
 
   private loadWholeNamespaces(): void {
-    for (const kind of ['features', 'segments'] as const)
-      if (!this.allLoading.has(kind) && !this.allCache.get(kind)) void this.loadAll(kind);
+    for (const kind of KINDS) if (!this.whole.inFlight(kind) && !this.whole.cached(kind)) void this.whole.loadAll(kind);
   }
 
   private hintsDue(): boolean {
@@ -271,12 +301,23 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
       return pending.resolve(row ? MARKER_PRESENT : null);
     }
     const value = row ? decodeRow(ref.kind, ref.key, row, this.logger) : null;
+    const held = this.heldFor.get(pending.id);
+    if (held) {
+      // Read beside a page of its whole kind: kept (and its dependencies fetched) only if that page did not fit.
+      this.heldFor.delete(pending.id);
+      void held.then((whole) => whole || this.keep(pending, ref.kind, ref.key, value));
+      return pending.resolve(value);
+    }
+    this.keep(pending, ref.kind, ref.key, value);
+    pending.resolve(value);
+  }
+
+  private keep(pending: Pending, kind: DataKindName, key: string, value: Value): void {
     // Set before resolving: a lookup that arrives after this batch (for a segment, once the prerequisite
     // fetched with it is evaluated) must find it.
     if (this.ttlMs > 0) this.cache.set(pending.id, value, this.ttlMs);
     else if (pending.prefetch) this.cache.set(pending.id, value, HOLD_MS);
-    if (value) this.prefetchDependencies(ref.kind, value, ref.key);
-    pending.resolve(value);
+    if (value) this.prefetchDependencies(kind, value, key);
   }
 
   /**
@@ -305,7 +346,7 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
     }
     for (const [depKind, depKey] of wanted.values()) {
       const id = itemId(depKind, depKey);
-      if (this.loader.pending(id) || this.allLoading.has(depKind)) continue;
+      if (this.loader.pending(id) || this.whole.inFlight(depKind)) continue;
       if (this.ttlMs > 0 && this.cache.get(id)) continue;
       // With the cache off, an item kept for an earlier evaluation is not reused: this one reads afresh.
       this.cache.delete(id);
@@ -313,49 +354,7 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
     }
   }
 
-  // ---- whole kinds
-
-  private loadAll(kind: DataKindName): Promise<KindData | undefined> {
-    const pending = this.allLoading.get(kind);
-    if (pending) return pending;
-    const promise = this.queryAll(kind).finally(() => this.allLoading.delete(kind));
-    this.allLoading.set(kind, promise);
-    return promise;
-  }
-
-  private async queryAll(kind: DataKindName): Promise<KindData | undefined> {
-    const namespace = namespaceFor(this.prefix, kind);
-    // Keys are data: `__proto__` or `toString` must be own entries, never the prototype's.
-    const items = Object.create(null) as KindData;
-    const rows = new Map<string, Value>();
-    try {
-      if (this.closed) throw new Error('the store is closed');
-      const splits = (await this.readHints())?.ranges[kind] ?? [];
-      await readNamespace({
-        transport: this.transport,
-        tableName: this.tableName,
-        consistentReads: this.consistentReads,
-        namespace,
-        splits,
-        take: (key, row) => {
-          const value = decodeRow(kind, key, row, this.logger);
-          rows.set(key, value);
-          if (value) items[key] = value;
-        },
-      });
-    } catch (err) {
-      this.logger.error(
-        `ReadOnlyDynamoDBFeatureStore: could not read all ${kind} ("${namespace}") from DynamoDB table "${this.tableName}"; ` +
-          `${kind === 'features' ? 'allFlagsState gets no flags' : 'segment matches fail'}: ${errorText(err)}`,
-      );
-      return undefined;
-    }
-    if (this.ttlMs > 0) {
-      for (const [key, value] of rows) this.cache.set(itemId(kind, key), value, this.ttlMs);
-      this.allCache.set(kind, items, this.ttlMs);
-    }
-    return items;
-  }
+  // ---- whole kinds (reader/whole-kinds.ts)
 
   /** The read hints, fetched first if this store has never had them (stale ones are used while refreshed). */
   private async readHints(): Promise<ReadHints | undefined> {
@@ -387,6 +386,7 @@ function kindOf(kind: DataKind | undefined): DataKindName | undefined {
 }
 
 const itemId = (kind: DataKindName, key: string) => refId({ tag: 'item', kind, key });
+const settled = (found: { value: Value } | Promise<Loaded>): Value | Promise<Loaded> => (found instanceof Promise ? found : found.value);
 const ownItem = (items: KindData, key: string): Item | null => (Object.hasOwn(items, key) ? (items[key] ?? null) : null);
 
 function describeKeys(keys: string[]): string {

@@ -23,6 +23,7 @@ import { ReadOnlyFeatureStore, ReadOnlyStoreError, ReaderOptionsError, type Read
 import { generateContexts, generateEnvironment } from '../support/generate-environment.js';
 import { freshTable, localClient, localClientConfig } from '../support/tables.js';
 import { freePort } from '../support/dynamodb-local.js';
+import { countRequests } from '../support/request-counter.js';
 
 interface CapturingLogger {
   error(...a: unknown[]): void;
@@ -43,21 +44,6 @@ function capturingLogger(): CapturingLogger {
     info() {},
     debug() {},
   };
-}
-
-/** Counts every HTTP request the client sends (retries included), by operation. */
-function countRequests(client: DynamoDBClient) {
-  const byOp: Record<string, number> = {};
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const op = String(context.commandName).replace(/Command$/, '');
-      byOp[op] = (byOp[op] ?? 0) + 1;
-      return next(args);
-    },
-    // Inside the retry middleware (finalizeRequest, high priority), so each attempt counts.
-    { step: 'finalizeRequest', priority: 'low', name: 'countRequests' },
-  );
-  return { byOp, total: () => Object.values(byOp).reduce((a, b) => a + b, 0) };
 }
 
 const flag = (key: string, version: number, extra: Partial<Flag> = {}): Flag => ({
@@ -264,15 +250,16 @@ for (const prefix of [undefined, 'env-a']) {
       memory.close();
     });
 
-    it('serves a cold start of five flags evaluated together, with a prerequisite and a segment, with one batch and one wave reading the small environment whole, and none more within the TTL', async () => {
+    it('serves a cold start of five flags evaluated together, with a prerequisite and a segment, in one wave (one batch, each small namespace read whole) and none more within the TTL', async () => {
       const { sdk, requests, close } = await coldReader();
       expect(requests.total()).toBe(0); // daemon mode: initialisation reads nothing
       const contexts = [user('u-tester'), user('blocked'), user('x', { email: 'a@testers.test' }), user('u-target')];
       const first = await Promise.all(FIVE.map((k) => sdk.variation(k, contexts[0]!, 'default')));
       expect(first).toEqual([true, true, 'blue', 10, expect.any(Boolean)]);
-      // The batch (the five, the marker, the read hints); the hints say each namespace is one query page, so
-      // both are read whole at once.
+      // The batch (the five, the marker, the read hints) and, beside it, a page of each namespace, which held
+      // all of it.
       expect(requests.byOp).toEqual({ BatchGetItem: 1, Query: 2 });
+      expect(requests.waves()).toBe(1);
 
       const before = requests.total();
       for (const context of contexts) {
@@ -289,23 +276,27 @@ for (const prefix of [undefined, 'env-a']) {
     it('counts the requests of one flag, and of five flags evaluated one after another, on a cold start', async () => {
       const one = await coldReader();
       expect(await one.sdk.variation('checkout', user('someone'), 'default')).toBe(true);
-      expect(one.requests.byOp).toEqual({ BatchGetItem: 1, Query: 2 }); // the flag (marker, hints), then both namespaces whole
+      // The flag (marker, hints) and a page of each namespace, in one wave.
+      expect(one.requests.byOp).toEqual({ BatchGetItem: 1, Query: 2 });
+      expect(one.requests.waves()).toBe(1);
       one.close();
 
       const nested = await coldReader();
       expect(await nested.sdk.variation('internal-tools', user('x', { email: 'x@staff.test' }), 'default')).toBe(true);
-      // The flag (with the marker and the read hints), then both namespaces whole, which hold its segment's segment.
+      // The flag (with the marker and the read hints) and both namespaces whole, which hold its segment's segment.
       expect(nested.requests.byOp).toEqual({ BatchGetItem: 1, Query: 2 });
+      expect(nested.requests.waves()).toBe(1);
       nested.close();
 
-      // A table without read hints (as LaunchDarkly's store writes it): its size is unknown, so items are read
-      // as they are asked for, one level of references per request.
+      // A table without read hints (as LaunchDarkly's store writes it): the first wave's pages still find each
+      // namespace whole, so nothing more is read.
       const hintsKey = readHintsKey(prefix);
       await admin.send(new DeleteItemCommand({ TableName: tableName, Key: { namespace: { S: hintsKey }, key: { S: hintsKey } } }));
       try {
         const unhinted = await coldReader();
         expect(await unhinted.sdk.variation('internal-tools', user('x', { email: 'x@staff.test' }), 'default')).toBe(true);
-        expect(unhinted.requests.total()).toBe(3);
+        expect(unhinted.requests.byOp).toEqual({ BatchGetItem: 1, Query: 2 });
+        expect(unhinted.requests.waves()).toBe(1);
         unhinted.close();
       } finally {
         // An unchanged re-sync finds the hints missing and writes them again, and nothing else.
@@ -314,8 +305,9 @@ for (const prefix of [undefined, 'env-a']) {
 
       const seq = await coldReader();
       for (const k of FIVE) await seq.sdk.variation(k, user('u-tester'), 'default');
-      // Whatever the order: the first batch, then both namespaces whole; the other four flags cost nothing.
+      // Whatever the order: the first wave; the other four flags cost nothing.
       expect(seq.requests.byOp).toEqual({ BatchGetItem: 1, Query: 2 });
+      expect(seq.requests.waves()).toBe(1);
       const before = seq.requests.total();
       for (const k of FIVE) await seq.sdk.variation(k, user('u-tester'), 'default');
       expect(seq.requests.total()).toBe(before);

@@ -55,6 +55,21 @@ export async function readNamespace(q: NamespaceQuery): Promise<void> {
   await rest;
 }
 
+/**
+ * Reads the namespace as one Query page, before its size is known. True when that page is the whole
+ * namespace (its rows are then passed to `take`); false when there is more, and nothing is taken: a partial
+ * page joined to a later read of the rest would mix two moments of a table under sync.
+ */
+export async function readOnePage(q: Omit<NamespaceQuery, 'splits'>): Promise<boolean> {
+  const page = await query({ ...q, splits: [] });
+  if (page.LastEvaluatedKey) return false;
+  for (const row of page.Items as StoredRow[]) {
+    const key = row.key?.S;
+    if (key !== undefined) q.take(key, row);
+  }
+  return true;
+}
+
 /** Pages through the keys from `lo` to `hi` (both included; no bound where one is undefined). */
 async function queryRange(
   q: NamespaceQuery,
