@@ -2,7 +2,15 @@
 // trips, so failures are logged, never thrown: an init does not fail for want of hints.
 import { createHash } from 'node:crypto';
 import { GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { computeReadHints, decodeReadHints, encodeReadHints, readHintsKey, type HintSource, type ReadHints } from './read-hints.js';
+import {
+  PAGE_BYTES,
+  computeReadHints,
+  decodeReadHints,
+  encodeReadHints,
+  readHintsKey,
+  type HintSource,
+  type ReadHints,
+} from './read-hints.js';
 import type { StoreContext } from './table-client.js';
 import type { DataKindName } from './types.js';
 
@@ -12,6 +20,7 @@ export interface HintState {
   features?: number;
   segments?: number;
   ranges?: ReadHints['ranges'];
+  bytes?: ReadHints['bytes'];
 }
 
 function keyOf(prefix: string | undefined): Record<string, AttributeValue> {
@@ -27,11 +36,13 @@ export async function readHintState(ctx: StoreContext): Promise<HintState | unde
       new GetItemCommand({ TableName: ctx.table.tableName, Key: keyOf(ctx.prefix), ReturnConsumedCapacity: 'TOTAL' }),
     );
     if (!out.Item) return undefined;
+    const stored = decodeReadHints(out.Item.hints?.B);
     return {
       refsDigest: out.Item.refsDigest?.S,
       features: Number(out.Item.featureCount?.N),
       segments: Number(out.Item.segmentCount?.N),
-      ranges: decodeReadHints(out.Item.hints?.B)?.ranges,
+      ranges: stored?.ranges,
+      bytes: stored?.bytes,
     };
   } catch (err) {
     ctx.logger.warn(`Could not read the read hints of ${ctx.label}; they will be rewritten (${(err as Error).message})`);
@@ -40,8 +51,9 @@ export async function readHintState(ctx: StoreContext): Promise<HintState | unde
 }
 
 /**
- * Rewrites the read hints row when the references between items changed or a namespace grew or shrank by
- * more than a tenth, so a re-sync that changed nothing (or only flag contents) does not write it.
+ * Rewrites the read hints row when the references between items changed, a namespace grew or shrank by more
+ * than a tenth, or one now fits a Query page that did not (or the reverse; hints written before sizes were
+ * recorded count as changed), so a re-sync that changed nothing (or only flag contents) does not write it.
  */
 export async function updateReadHints(
   ctx: StoreContext,
@@ -55,7 +67,8 @@ export async function updateReadHints(
     previous &&
     previous.refsDigest === refsDigest &&
     close(previous.features, sources.features.length) &&
-    close(previous.segments, sources.segments.length)
+    close(previous.segments, sources.segments.length) &&
+    samePageFit(previous.bytes, hints.bytes)
   )
     return false;
   const { bytes, refsDropped } = encodeReadHints(hints);
@@ -81,4 +94,10 @@ export async function updateReadHints(
     ctx.logger.warn(`Could not write the read hints of ${ctx.label}; readers plan their reads without them (${(err as Error).message})`);
     return false;
   }
+}
+
+/** Whether each namespace is on the same side of one Query page as before (unknown before: no). */
+function samePageFit(before: ReadHints['bytes'], now: ReadHints['bytes']): boolean {
+  if (!before || !now) return false;
+  return (['features', 'segments'] as const).every((kind) => before[kind] <= PAGE_BYTES === now[kind] <= PAGE_BYTES);
 }

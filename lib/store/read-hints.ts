@@ -3,7 +3,7 @@
 //
 // The row: namespace = key = "[<prefix>:]$readHints" (outside LaunchDarkly's namespaces, so their SDKs and
 // the Relay Proxy never see it), with
-//   hints         (B)  gzip-compressed JSON {"format":1,"ranges":{...},"refs":{...}} (below)
+//   hints         (B)  gzip-compressed JSON {"format":1,"ranges":{...},"refs":{...},"bytes":{...}} (below)
 //   refsDigest    (S)  a digest of `refs`, so a writer can tell whether they changed without reading `hints`
 //   featureCount, segmentCount (N)  how many items the ranges were planned for
 // What it holds:
@@ -14,6 +14,8 @@
 //   flag or segment that other items refer to (a prerequisite flag, a segment) and that itself refers to
 //   flags or segments, those references. With them the reader fetches a flag's whole dependency tree in one
 //   batch after the flag, instead of one batch per level.
+// - bytes: per namespace, the stored size of its items when the hints were planned (added later in format 1;
+//   older hints lack it). A reader on a cold start uses it to tell whether one Query page holds a namespace.
 // A hint is only ever a plan: the reader still follows the items' own references, and a stale or missing
 // hint costs extra round trips, never a wrong evaluation.
 
@@ -23,6 +25,8 @@ import type { DataKindName } from './types.js';
 
 export const READ_HINTS_KEY = '$readHints';
 export const READ_HINTS_FORMAT = 1;
+/** What one Query page holds: 1 MB of items as DynamoDB sizes them, less a margin for the writer's estimate. */
+export const PAGE_BYTES = 1_000_000;
 /** Below DynamoDB's 1 MB Query page, so each range is one request. */
 export const RANGE_TARGET_BYTES = 700_000;
 /** More ranges than this would mostly queue on the HTTP agent; ranges grow instead. */
@@ -37,6 +41,8 @@ export interface ReadHints {
   ranges: Record<DataKindName, string[]>;
   /** "f:<flag key>" or "s:<segment key>" → the same form for each item it refers to. */
   refs: Record<string, string[]>;
+  /** Stored bytes per namespace when planned; absent in hints written before it was added. */
+  bytes?: Record<DataKindName, number>;
 }
 
 export function readHintsKey(prefix: string | undefined): string {
@@ -84,11 +90,14 @@ export function computeReadHints(items: Record<DataKindName, HintSource[]>): Rea
     const own = direct.get(id);
     if (own) refs[id] = [...new Set(own)];
   }
-  return { format: READ_HINTS_FORMAT, ranges: { features: splitPoints(items.features), segments: splitPoints(items.segments) }, refs };
+  const ranges = { features: splitPoints(items.features), segments: splitPoints(items.segments) };
+  return { format: READ_HINTS_FORMAT, ranges, refs, bytes: { features: totalBytes(items.features), segments: totalBytes(items.segments) } };
 }
 
+const totalBytes = (items: HintSource[]) => items.reduce((sum, i) => sum + i.bytes, 0);
+
 function splitPoints(items: HintSource[]): string[] {
-  const total = items.reduce((sum, i) => sum + i.bytes, 0);
+  const total = totalBytes(items);
   if (total <= RANGE_TARGET_BYTES) return [];
   const target = Math.max(RANGE_TARGET_BYTES, Math.ceil(total / MAX_RANGES));
   // Encode each key once: comparing through compareKeys would allocate two buffers per comparison.
@@ -129,7 +138,10 @@ export function decodeReadHints(bytes: Uint8Array | undefined): ReadHints | unde
   for (const [id, list] of Object.entries(h.refs)) {
     if (Array.isArray(list)) refs[id] = list.filter((r): r is string => typeof r === 'string');
   }
-  return { format: READ_HINTS_FORMAT, ranges, refs };
+  const sizes = h.bytes as Partial<Record<DataKindName, unknown>> | undefined;
+  const size = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+  const known = sizes && size(sizes.features) && size(sizes.segments) ? (sizes as Record<DataKindName, number>) : undefined;
+  return { format: READ_HINTS_FORMAT, ranges, refs, ...(known ? { bytes: { features: known.features, segments: known.segments } } : {}) };
 }
 
 /** Split points are usable only as strictly increasing keys (else a BETWEEN would be rejected): otherwise none. */

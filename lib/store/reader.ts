@@ -291,6 +291,7 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
             'reading without them',
         );
       this.hints = { value, expires: Date.now() + HINTS_TTL_MS };
+      if (value) this.whole.dropSpeculation(value);
       // Settled before the items of its batch: their dependencies, and every later get, join these queries.
       if (this.readsWhole()) this.loadWholeNamespaces();
       return pending.resolve(null);

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBFlagStore, ItemTooLargeError, ItemValidationError, PartialInitError, WriteFailedError } from '../../lib/store/index.js';
-import { decodeReadHints } from '../../lib/store/read-hints.js';
+import { PAGE_BYTES, decodeReadHints, encodeReadHints } from '../../lib/store/read-hints.js';
 import { dataSetOf, testFlag, testSegment } from '../support/items.js';
 import { freshTable, localClient } from '../support/tables.js';
 
@@ -205,7 +205,7 @@ for (const prefix of [undefined, 'env1']) {
       it('keeps read hints beside the data, rewritten only when references or sizes change', async () => {
         const t = await freshTable(client, 'hints');
         const s = new DynamoDBFlagStore({ tableName: t, prefix, client });
-        const flags = Array.from({ length: 600 }, (_, i) => flag(`f${String(i).padStart(3, '0')}`, 1, { description: 'x'.repeat(1500) }));
+        const flags = Array.from({ length: 600 }, (_, i) => flag(`f${String(i).padStart(3, '0')}`, 1, { description: 'x'.repeat(1800) }));
         flags.push(
           flag('top', 1, { prerequisites: [{ key: 'mid', variation: 0 }] }),
           flag('mid', 1, { prerequisites: [{ key: 'f000', variation: 0 }] }),
@@ -233,6 +233,23 @@ for (const prefix of [undefined, 'env1']) {
         expect(await s.init(dataSet(rewired))).toMatchObject({ written: 1, hintsWritten: true });
         const after = (await client.send(new GetItemCommand({ TableName: t, Key: { namespace: { S: id }, key: { S: id } } }))).Item!;
         expect(decodeReadHints(after.hints?.B)?.refs).toEqual({ 'f:mid': ['f:f002'] });
+        // Each namespace's stored size rides along: here more than one Query page of flags.
+        const sized = decodeReadHints(after.hints?.B)!;
+        expect(sized.bytes!.features).toBeGreaterThan(600 * 1800);
+        expect(sized.bytes!.features).toBeGreaterThan(PAGE_BYTES);
+        expect(sized.bytes!.segments).toBe(0);
+
+        // Hints stored before sizes were recorded are rewritten once, then left alone again.
+        const { bytes: unsized } = encodeReadHints({ format: sized.format, ranges: sized.ranges, refs: sized.refs });
+        await client.send(new PutItemCommand({ TableName: t, Item: { ...after, hints: { B: unsized } } }));
+        expect(await s.init(dataSet(rewired))).toMatchObject({ written: 0, hintsWritten: true });
+        expect(await s.init(dataSet(rewired))).toMatchObject({ written: 0, hintsWritten: false });
+
+        // Contents only, but the flags now fit one page: readers may read them whole, so the plan changes.
+        const shrunk = rewired.map((f) => (f.key.startsWith('f') ? { ...f, version: f.version + 1, description: 'short' } : f));
+        expect(await s.init(dataSet(shrunk))).toMatchObject({ written: 600, hintsWritten: true });
+        const small = (await client.send(new GetItemCommand({ TableName: t, Key: { namespace: { S: id }, key: { S: id } } }))).Item!;
+        expect(decodeReadHints(small.hints?.B)?.bytes?.features).toBeLessThan(PAGE_BYTES);
       });
 
       it('bulk loads are single conditional PutItems at 1× write units and still never roll back', async () => {

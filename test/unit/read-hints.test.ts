@@ -30,8 +30,10 @@ describe('read hints', () => {
     expect('ﬀ-flag' < '𝒳-flag').toBe(false); // the order JavaScript would have used
   });
 
-  it('plans no ranges for a namespace that fits one query page', () => {
-    expect(computeReadHints({ features: [flag('a'), flag('b')], segments: [] }).ranges).toEqual({ features: [], segments: [] });
+  it('plans no ranges for a namespace that fits one query page, and records each namespace’s stored size', () => {
+    const hints = computeReadHints({ features: [flag('a'), flag('b', {}, 2_500)], segments: [] });
+    expect(hints.ranges).toEqual({ features: [], segments: [] });
+    expect(hints.bytes).toEqual({ features: 3_500, segments: 0 });
   });
 
   it('keeps the references one level down: of prerequisites and segments that themselves refer to others', () => {
@@ -74,6 +76,9 @@ describe('read hints', () => {
       gzipSync(JSON.stringify({ format: 1, ranges: { features: ['m', 'c'], segments: ['a', 7] }, refs: { 'f:x': ['s:y', 3] } })),
     );
     expect(unordered).toEqual({ format: 1, ranges: { features: [], segments: [] }, refs: { 'f:x': ['s:y'] } });
+    // Sizes that are not two non-negative numbers are left out; the rest of the hint is still used.
+    for (const bytes of [{ features: -1, segments: 0 }, { features: '5' }, 'big', null])
+      expect(decodeReadHints(gzipSync(JSON.stringify({ format: 1, ranges: {}, refs: {}, bytes })))).not.toHaveProperty('bytes');
   });
 });
 

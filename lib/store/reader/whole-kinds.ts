@@ -8,7 +8,7 @@
 //   without the prerequisite created with it (docs/cold-start.md).
 import type { LDFeatureStoreItem, LDFeatureStoreKindData, LDLogger } from '@launchdarkly/node-server-sdk';
 import { namespaceFor, type StoredRow } from '../layout.js';
-import type { ReadHints } from '../read-hints.js';
+import { PAGE_BYTES, type ReadHints } from '../read-hints.js';
 import type { ReadTransport } from '../transport/transport.js';
 import type { DataKindName } from '../types.js';
 import { refId } from './batch-loader.js';
@@ -41,6 +41,8 @@ export class WholeKinds {
   private readonly loading = new Map<DataKindName, Promise<KindData | undefined>>();
   /** One page per namespace, read on a cold start: resolves to the namespace, or undefined when it did not fit. */
   private readonly speculation = new Map<DataKindName, Promise<KindData | undefined>>();
+  /** Ends a speculation without its page (the hints say the page cannot hold the kind). */
+  private readonly giveUp = new Map<DataKindName, () => void>();
 
   constructor(private readonly o: WholeKindsOptions) {}
 
@@ -64,8 +66,31 @@ export class WholeKinds {
     if (this.o.ttlMs <= 0) return;
     for (const kind of KINDS) {
       if (this.speculation.has(kind) || this.loading.has(kind) || this.cached(kind)) continue;
-      const promise = this.readPage(kind).finally(() => this.speculation.delete(kind));
+      let isDropped = false;
+      const dropped = new Promise<undefined>((resolve) =>
+        this.giveUp.set(kind, () => {
+          isDropped = true;
+          resolve(undefined);
+        }),
+      );
+      const promise = Promise.race([this.readPage(kind, () => isDropped), dropped]).finally(() => {
+        this.speculation.delete(kind);
+        this.giveUp.delete(kind);
+      });
       this.speculation.set(kind, promise);
+    }
+  }
+
+  /**
+   * The hints arrived (with the first batch, usually before the pages): a kind larger than one page stops
+   * waiting for its page, and the page is not adopted. The size is the hints' own when they carry it; older
+   * hints only have ranges, and a kind they cut at two points or more is over 1.4 MB (each range but the last
+   * holds about RANGE_TARGET_BYTES). A hint is a plan: a stale one costs a round trip, never a wrong answer.
+   */
+  dropSpeculation(hints: ReadHints): void {
+    for (const kind of KINDS) {
+      const bytes = hints.bytes?.[kind];
+      if (bytes === undefined ? hints.ranges[kind].length >= 2 : bytes > PAGE_BYTES) this.giveUp.get(kind)?.();
     }
   }
 
@@ -84,12 +109,13 @@ export class WholeKinds {
     this.cache.clear();
   }
 
-  private async readPage(kind: DataKindName): Promise<KindData | undefined> {
+  /** A page adopted after its speculation was dropped could replace items read since: it is not adopted. */
+  private async readPage(kind: DataKindName, isDropped: () => boolean): Promise<KindData | undefined> {
     const read = this.collector(kind);
     try {
       if (this.o.isClosed()) return undefined;
       const whole = await readOnePage({ ...this.queryBase(kind), take: read.take });
-      return whole ? this.adopt(kind, read) : undefined;
+      return whole && !isDropped() ? this.adopt(kind, read) : undefined;
     } catch (err) {
       // Not an evaluation's failure: the reader falls back to the items it asked for in the same wave.
       this.o.logger.warn(
