@@ -6,6 +6,7 @@ import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { encodeItem } from '../lib/store/item-codec.js';
 import { generateEnvironment, withChangedFlags } from '../test/support/generate-environment.js';
 import { buildBundles, type Bundles } from './cases/bundle.js';
 import { pickFlags, runConsumer, scenarios, type ConsumerRun, type Picked, type Scenario } from './cases/consumer.js';
@@ -118,12 +119,15 @@ async function runSize(ctx: RunContext, size: number, impls: Impl[]): Promise<Si
     // checked at the other sizes) is left out to keep the run within its time budget.
     phases: both ? initPhases : ['init', 'resync-1pct'],
   });
-  const result: SizeResult = { size, impls, init, consumer: {}, consumerNodeModules: {}, stream: {} };
+  const flagBytes = Object.values(env.flags).reduce((sum, f) => sum + encodeItem(undefined, 'features', f, 0).bytes, 0);
+  const result: SizeResult = { size, flagBytes, impls, init, consumer: {}, consumerNodeModules: {}, stream: {} };
   try {
     const table = init.keptTable!;
     const picked = pickFlags(withChangedFlags(env, 0.01, config.seed + 1), config.seed);
     await runConsumerCases(ctx, result, table, picked);
-    if (both && ctx.floorBundle && !ctx.lambdaSizes) {
+    // At config.lambdaFlags when that size runs for both stores, else at the first size that does.
+    const lambdaHere = config.sizes.includes(config.lambdaFlags) ? size === config.lambdaFlags : true;
+    if (both && ctx.floorBundle && !ctx.lambdaSizes && lambdaHere) {
       log(`  cold start at Lambda sizes (${config.lambdaMemoryMb.join(', ')} MB)`);
       ctx.lambdaSizes = await runLambdaSizesCase({
         proxy: ctx.proxy,

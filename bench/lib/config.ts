@@ -22,10 +22,13 @@ export interface BenchConfig {
   lambdaMemoryMb: number[];
   /** Repetitions of each capped cold start. */
   lambdaReps: number;
+  /** The environment size the Lambda-sizes case runs at (else the first size both stores run). */
+  lambdaFlags: number;
 }
 
 export const defaultConfig: BenchConfig = {
-  sizes: [1000, 10000],
+  // 500 flags (0.7 MB) fit one Query page, 1,000 (1.4 MB) do not: the consumer's cold start differs.
+  sizes: [500, 1000, 10000],
   oursOnlySizes: [50000],
   limitsSizes: [10000],
   reps: 3,
@@ -35,6 +38,7 @@ export const defaultConfig: BenchConfig = {
   expensiveMs: 8_000,
   lambdaMemoryMb: [128, 512, 1024],
   lambdaReps: 3,
+  lambdaFlags: 1000,
 };
 
 /** The small configuration `BENCH_QUICK=1` and the test use: every figure, at a size that takes seconds. */
@@ -49,6 +53,7 @@ export const quickConfig: BenchConfig = {
   expensiveMs: 8_000,
   lambdaMemoryMb: [],
   lambdaReps: 1,
+  lambdaFlags: 200,
 };
 
 function list(name: string, value: string): number[] {
@@ -69,7 +74,7 @@ function int(name: string, value: string): number {
 
 /**
  * BENCH_QUICK=1 starts from the quick configuration; BENCH_SIZES, BENCH_OURS_ONLY_SIZES, BENCH_LIMITS_SIZES,
- * BENCH_REPS, BENCH_PATCHES, BENCH_WARM_EVALS, BENCH_SEED, BENCH_LAMBDA_MB (e.g. "128,512,1024") and
+ * BENCH_REPS, BENCH_PATCHES, BENCH_WARM_EVALS, BENCH_SEED, BENCH_LAMBDA_MB (e.g. "128,512,1024"), BENCH_LAMBDA_FLAGS and
  * BENCH_LAMBDA_REPS override single settings.
  */
 export function configFromEnv(env: NodeJS.ProcessEnv): BenchConfig {
@@ -83,6 +88,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): BenchConfig {
   if (env.BENCH_SEED !== undefined) config.seed = int('BENCH_SEED', env.BENCH_SEED);
   if (env.BENCH_LAMBDA_MB !== undefined) config.lambdaMemoryMb = list('BENCH_LAMBDA_MB', env.BENCH_LAMBDA_MB);
   if (env.BENCH_LAMBDA_REPS !== undefined) config.lambdaReps = int('BENCH_LAMBDA_REPS', env.BENCH_LAMBDA_REPS);
+  if (env.BENCH_LAMBDA_FLAGS !== undefined) config.lambdaFlags = int('BENCH_LAMBDA_FLAGS', env.BENCH_LAMBDA_FLAGS);
   if (config.sizes.length === 0) throw new Error('BENCH_SIZES must name at least one size');
   return config;
 }

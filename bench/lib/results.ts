@@ -26,6 +26,8 @@ export type ConsumerRuns = Partial<Record<Scenario, Partial<Record<Impl, Consume
 
 export interface SizeResult {
   size: number;
+  /** Stored bytes of the flags namespace (as the writer sizes items): over one 1 MB Query page or not. */
+  flagBytes: number;
   impls: Impl[];
   init: InitCaseResult;
   consumer: ConsumerRuns;

@@ -17,6 +17,7 @@ import { leanConfigFrom, regionalEndpoint } from '../../lib/store/transport/conf
 import { createReadTransport } from '../../lib/store/transport/transport.js';
 import { startFaultProxy, type DynamoDBFaultProxy } from '../support/ddb-fault-proxy.js';
 import { listenOnLoopback } from '../support/loopback.js';
+import { until } from '../support/until.js';
 import { dynamoEndpoint, freshTable, localClient } from '../support/tables.js';
 
 interface Recorded {
@@ -372,6 +373,34 @@ describe('the lean transport under the faults real DynamoDB produces', () => {
       }
     });
   }
+
+  it('abandons a query when its signal aborts: it rejects at once and is not retried', async () => {
+    proxy.resetStats();
+    // The answer never comes: only the abort can end the request.
+    proxy.setRules([{ fault: 'stall', rate: 1, operations: ['Query'] }]);
+    const transport = createReadTransport({
+      clientConfig: { endpoint: proxy.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } },
+    });
+    try {
+      const abandon = new AbortController();
+      const query = transport.query(
+        {
+          TableName: tableName,
+          KeyConditionExpression: '#ns = :ns',
+          ExpressionAttributeNames: { '#ns': 'namespace' },
+          ExpressionAttributeValues: { ':ns': { S: 'features' } },
+        },
+        abandon.signal,
+      );
+      await until(() => proxy.stats.requests.Query === 1, 'the query reaching the proxy');
+      abandon.abort();
+      await expect(query).rejects.toMatchObject({ name: 'AbortError' });
+      expect(proxy.stats.requests.Query).toBe(1);
+    } finally {
+      proxy.setRules([]);
+      transport.close();
+    }
+  });
 
   it('gives up after maxAttempts and the evaluation gets its default (null), with the error logged', async () => {
     proxy.resetStats();

@@ -60,8 +60,8 @@ export async function readNamespace(q: NamespaceQuery): Promise<void> {
  * namespace (its rows are then passed to `take`); false when there is more, and nothing is taken: a partial
  * page joined to a later read of the rest would mix two moments of a table under sync.
  */
-export async function readOnePage(q: Omit<NamespaceQuery, 'splits'>): Promise<boolean> {
-  const page = await query({ ...q, splits: [] });
+export async function readOnePage(q: Omit<NamespaceQuery, 'splits'>, signal?: AbortSignal): Promise<boolean> {
+  const page = await query({ ...q, splits: [] }, undefined, undefined, undefined, signal);
   if (page.LastEvaluatedKey) return false;
   for (const row of page.Items as StoredRow[]) {
     const key = row.key?.S;
@@ -86,16 +86,19 @@ async function queryRange(
   }
 }
 
-function query(q: NamespaceQuery, lo?: string, hi?: string, start?: Row): Promise<QueryOutput> {
+function query(q: NamespaceQuery, lo?: string, hi?: string, start?: Row, signal?: AbortSignal): Promise<QueryOutput> {
   const range = rangeKeyCondition(lo, hi);
-  return q.transport.query({
-    TableName: q.tableName,
-    KeyConditionExpression: `#ns = :ns${range.expression}`,
-    // Only what decoding needs: leaving out the repeated namespace and the version saves response bytes and parsing.
-    ProjectionExpression: '#k, #item, #gz',
-    ExpressionAttributeNames: { '#ns': 'namespace', '#k': 'key', '#item': 'item', '#gz': COMPRESSED_ATTRIBUTE },
-    ExpressionAttributeValues: { ':ns': { S: q.namespace }, ...range.values },
-    ConsistentRead: q.consistentReads,
-    ExclusiveStartKey: start,
-  });
+  return q.transport.query(
+    {
+      TableName: q.tableName,
+      KeyConditionExpression: `#ns = :ns${range.expression}`,
+      // Only what decoding needs: leaving out the repeated namespace and the version saves response bytes and parsing.
+      ProjectionExpression: '#k, #item, #gz',
+      ExpressionAttributeNames: { '#ns': 'namespace', '#k': 'key', '#item': 'item', '#gz': COMPRESSED_ATTRIBUTE },
+      ExpressionAttributeValues: { ':ns': { S: q.namespace }, ...range.values },
+      ConsistentRead: q.consistentReads,
+      ExclusiveStartKey: start,
+    },
+    signal,
+  );
 }

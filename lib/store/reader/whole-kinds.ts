@@ -66,14 +66,15 @@ export class WholeKinds {
     if (this.o.ttlMs <= 0) return;
     for (const kind of KINDS) {
       if (this.speculation.has(kind) || this.loading.has(kind) || this.cached(kind)) continue;
-      let isDropped = false;
+      // Dropped: the page is abandoned (its answer is never parsed) and never adopted.
+      const abandon = new AbortController();
       const dropped = new Promise<undefined>((resolve) =>
         this.giveUp.set(kind, () => {
-          isDropped = true;
+          abandon.abort();
           resolve(undefined);
         }),
       );
-      const promise = Promise.race([this.readPage(kind, () => isDropped), dropped]).finally(() => {
+      const promise = Promise.race([this.readPage(kind, abandon.signal), dropped]).finally(() => {
         this.speculation.delete(kind);
         this.giveUp.delete(kind);
       });
@@ -110,13 +111,14 @@ export class WholeKinds {
   }
 
   /** A page adopted after its speculation was dropped could replace items read since: it is not adopted. */
-  private async readPage(kind: DataKindName, isDropped: () => boolean): Promise<KindData | undefined> {
+  private async readPage(kind: DataKindName, dropped: AbortSignal): Promise<KindData | undefined> {
     const read = this.collector(kind);
     try {
       if (this.o.isClosed()) return undefined;
-      const whole = await readOnePage({ ...this.queryBase(kind), take: read.take });
-      return whole && !isDropped() ? this.adopt(kind, read) : undefined;
+      const whole = await readOnePage({ ...this.queryBase(kind), take: read.take }, dropped);
+      return whole && !dropped.aborted ? this.adopt(kind, read) : undefined;
     } catch (err) {
+      if (dropped.aborted) return undefined;
       // Not an evaluation's failure: the reader falls back to the items it asked for in the same wave.
       this.o.logger.warn(
         `ReadOnlyDynamoDBFeatureStore: could not read all ${kind} of DynamoDB table "${this.o.tableName}" at once; ` +

@@ -59,8 +59,8 @@ export class LeanTransport implements ReadTransport {
     return { rows: out.Responses?.[table] ?? [], unprocessed: out.UnprocessedKeys?.[table]?.Keys ?? [] };
   }
 
-  async query(input: QueryInput): Promise<QueryOutput> {
-    const out = (await this.send('Query', input)) as { Items?: Row[]; LastEvaluatedKey?: Row };
+  async query(input: QueryInput, signal?: AbortSignal): Promise<QueryOutput> {
+    const out = (await this.send('Query', input, signal)) as { Items?: Row[]; LastEvaluatedKey?: Row };
     return { Items: out.Items ?? [], LastEvaluatedKey: out.LastEvaluatedKey };
   }
 
@@ -70,20 +70,20 @@ export class LeanTransport implements ReadTransport {
   }
 
   /** One operation, retried; resolves to the response with binary attributes decoded. */
-  private async send(operation: string, input: unknown): Promise<unknown> {
+  private async send(operation: string, input: unknown, signal?: AbortSignal): Promise<unknown> {
     const body = JSON.stringify(input, binaryToBase64);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.attempt(operation, body);
+        return await this.attempt(operation, body, signal);
       } catch (err) {
-        if (attempt >= this.config.maxAttempts || !isRetryable(err)) throw err;
+        if (attempt >= this.config.maxAttempts || !isRetryable(err) || signal?.aborted) throw err;
         const delay = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (attempt - 1));
         await new Promise((resolve) => setTimeout(resolve, delay / 2 + Math.random() * (delay / 2)));
       }
     }
   }
 
-  private async attempt(operation: string, body: string): Promise<unknown> {
+  private async attempt(operation: string, body: string, signal?: AbortSignal): Promise<unknown> {
     if (this.closed) throw new Error('the store is closed');
     const { endpoint, problem } = this.config;
     if (!endpoint) throw new Error(problem ?? 'no DynamoDB endpoint');
@@ -110,6 +110,8 @@ export class LeanTransport implements ReadTransport {
           method: 'POST',
           headers: signed.headers,
           agent: this.agent,
+          // Abandoned: the socket is destroyed, so an unread answer costs no parsing.
+          signal,
         },
         (res) => {
           // Decoded as it arrives (multi-byte characters split across chunks are handled by the stream):

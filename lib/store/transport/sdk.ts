@@ -42,9 +42,9 @@ export class SdkTransport implements ReadTransport {
     return { rows: (out.Responses?.[table] ?? []) as Row[], unprocessed: (out.UnprocessedKeys?.[table]?.Keys ?? []) as Row[] };
   }
 
-  async query(input: QueryInput): Promise<QueryOutput> {
+  async query(input: QueryInput, signal?: AbortSignal): Promise<QueryOutput> {
     const { sdk, client } = await this.load();
-    const out = await client.send(new sdk.QueryCommand(input as never));
+    const out = await client.send(new sdk.QueryCommand(input as never), { abortSignal: signal });
     return { Items: (out.Items ?? []) as Row[], LastEvaluatedKey: out.LastEvaluatedKey as Row | undefined };
   }
 

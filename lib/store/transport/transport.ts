@@ -57,7 +57,8 @@ export interface ReadTransport {
   readonly kind: 'lean' | 'sdk';
   getItem(table: string, key: Row, consistentRead?: boolean): Promise<Row | undefined>;
   batchGet(table: string, keys: Row[], consistentRead?: boolean): Promise<BatchGetOutput>;
-  query(input: QueryInput): Promise<QueryOutput>;
+  /** `signal` abandons the request (a read the caller no longer needs): it rejects, and is not retried. */
+  query(input: QueryInput, signal?: AbortSignal): Promise<QueryOutput>;
   /** Frees sockets (and a client the transport built); a client passed in is left alone. */
   close(): void;
 }
