@@ -8,9 +8,10 @@
 //   unless the caller passes an SDK client, which is then used as it is.
 // - LaunchDarkly's store makes one GetItem per flag, prerequisite and segment, one after another. Here, gets
 //   made in the same tick are sent as one BatchGetItem (reader/batch-loader.ts) with the `$inited` marker and
-//   the writer's read hints riding along. When the hints say both namespaces fit one Query page, both are
-//   read whole at once and every later flag, in whatever order it is asked for, is served from the cache.
-//   Otherwise, when a flag or segment arrives its prerequisites and segments (and, from the hints, theirs)
+//   the writer's read hints riding along. On a cold start a Query page of each namespace goes in the same
+//   wave; a page that holds its namespace is adopted whole, so every later flag, in whatever order it is
+//   asked for, is served from the cache (reader/whole-kinds.ts: one read moment per evaluation, never two
+//   reads joined). Otherwise, when a flag or segment arrives its prerequisites and segments (and, from the hints, theirs)
 //   are fetched right away in one batch, so the evaluator's follow-up gets find them in flight or cached.
 // - all('features') (allFlagsState) also loads all segments in parallel; a large namespace is read as key
 //   ranges in parallel (reader/namespace-query.ts).
