@@ -114,6 +114,18 @@ function splitPoints(items: HintSource[]): string[] {
   return points;
 }
 
+/**
+ * Whether one Query page holds the namespace: from the recorded size, else from the ranges (none: under
+ * RANGE_TARGET_BYTES; two cuts or more: over 1.4 MB, as every range but the last holds about that much);
+ * undefined when the hints cannot tell (one cut, no size).
+ */
+export function fitsOnePage(hints: ReadHints, kind: DataKindName): boolean | undefined {
+  const bytes = hints.bytes?.[kind];
+  if (bytes !== undefined) return bytes <= PAGE_BYTES;
+  const cuts = hints.ranges[kind].length;
+  return cuts === 0 ? true : cuts >= 2 ? false : undefined;
+}
+
 /** The stored form; refs are dropped when the whole would not fit an item (the ranges alone always do). */
 export function encodeReadHints(hints: ReadHints): { bytes: Uint8Array; refsDropped: boolean } {
   const full = gzipSync(JSON.stringify(hints));

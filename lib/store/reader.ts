@@ -32,7 +32,7 @@ import type {
   LDLogger,
 } from '@launchdarkly/node-server-sdk';
 import { isDataKind, prerequisiteKeys, segmentKeys, type StoredRow } from './layout.js';
-import { decodeReadHints, parseRefId, refId as hintRefId, type ReadHints } from './read-hints.js';
+import { decodeReadHints, fitsOnePage, parseRefId, refId as hintRefId, type ReadHints } from './read-hints.js';
 import { BatchLoader, refId, type Loaded, type Pending } from './reader/batch-loader.js';
 import { decodeRow, errorText } from './reader/decode.js';
 import { resolveStoreOptions, type StoreOptions } from './options.js';
@@ -257,14 +257,13 @@ export class ReadOnlyDynamoDBFeatureStore implements LDFeatureStore {
   }
 
   /**
-   * From the writer's hints: a namespace with no split points is under RANGE_TARGET_BYTES (read-hints.ts),
-   * one Query page; when both are, one wave of two queries costs a few read units more than item reads and
-   * saves a round trip per flag asked for later. Without hints (size unknown), for larger environments, or
-   * with the cache off, items are read as they are asked for.
+   * From the writer's hints (fitsOnePage, read-hints.ts): when each namespace fits one Query page, one wave
+   * of two queries costs a few read units more than item reads and saves a round trip per flag asked for
+   * later. Without hints, for larger environments, or with the cache off, items are read as asked for.
    */
   private readsWhole(): boolean {
     const hints = this.hints?.value;
-    return this.ttlMs > 0 && !!hints && hints.ranges.features.length === 0 && hints.ranges.segments.length === 0;
+    return this.ttlMs > 0 && !!hints && KINDS.every((kind) => fitsOnePage(hints, kind) === true);
   }
 
   private loadWholeNamespaces(): void {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   MAX_HINT_BYTES,
+  PAGE_BYTES,
+  fitsOnePage,
   MAX_HINT_INFLATED_BYTES,
   RANGE_TARGET_BYTES,
   compareKeys,
@@ -87,5 +89,22 @@ describe('decodeReadHints against a hint that inflates without limit', () => {
     const bomb = gzipSync(`{"format":1,"ranges":{"features":[],"segments":[]},"refs":{},"pad":"${' '.repeat(MAX_HINT_INFLATED_BYTES)}"}`);
     expect(bomb.byteLength).toBeLessThan(MAX_HINT_BYTES);
     expect(decodeReadHints(bomb)).toBeUndefined();
+  });
+});
+
+describe('fitsOnePage', () => {
+  const hints = (features: string[], bytes?: number) => ({
+    format: 1,
+    ranges: { features, segments: [] },
+    refs: {},
+    ...(bytes === undefined ? {} : { bytes: { features: bytes, segments: 0 } }),
+  });
+  it('decides from the recorded size when the hints carry it, else from the ranges, and says when it cannot tell', () => {
+    expect(fitsOnePage(hints(['m'], 900_000), 'features')).toBe(true);
+    expect(fitsOnePage(hints([], PAGE_BYTES + 1), 'features')).toBe(false);
+    expect(fitsOnePage(hints([]), 'features')).toBe(true);
+    expect(fitsOnePage(hints(['m']), 'features')).toBeUndefined();
+    expect(fitsOnePage(hints(['g', 'p']), 'features')).toBe(false);
+    expect(fitsOnePage(hints(['g', 'p']), 'segments')).toBe(true);
   });
 });

@@ -8,7 +8,7 @@
 //   without the prerequisite created with it (docs/cold-start.md).
 import type { LDFeatureStoreItem, LDFeatureStoreKindData, LDLogger } from '@launchdarkly/node-server-sdk';
 import { namespaceFor, type StoredRow } from '../layout.js';
-import { PAGE_BYTES, type ReadHints } from '../read-hints.js';
+import { fitsOnePage, type ReadHints } from '../read-hints.js';
 import type { ReadTransport } from '../transport/transport.js';
 import type { DataKindName } from '../types.js';
 import { refId } from './batch-loader.js';
@@ -83,16 +83,12 @@ export class WholeKinds {
   }
 
   /**
-   * The hints arrived (with the first batch, usually before the pages): a kind larger than one page stops
-   * waiting for its page, and the page is not adopted. The size is the hints' own when they carry it; older
-   * hints only have ranges, and a kind they cut at two points or more is over 1.4 MB (each range but the last
-   * holds about RANGE_TARGET_BYTES). A hint is a plan: a stale one costs a round trip, never a wrong answer.
+   * The hints arrived (with the first batch, usually before the pages): a kind they say one page cannot hold
+   * stops waiting for its page, which is abandoned and never adopted. A hint is a plan: a stale one costs a
+   * round trip, never a wrong answer.
    */
   dropSpeculation(hints: ReadHints): void {
-    for (const kind of KINDS) {
-      const bytes = hints.bytes?.[kind];
-      if (bytes === undefined ? hints.ranges[kind].length >= 2 : bytes > PAGE_BYTES) this.giveUp.get(kind)?.();
-    }
+    for (const kind of KINDS) if (fitsOnePage(hints, kind) === false) this.giveUp.get(kind)?.();
   }
 
   /** The whole kind: a speculative page if it held all of it, else every hinted range. Undefined: the read failed. */
@@ -118,7 +114,7 @@ export class WholeKinds {
       const whole = await readOnePage({ ...this.queryBase(kind), take: read.take }, dropped);
       return whole && !dropped.aborted ? this.adopt(kind, read) : undefined;
     } catch (err) {
-      if (dropped.aborted) return undefined;
+      if (dropped.aborted || this.o.isClosed()) return undefined;
       // Not an evaluation's failure: the reader falls back to the items it asked for in the same wave.
       this.o.logger.warn(
         `ReadOnlyDynamoDBFeatureStore: could not read all ${kind} of DynamoDB table "${this.o.tableName}" at once; ` +
@@ -132,7 +128,9 @@ export class WholeKinds {
     const read = this.collector(kind);
     try {
       if (this.o.isClosed()) throw new Error('the store is closed');
-      const splits = (await this.o.readHints())?.ranges[kind] ?? [];
+      const hints = await this.o.readHints();
+      // A kind that fits one page is read as one (its hinted ranges would be two reads for one page of data).
+      const splits = hints && fitsOnePage(hints, kind) !== true ? hints.ranges[kind] : [];
       await readNamespace({ ...this.queryBase(kind), splits, take: read.take });
     } catch (err) {
       this.o.logger.error(
