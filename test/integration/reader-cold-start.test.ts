@@ -7,49 +7,29 @@ import { setTimeout } from 'node:timers/promises';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { init, integrations, type LDClient } from '@launchdarkly/node-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDBFlagStore, type Flag, type FullDataSet } from '../../lib/store/index.js';
+import { DynamoDBFlagStore } from '../../lib/store/index.js';
 import { ReadOnlyFeatureStore } from '../../lib/store/reader.js';
 import { captureLogger } from '../support/capture-logger.js';
 import { generateContexts, generateEnvironment } from '../support/generate-environment.js';
+import { dataSetOf, testFlag } from '../support/items.js';
 import { countRequests } from '../support/request-counter.js';
 import { freshTable, localClient } from '../support/tables.js';
 
-const flag = (key: string, version: number, extra: Partial<Flag> = {}): Flag => ({
-  key,
-  version,
-  on: true,
-  prerequisites: [],
-  targets: [],
-  contextTargets: [],
-  rules: [],
-  fallthrough: { variation: 0 },
-  offVariation: 1,
-  variations: [true, false],
-  salt: `salt-${key}`,
-  ...extra,
-});
-
-const keyed = (flags: Flag[]) => Object.fromEntries(flags.map((f) => [f.key, f]));
+const flag = testFlag;
 
 /** checkout needs payments to serve true. */
-const before: FullDataSet = {
-  flags: keyed([flag('payments', 3), flag('checkout', 7, { prerequisites: [{ key: 'payments', variation: 0 }] })]),
-  segments: {},
-};
+const before = dataSetOf([flag('payments', 3), flag('checkout', 7, { prerequisites: [{ key: 'payments', variation: 0 }] })]);
 /** The next snapshot: payments now serves false, and checkout needs exactly that, and gate, created with it. */
-const after: FullDataSet = {
-  flags: keyed([
-    flag('payments', 4, { fallthrough: { variation: 1 } }),
-    flag('gate', 1),
-    flag('checkout', 8, {
-      prerequisites: [
-        { key: 'payments', variation: 1 },
-        { key: 'gate', variation: 0 },
-      ],
-    }),
-  ]),
-  segments: {},
-};
+const after = dataSetOf([
+  flag('payments', 4, { fallthrough: { variation: 1 } }),
+  flag('gate', 1),
+  flag('checkout', 8, {
+    prerequisites: [
+      { key: 'payments', variation: 1 },
+      { key: 'gate', variation: 0 },
+    ],
+  }),
+]);
 // Either snapshot alone serves checkout true; checkout from one moment with a prerequisite from the other
 // serves false (payments the wrong way, or gate missing).
 
