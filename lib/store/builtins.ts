@@ -6,13 +6,18 @@
 // of undici, Node's fetch, to answer them: ≈ 10–15 ms of CPU at full speed, so ≈ 0.2 s on a 128 MB Lambda
 // (7% of a CPU), for code the store never runs. `process.getBuiltinModule` (Node ≥ 22.3) returns the
 // module itself, as `require` would, with no facade; the LaunchDarkly SDK loads these modules the same way
-// (through `require`), so after it they cost nothing more. docs/cold-start.md measures it.
+// (through `require`), so after it they cost nothing more. docs/cold-start.md measures it. On Node 22.0–22.2
+// a `require` does the same (node:module is loaded by Node itself; a built-in resolves from any path).
 //
 // Each is a function so a module that needs one takes it when first used, not when it is imported.
 import type * as Http from 'node:http';
 import type * as Https from 'node:https';
+import { createRequire } from 'node:module';
 import type * as Zlib from 'node:zlib';
 
-export const nodeHttp = (): typeof Http => process.getBuiltinModule('node:http');
-export const nodeHttps = (): typeof Https => process.getBuiltinModule('node:https');
-export const nodeZlib = (): typeof Zlib => process.getBuiltinModule('node:zlib');
+const builtin: (id: string) => unknown =
+  typeof process.getBuiltinModule === 'function' ? (id) => process.getBuiltinModule(id) : createRequire('/');
+
+export const nodeHttp = () => builtin('node:http') as typeof Http;
+export const nodeHttps = () => builtin('node:https') as typeof Https;
+export const nodeZlib = () => builtin('node:zlib') as typeof Zlib;
