@@ -132,6 +132,19 @@ export function lambdaFigures(r: LambdaSizesResult): Figure[] {
         better: 'lower',
       }),
     );
+    // CPU used to get there: what the quota is spent on, steadier than the wall time on a shared machine.
+    row('cpuToFirstMs', 'CPU used, process start → first evaluation', (x) => x.cpuToFirstMs);
+    figures.push(
+      figure({
+        id: `lambda.floorCpuMs@${s.memoryMb}MB`,
+        group,
+        label: `${s.memoryMb} MB: CPU used by the LaunchDarkly SDK alone (the floor; shown in both columns)`,
+        unit: 'ms',
+        ours: med(s.runs.floor, (x) => x.cpuToFirstMs),
+        peer: med(s.runs.floor, (x) => x.cpuToFirstMs),
+        better: 'lower',
+      }),
+    );
   }
   return figures;
 }
