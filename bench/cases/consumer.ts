@@ -20,6 +20,9 @@ export const scenarios: Scenario[] = ['one', 'five-concurrent', 'five-sequential
 export interface ConsumerRun {
   /** From spawning the process to the first evaluation's result. */
   processStartToFirstMs: number;
+  /** CPU time (user + system, all threads) the process used from its start to the first evaluation's result:
+   * under a CPU cap the steadiest figure, since waiting on the network and a busy machine add none. */
+  cpuToFirstMs?: number;
   /** From the SDK client's creation (at module load) to the first evaluation's result. */
   clientInitToFirstMs: number;
   /** Loading the bundle: from the driver's first line to the end of the import. */
@@ -137,6 +140,7 @@ export async function runConsumer(proxy: CountingProxy, repoRoot: string, spec: 
     initStartedAt: number;
     importedAt: number;
     firstAt: number;
+    firstCpuMs?: number;
     secondAt: number;
     fiveAt?: number;
     endedAt: number;
@@ -146,6 +150,7 @@ export async function runConsumer(proxy: CountingProxy, repoRoot: string, spec: 
   };
   return {
     processStartToFirstMs: out.firstAt - spawnedAt,
+    cpuToFirstMs: out.firstCpuMs,
     clientInitToFirstMs: out.firstAt - out.initStartedAt,
     importMs: out.importedAt - out.startedAt,
     requestsBeforeFirst: proxy.counts((e) => e.startedAt <= out.firstAt),

@@ -14,7 +14,8 @@ import type { Impl } from '../workers/init-worker.js';
 import { bundleSettings } from './bundle.js';
 import { runConsumer, type ConsumerRun, type Picked } from './consumer.js';
 
-export type LambdaSide = Impl | 'floor';
+/** 'baseline': our consumer built from another checkout, to compare a change (bench/cold-start.ts). */
+export type LambdaSide = Impl | 'floor' | 'baseline';
 
 export interface LambdaSize {
   memoryMb: number;
@@ -34,6 +35,10 @@ export interface LambdaSizesOptions {
   repoRoot: string;
   bundles: Record<Impl, string>;
   floorBundle: string;
+  /** Our consumer as built from another checkout; run as 'baseline' when `sides` lists it. */
+  baselineBundle?: string;
+  /** Which sides to run, alternating in this order and its reverse; default ours, peer, floor. */
+  sides?: LambdaSide[];
   tableName: string;
   flags: number;
   picked: Picked;
@@ -65,14 +70,14 @@ export async function runLambdaSizesCase(o: LambdaSizesOptions): Promise<LambdaS
       return result;
     }
     const size: LambdaSize = { memoryMb, cap: cap.description, runs: {} };
+    const sides = o.sides ?? ['ours', 'peer', 'floor'];
     try {
-      const sides: LambdaSide[] = ['ours', 'peer', 'floor'];
       for (let rep = 0; rep < o.reps; rep++) {
         for (const side of rep % 2 === 0 ? sides : [...sides].reverse()) {
           const run = await runConsumer(o.proxy, o.repoRoot, {
-            impl: side === 'floor' ? 'ours' : side,
+            impl: side === 'peer' ? 'peer' : 'ours',
             scenario: side === 'floor' ? 'load' : 'first-then-five',
-            bundle: side === 'floor' ? o.floorBundle : o.bundles[side],
+            bundle: side === 'floor' ? o.floorBundle : side === 'baseline' ? o.baselineBundle! : o.bundles[side],
             tableName: o.tableName,
             picked: o.picked,
             warm: 0,
@@ -84,10 +89,10 @@ export async function runLambdaSizesCase(o: LambdaSizesOptions): Promise<LambdaS
     } finally {
       await cap.close();
     }
-    const m = (side: LambdaSide, pick: (r: ConsumerRun) => number | undefined) => Math.round(med(size.runs[side], pick) ?? Number.NaN);
-    o.log(
-      `  ${memoryMb} MB (${cap.description}): first evaluation ours ${m('ours', (r) => r.processStartToFirstMs)} ms, peer ${m('peer', (r) => r.processStartToFirstMs)} ms, SDK alone ${m('floor', (r) => r.processStartToFirstMs)} ms`,
-    );
+    const m = (side: LambdaSide) => Math.round(med(size.runs[side], (r) => r.processStartToFirstMs) ?? Number.NaN);
+    const names: Record<LambdaSide, string> = { ours: 'ours', peer: 'peer', floor: 'SDK alone', baseline: 'baseline' };
+    const ran = sides.map((side) => `${names[side]} ${m(side)} ms`);
+    o.log(`  ${memoryMb} MB (${cap.description}): first evaluation ${ran.join(', ')}`);
     result.sizes.push(size);
   }
   return result;
@@ -124,6 +129,19 @@ export function lambdaFigures(r: LambdaSizesResult): Figure[] {
         unit: 'ms',
         ours: med(s.runs.floor, (x) => x.processStartToFirstMs),
         peer: med(s.runs.floor, (x) => x.processStartToFirstMs),
+        better: 'lower',
+      }),
+    );
+    // CPU used to get there: what the quota is spent on, steadier than the wall time on a shared machine.
+    row('cpuToFirstMs', 'CPU used, process start → first evaluation', (x) => x.cpuToFirstMs);
+    figures.push(
+      figure({
+        id: `lambda.floorCpuMs@${s.memoryMb}MB`,
+        group,
+        label: `${s.memoryMb} MB: CPU used by the LaunchDarkly SDK alone (the floor; shown in both columns)`,
+        unit: 'ms',
+        ours: med(s.runs.floor, (x) => x.cpuToFirstMs),
+        peer: med(s.runs.floor, (x) => x.cpuToFirstMs),
         better: 'lower',
       }),
     );

@@ -9,8 +9,13 @@ const spec = JSON.parse(process.argv[2]);
 const mod = await import(spec.bundle);
 const api = typeof mod.handler === 'function' ? mod : mod.default;
 const importedAt = now();
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+const importedCpuMs = cpuMs();
 const { client, handler } = api;
-const out = { startedAt, timeOrigin: performance.timeOrigin, initStartedAt: api.initStartedAt, importedAt };
+const out = { startedAt, timeOrigin: performance.timeOrigin, initStartedAt: api.initStartedAt, importedAt, importedCpuMs };
 
 const evaluateSequentially = async (flags) => {
   await client.waitForInitialization();
@@ -38,6 +43,7 @@ switch (spec.scenario) {
     await client.waitForInitialization();
     out.values = { [spec.flags[0]]: await client.variation(spec.flags[0], spec.context, null) };
     out.firstAt = now();
+    out.firstCpuMs = cpuMs();
     for (const key of spec.flags.slice(1)) out.values[key] = await client.variation(key, spec.context, null);
     out.fiveAt = now();
     await evaluateSequentially(spec.flags);
@@ -48,6 +54,7 @@ switch (spec.scenario) {
     await client.waitForInitialization();
     out.values = {};
     out.firstAt = now();
+    out.firstCpuMs = cpuMs();
     out.secondAt = out.firstAt;
     break;
   case 'all': {

@@ -13,7 +13,7 @@
 // their readers see a row without `item` as deleted, which is what they would have seen anyway, while
 // our reader inflates it.
 
-import { gunzipSync } from 'node:zlib';
+import { nodeZlib } from './builtins.js';
 import { StoredItemTooLargeError } from './errors.js';
 import type { DataKindName } from './types.js';
 
@@ -65,7 +65,7 @@ export function rowJson(row: StoredRow, maxBytes = MAX_INFLATED_ITEM_BYTES): str
   const gz = row.itemGzip?.B;
   if (!gz) return undefined;
   try {
-    return gunzipSync(gz, { maxOutputLength: maxBytes }).toString('utf8');
+    return nodeZlib().gunzipSync(gz, { maxOutputLength: maxBytes }).toString('utf8');
   } catch (err) {
     if ((err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE')
       throw new StoredItemTooLargeError(row.key?.S, gz.byteLength, maxBytes, { cause: err });

@@ -1,5 +1,5 @@
 // Read hints: a small row the writer keeps beside LaunchDarkly's layout so that our reader can plan its reads.
-// Shared by the writer and the read-only reader; pure functions (zlib only), no AWS SDK.
+// Shared by the writer and the read-only reader; pure functions (zlib only, taken as builtins.ts says), no AWS SDK.
 //
 // The row: namespace = key = "[<prefix>:]$readHints" (outside LaunchDarkly's namespaces, so their SDKs and
 // the Relay Proxy never see it), with
@@ -19,7 +19,7 @@
 // A hint is only ever a plan: the reader still follows the items' own references, and a stale or missing
 // hint costs extra round trips, never a wrong evaluation.
 
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { nodeZlib } from './builtins.js';
 import { prefixed, prerequisiteKeys, segmentKeys } from './layout.js';
 import type { DataKindName } from './types.js';
 
@@ -128,6 +128,7 @@ export function fitsOnePage(hints: ReadHints, kind: DataKindName): boolean | und
 
 /** The stored form; refs are dropped when the whole would not fit an item (the ranges alone always do). */
 export function encodeReadHints(hints: ReadHints): { bytes: Uint8Array; refsDropped: boolean } {
+  const { gzipSync } = nodeZlib();
   const full = gzipSync(JSON.stringify(hints));
   if (full.byteLength <= MAX_HINT_BYTES) return { bytes: full, refsDropped: false };
   return { bytes: gzipSync(JSON.stringify({ ...hints, refs: {} })), refsDropped: true };
@@ -138,7 +139,7 @@ export function decodeReadHints(bytes: Uint8Array | undefined): ReadHints | unde
   if (!bytes) return undefined;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(gunzipSync(bytes, { maxOutputLength: MAX_HINT_INFLATED_BYTES }).toString('utf8'));
+    parsed = JSON.parse(nodeZlib().gunzipSync(bytes, { maxOutputLength: MAX_HINT_INFLATED_BYTES }).toString('utf8'));
   } catch {
     return undefined;
   }

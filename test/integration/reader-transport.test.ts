@@ -3,6 +3,7 @@
 // algorithm, since DynamoDB Local does not check signatures), requests reuse one kept-alive connection,
 // throttling, 5xx and dropped connections are retried, the endpoint follows region / FIPS / dual-stack, and
 // the AWS SDK client is used exactly when the caller asks for it.
+import { spawnSync } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
@@ -334,6 +335,22 @@ describe('which transport the reader uses', () => {
       createReadTransport({ clientConfig: { region: 'us-east-1', requestHandler: { handle: () => undefined } as never } }, {}).kind,
     ).toBe('sdk');
     expect(createReadTransport({ clientConfig: { region: async () => 'us-east-1' } }, {}).kind).toBe('sdk');
+  });
+
+  it('loads no Node built-in module beyond those the LaunchDarkly SDK loads (no undici on the cold path)', () => {
+    // An ESM `import` of node:http loads all of undici (its facade reads http's lazy WebSocket getters): ≈ 0.2 s
+    // of a 128 MB Lambda's cold start for nothing (docs/cold-start.md). A fresh process, as a cold start is.
+    const probe = [
+      "await import('@launchdarkly/node-server-sdk');",
+      'const before = new Set(process.moduleLoadList);',
+      `const { ReadOnlyFeatureStore } = await import(${JSON.stringify(path.resolve('lib/store/reader.ts'))});`,
+      "for (const endpoint of ['http://127.0.0.1:1', 'https://dynamodb.us-east-1.amazonaws.com'])",
+      "  ReadOnlyFeatureStore('flags-table', { clientConfig: { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } } })({}).close();",
+      "console.log(JSON.stringify(process.moduleLoadList.filter((m) => !before.has(m) && m.startsWith('NativeModule '))));",
+    ].join('\n');
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', probe], { encoding: 'utf8' });
+    expect(child.stderr).toBe('');
+    expect(JSON.parse(child.stdout)).toEqual([]);
   });
 
   it("reads through a client passed as dynamoDBClient (LaunchDarkly's option name)", async () => {

@@ -3,9 +3,9 @@
 // (a small, long-maintained signer on node:crypto). Retries with capped, jittered exponential backoff what the
 // AWS SDK retries: throttling, 5xx, and connections dropped before an answer. Binary attributes travel as
 // base64 and are handed to callers as Uint8Array, as the SDK does, so callers cannot tell the two apart.
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
 import aws4 from 'aws4';
+import { nodeHttp, nodeHttps } from '../builtins.js';
 import type { LeanConfig } from './config.js';
 import type { Attr, BatchGetOutput, QueryInput, QueryOutput, ReadTransport, Row } from './transport.js';
 
@@ -42,8 +42,9 @@ export class LeanTransport implements ReadTransport {
   constructor(private readonly config: LeanConfig) {
     const secure = config.endpoint?.protocol !== 'http:';
     // Keep-alive: a Lambda reuses its connection across invocations instead of a TLS handshake per request.
-    this.agent = secure ? new https.Agent({ keepAlive: true, maxSockets: 50 }) : new http.Agent({ keepAlive: true, maxSockets: 50 });
-    this.request = secure ? https.request : http.request;
+    const { Agent, request } = secure ? nodeHttps() : nodeHttp();
+    this.agent = new Agent({ keepAlive: true, maxSockets: 50 });
+    this.request = request;
   }
 
   async getItem(table: string, key: Row, consistentRead?: boolean): Promise<Row | undefined> {
