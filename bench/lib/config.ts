@@ -37,7 +37,7 @@ export const defaultConfig: BenchConfig = {
   seed: 1,
   expensiveMs: 8_000,
   lambdaMemoryMb: [128, 512, 1024],
-  lambdaReps: 3,
+  lambdaReps: 5,
   lambdaFlags: 1000,
 };
 
