@@ -1,5 +1,5 @@
 // `npm exec -- tsx bench/cold-start.ts`: the Lambda-sizes cold-start case (bench/cases/lambda-sizes.ts) alone,
-// for work on the consumer's cold start: the full `npm run bench` takes most of an hour, this a few minutes.
+// for work on the consumer's cold start: the full `npm run bench` takes about 13 minutes, this a few.
 // Starts DynamoDB Local, writes the bench's generated environment with our writer, builds the bundles as the
 // bench does, and runs fresh consumer processes under the CPU caps, sides alternating. Prints per size and
 // side the median and range of process start → first evaluation (wall) and of the CPU the process used to
@@ -7,7 +7,7 @@
 // and the wait on DynamoDB Local add nothing to it.
 //
 // Settings (environment): BENCH_LAMBDA_MB (default 128,512), BENCH_LAMBDA_REPS (default 5), BENCH_COLD_FLAGS
-// (default 1000, the bench's first size), BENCH_COLD_SIDES (default ours,floor; peer adds LaunchDarkly's
+// (default 1000, the size the full bench runs this case at), BENCH_COLD_SIDES (default ours,floor; peer adds LaunchDarkly's
 // store, ≈ 20 s a run at 128 MB), BENCH_COLD_BASELINE=<another checkout> (adds 'baseline': our consumer
 // built from that checkout, e.g. a `git worktree` of the commit before a change, run alternately with ours).
 import { rm } from 'node:fs/promises';
