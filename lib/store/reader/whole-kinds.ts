@@ -61,7 +61,7 @@ export class WholeKinds {
     return this.speculation.get(kind);
   }
 
-  /** Starts a speculative one-page read of both namespaces (once per store; only with the cache on). */
+  /** Starts a one-page read of each namespace not cached or under way (the reader asks while the hints are unknown). */
   speculate(): void {
     if (this.o.ttlMs <= 0) return;
     for (const kind of KINDS) {
