@@ -3,13 +3,14 @@
 // SDK with our stores, and all of them evaluate like a v9 SDK fed the same data in memory; and a table
 // written by LaunchDarkly's store is read correctly by ours.
 import { createRequire } from 'node:module';
-import { init as initV9, integrations, type LDClient, type LDContext } from '@launchdarkly/node-server-sdk';
+import { init as initV9, type LDClient, type LDContext } from '@launchdarkly/node-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBFeatureStore, DynamoDBFlagStore } from '../../lib/store/index.js';
 import { ReadOnlyFeatureStore } from '../../lib/store/reader.js';
 import type { FullDataSet } from '../../lib/store/types.js';
 import { interopContexts, interopData } from '../fixtures/interop-data.js';
 import { dynamoEndpoint, freshTable, localClient, localClientConfig, localCredentials } from '../support/tables.js';
+import { memorySdk } from '../support/memory-sdk.js';
 
 const require = createRequire(import.meta.url);
 const LaunchDarklyV7 = require('launchdarkly-node-server-sdk');
@@ -37,11 +38,7 @@ async function evaluateAll(evaluate: (flag: string, ctx: LDContext) => Promise<O
 }
 
 async function inMemoryEvaluations(data: FullDataSet): Promise<Evaluations> {
-  const td = new integrations.TestData();
-  for (const s of Object.values(data.segments)) await td.usePreconfiguredSegment(s);
-  for (const f of Object.values(data.flags)) await td.usePreconfiguredFlag(f);
-  const client = initV9('sdk-in-memory', { ...v9Options, updateProcessor: td.getFactory() });
-  await client.waitForInitialization({ timeout: 10 });
+  const client = await memorySdk(data);
   try {
     return await evaluateAll((f, c) => client.variationDetail(f, c, 'default'), data);
   } finally {

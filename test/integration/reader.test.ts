@@ -7,7 +7,6 @@ import { gzipSync } from 'node:zlib';
 import { DeleteItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   init,
-  integrations,
   type LDClient,
   type LDClientContext,
   type LDContext,
@@ -24,6 +23,7 @@ import { generateContexts, generateEnvironment } from '../support/generate-envir
 import { freshTable, localClient, localClientConfig } from '../support/tables.js';
 import { freePort } from '../support/dynamodb-local.js';
 import { countRequests } from '../support/request-counter.js';
+import { memorySdk } from '../support/memory-sdk.js';
 
 interface CapturingLogger {
   error(...a: unknown[]): void;
@@ -134,20 +134,6 @@ function decoyOf(env: FullDataSet): FullDataSet {
 }
 
 const user = (key: string, extra: Record<string, unknown> = {}): LDContext => ({ kind: 'user', key, ...extra });
-
-async function memorySdk(env: FullDataSet): Promise<LDClient> {
-  const td = new integrations.TestData();
-  for (const s of Object.values(env.segments)) await td.usePreconfiguredSegment(s);
-  for (const f of Object.values(env.flags)) await td.usePreconfiguredFlag(f);
-  const client = init('sdk-memory', {
-    updateProcessor: td.getFactory(),
-    sendEvents: false,
-    diagnosticOptOut: true,
-    logger: capturingLogger(),
-  });
-  await client.waitForInitialization({ timeout: 10 });
-  return client;
-}
 
 async function readerSdk(tableName: string, options: ReadOnlyFeatureStoreOptions, logger = capturingLogger()): Promise<LDClient> {
   const client = init('sdk-reader', {

@@ -3,7 +3,7 @@
 // The printed evaluations must be exactly what an SDK fed the same example file in memory returns.
 // Also: with LD_SDK_KEY it syncs from LaunchDarkly (here the loopback server) instead.
 import { readFileSync } from 'node:fs';
-import { init, integrations, type LDContext } from '@launchdarkly/node-server-sdk';
+import type { LDContext } from '@launchdarkly/node-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CONTEXTS, DEMO_FLAGS, formatEvaluationLine } from '../../lib/cli/evaluate.js';
 import { runLocal } from '../../lib/cli/local-run.js';
@@ -13,17 +13,13 @@ import type { FullDataSet } from '../../lib/store/types.js';
 import { startLaunchDarklyServer } from '../support/ld-server.js';
 import { dynamoEndpoint, localClient } from '../support/tables.js';
 import { childEnv, exampleFile, repoRoot, spawnCli } from './cli-support.js';
+import { memorySdk } from '../support/memory-sdk.js';
 
 const example = JSON.parse(readFileSync(exampleFile, 'utf8')) as FullDataSet;
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** The lines `npm start` must print: the same formatter applied to an in-memory SDK's results. */
 async function expectedLines(data: FullDataSet, flags: string[]): Promise<string[]> {
-  const td = new integrations.TestData();
-  for (const s of Object.values(data.segments)) await td.usePreconfiguredSegment(s);
-  for (const f of Object.values(data.flags)) await td.usePreconfiguredFlag(f);
-  const client = init('sdk-in-memory', { updateProcessor: td.getFactory(), sendEvents: false, diagnosticOptOut: true, logger: quiet });
-  await client.waitForInitialization({ timeout: 10 });
+  const client = await memorySdk(data);
   try {
     const lines: string[] = [];
     for (const flag of flags) {

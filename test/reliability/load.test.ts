@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { init, integrations, type LDContext } from '@launchdarkly/node-server-sdk';
+import type { LDContext } from '@launchdarkly/node-server-sdk';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBFlagStore, type Flag, type FullDataSet, type Segment } from '../../lib/store/index.js';
@@ -24,6 +24,7 @@ import { freshTable, localClient, localClientConfig } from '../support/tables.js
 import { prerequisiteTargets } from './support/data.js';
 import { record } from './support/report.js';
 import { node22 } from './support/sync-process.js';
+import { memorySdk } from '../support/memory-sdk.js';
 
 const AREA = 'Load';
 const CONSUMERS = 50;
@@ -103,16 +104,7 @@ function buildSnapshots(): { snapshots: FullDataSet[]; evaluated: string[] } {
 
 /** What the SDK answers for each evaluated flag and context, given a data set (in memory, via TestData). */
 async function evaluateInMemory(data: FullDataSet): Promise<Map<string, string[]>> {
-  const td = new integrations.TestData();
-  for (const s of Object.values(data.segments)) await td.usePreconfiguredSegment(s);
-  for (const f of Object.values(data.flags)) await td.usePreconfiguredFlag(f);
-  const sdk = init('sdk-in-memory', {
-    updateProcessor: td.getFactory(),
-    sendEvents: false,
-    diagnosticOptOut: true,
-    logger: { error() {}, warn() {}, info() {}, debug() {} },
-  });
-  await sdk.waitForInitialization({ timeout: 10 });
+  const sdk = await memorySdk(data);
   const out = new Map<string, string[]>();
   for (const flag of evaluated) {
     const row: string[] = [];

@@ -38,7 +38,7 @@ export async function readNamespace(q: NamespaceQuery): Promise<void> {
     await Promise.all(rangesOf(q.splits).map(([lo, hi]) => queryRange(q, lo, hi, take)));
     return;
   }
-  const first = await query(q);
+  const first = await query(q, {});
   const after = first.LastEvaluatedKey?.key?.S;
   const ranges: [string, string | undefined][] = [];
   if (after !== undefined) {
@@ -61,7 +61,7 @@ export async function readNamespace(q: NamespaceQuery): Promise<void> {
  * page joined to a later read of the rest would mix two moments of a table under sync.
  */
 export async function readOnePage(q: Omit<NamespaceQuery, 'splits'>, signal?: AbortSignal): Promise<boolean> {
-  const page = await query({ ...q, splits: [] }, undefined, undefined, undefined, signal);
+  const page = await query({ ...q, splits: [] }, { signal });
   if (page.LastEvaluatedKey) return false;
   for (const row of page.Items as StoredRow[]) {
     const key = row.key?.S;
@@ -77,16 +77,20 @@ async function queryRange(
   hi: string | undefined,
   take: (out: QueryOutput) => void,
 ): Promise<void> {
-  let page: Promise<QueryOutput> | undefined = query(q, lo, hi);
+  let page: Promise<QueryOutput> | undefined = query(q, { lo, hi });
   while (page) {
     const out: QueryOutput = await page;
     // Ask for the next page before decoding this one, so decoding overlaps the network.
-    page = out.LastEvaluatedKey ? query(q, lo, hi, out.LastEvaluatedKey) : undefined;
+    page = out.LastEvaluatedKey ? query(q, { lo, hi, start: out.LastEvaluatedKey }) : undefined;
     take(out);
   }
 }
 
-function query(q: NamespaceQuery, lo?: string, hi?: string, start?: Row, signal?: AbortSignal): Promise<QueryOutput> {
+/** One page: keys from `lo` to `hi` (no bound where undefined), from `start`; `signal` abandons it. */
+function query(
+  q: NamespaceQuery,
+  { lo, hi, start, signal }: { lo?: string; hi?: string; start?: Row; signal?: AbortSignal },
+): Promise<QueryOutput> {
   const range = rangeKeyCondition(lo, hi);
   return q.transport.query(
     {
