@@ -4,7 +4,8 @@
 //
 // For every request it reads the operation from X-Amz-Target, adds "ReturnConsumedCapacity":"TOTAL" to the
 // JSON body of operations that accept it (recomputing Content-Length), and sums the ConsumedCapacity of the
-// response. The clients sign the original body; DynamoDB Local does not verify signatures, which
+// response. Answers pass on as they arrive, and a read's answer is parsed for its capacity only when the
+// counts are read: buffering and parsing 1 MB pages in the middle would add their time to the client's. The clients sign the original body; DynamoDB Local does not verify signatures, which
 // `checkUnsignedBodiesAccepted` confirms before a run relies on it. Each exchange is logged with its
 // arrival and completion times (epoch ms, sub-millisecond) and the keys it wrote, so a benchmark can count
 // what a child process sent before a given moment, or see when a patched item became readable.
@@ -192,26 +193,31 @@ export async function startCountingProxy(target: string, options: { limits?: Ser
     const headers = { ...req.headers, 'content-length': String(body.length) };
     const out = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, agent }, (up) => {
       const parts: Buffer[] = [];
-      up.on('data', (c: Buffer) => parts.push(c));
+      // Without the model nothing in the answer is rewritten, so it streams on as it arrives, as it would
+      // from DynamoDB; with it, a batch's answer may gain the entries the model held back.
+      const streams = !admission;
+      if (streams) res.writeHead(up.statusCode ?? 502, up.headers);
+      up.on('data', (c: Buffer) => {
+        parts.push(c);
+        if (streams) res.write(c);
+      });
       up.on('end', () => {
         let raw = Buffer.concat(parts);
-        const upHeaders = { ...up.headers };
         if (admission && !admission.throttle && up.statusCode === 200) {
           // The model charges reads from the reported capacity and adds held-back batch entries.
           const text = (up.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
           const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
           const finished = admission.finish(parsed);
-          if (admission.unprocessed > 0 && finished) {
-            raw = Buffer.from(JSON.stringify(finished));
-            delete upHeaders['content-encoding'];
-            delete upHeaders['x-amz-crc32'];
-            upHeaders['content-length'] = String(raw.length);
-          }
+          if (admission.unprocessed > 0 && finished) raw = Buffer.from(JSON.stringify(finished));
         }
-        res.writeHead(up.statusCode ?? 502, upHeaders);
-        res.end(raw);
-        const exchange = record(operation, send ?? input, up, raw, startedAt);
-        exchange.unprocessed = admission && !admission.throttle ? admission.unprocessed : 0;
+        const held = admission && !admission.throttle ? admission.unprocessed : 0;
+        if (!streams) res.writeHead(up.statusCode ?? 502, answerHeaders(up, raw, held));
+        res.end(streams ? undefined : raw);
+        const endedAt = epochNow();
+        const exchange = READ_OPERATIONS.has(operation)
+          ? countedWhenAsked(operation, send ?? input, up, raw, startedAt, endedAt)
+          : record(operation, send ?? input, up, raw, startedAt, endedAt);
+        exchange.unprocessed = held;
         log.push(exchange);
         proxy.onExchange?.(exchange);
       });
@@ -228,18 +234,62 @@ export async function startCountingProxy(target: string, options: { limits?: Ser
   return proxy;
 }
 
+/** Upstream's headers for an answer sent whole; rewritten when the model added held-back entries to it. */
+function answerHeaders(up: IncomingMessage, raw: Buffer, unprocessed: number): IncomingMessage['headers'] {
+  const headers = { ...up.headers };
+  if (unprocessed > 0) {
+    delete headers['content-encoding'];
+    delete headers['x-amz-crc32'];
+    headers['content-length'] = String(raw.length);
+  }
+  return headers;
+}
+
+/**
+ * A read's log entry, whose capacity is counted from its answer when first asked for. Parsing every 1 MB
+ * page as it passes would take CPU from the client under test, which is still decoding it on the same
+ * two cores; the counts are read after the client has finished.
+ */
+function countedWhenAsked(
+  operation: string,
+  input: Record<string, unknown> | undefined,
+  up: IncomingMessage,
+  raw: Buffer,
+  startedAt: number,
+  endedAt: number,
+): Exchange {
+  let counted: Exchange | undefined;
+  const count = () => (counted ??= record(operation, input, up, raw, startedAt, endedAt));
+  const exchange: Exchange = {
+    operation,
+    startedAt,
+    endedAt,
+    status: up.statusCode ?? 0,
+    readCapacityUnits: 0,
+    writeCapacityUnits: 0,
+    written: [],
+    throttled: false,
+    unprocessed: 0,
+  };
+  return Object.defineProperties(exchange, {
+    readCapacityUnits: { get: () => count().readCapacityUnits, enumerable: true },
+    writeCapacityUnits: { get: () => count().writeCapacityUnits, enumerable: true },
+  });
+}
+
 function record(
   operation: string,
   input: Record<string, unknown> | undefined,
   up: IncomingMessage,
   raw: Buffer,
   startedAt: number,
+  endedAt: number,
 ): Exchange {
   const status = up.statusCode ?? 0;
   const exchange: Exchange = {
     operation,
     startedAt,
-    endedAt: epochNow(),
+    endedAt,
     status,
     readCapacityUnits: 0,
     writeCapacityUnits: 0,
