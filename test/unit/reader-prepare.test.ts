@@ -71,9 +71,13 @@ describe('prepareItem', () => {
       ['segments', segment],
     ] as const) {
       const { ours, theirs } = both(kind, item);
-      expect(ours).toEqual(theirs);
+      expect(ours).toEqual(theirs); // toEqual takes an undefined property for an absent one, as the SDK does
     }
     expect(both('features', flag).ours.variations).toEqual([null, { a: null }]);
+    // Cleared, not deleted (deleting makes the object slow to read): to the SDK, which tests for undefined, alike.
+    const { ours } = both('features', flag);
+    expect(ours.offVariation).toBeUndefined();
+    expect(ours.nested.deep.deeper).toBeUndefined();
   });
 
   it('throws where the SDK throws: an item the evaluator could not use is treated as deleted', () => {
