@@ -10,6 +10,8 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { sleep } from '../util/sleep.js';
+import { leanConfigFrom, type LeanConfigInput } from './transport/config.js';
+import { LeanTransport } from './transport/lean.js';
 import type { Logger } from '../util/logger.js';
 import { AdaptivePacer, backoffDelay } from './pacing.js';
 
@@ -87,7 +89,10 @@ export function emptyUsage(): Usage {
 }
 
 export class TableClient {
-  readonly client: DynamoDBClient;
+  /** How requests travel: the lean transport, or an AWS SDK client (the caller's, or one built for settings only it has). */
+  readonly transport: 'lean' | 'sdk';
+  private readonly lean: LeanTransport | undefined;
+  private readonly client: DynamoDBClient | undefined;
   private readonly ownsClient: boolean;
   usage: Usage = emptyUsage();
   readonly pacer = new AdaptivePacer();
@@ -98,9 +103,20 @@ export class TableClient {
     readonly retry: RetryOptions,
   ) {
     this.ownsClient = !opts.client;
-    // A client we build leaves retries to us (maxAttempts 1 unless configured), so that every throttle
-    // reaches the pacer instead of being retried unpaced inside the SDK.
-    this.client = opts.client ?? new DynamoDBClient({ maxAttempts: 1, ...opts.clientConfig });
+    // Whatever carries them, requests leave retries to us (maxAttempts 1 unless configured), so that every
+    // throttle reaches the pacer instead of being retried unpaced underneath.
+    const maxAttempts = opts.clientConfig?.maxAttempts ?? 1;
+    const lean = opts.client ? undefined : leanConfigFrom((opts.clientConfig ?? {}) as LeanConfigInput, process.env);
+    // The lean transport (the reader's, transport/lean.ts) costs a third of the SDK client's CPU per request,
+    // which bounds a full sync on a small Lambda (docs/service-limits.md). It needs a region it can read (the
+    // SDK also reads one from a profile's config file) and settings it implements; otherwise the SDK client.
+    if (lean?.endpoint && typeof maxAttempts === 'number') {
+      this.transport = 'lean';
+      this.lean = new LeanTransport({ ...lean, maxAttempts });
+    } else {
+      this.transport = 'sdk';
+      this.client = opts.client ?? new DynamoDBClient({ maxAttempts: 1, ...opts.clientConfig });
+    }
   }
 
   /**
@@ -138,7 +154,8 @@ export class TableClient {
   private async sendOnce(operation: string, command: object): Promise<unknown> {
     const abortSignal = AbortSignal.timeout(this.retry.requestTimeoutMs);
     try {
-      return await this.client.send(command as never, { abortSignal } as never);
+      if (this.lean) return await this.lean.call(operation, (command as { input: unknown }).input, abortSignal);
+      return await this.client!.send(command as never, { abortSignal } as never);
     } catch (err) {
       if (abortSignal.aborted) throw new RequestTimeoutError(operation, this.retry.requestTimeoutMs);
       throw err;
@@ -173,7 +190,8 @@ export class TableClient {
   }
 
   destroy(): void {
-    if (this.ownsClient) this.client.destroy();
+    this.lean?.close();
+    if (this.ownsClient) this.client?.destroy();
   }
 }
 

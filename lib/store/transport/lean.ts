@@ -1,8 +1,10 @@
-// The lean read transport: DynamoDB's JSON protocol (POST /, X-Amz-Target: DynamoDB_20120810.<Operation>,
+// The lean transport: DynamoDB's JSON protocol (POST /, X-Amz-Target: DynamoDB_20120810.<Operation>,
 // application/x-amz-json-1.0) over node:http(s) with keep-alive, signed with Signature Version 4 by `aws4`
 // (a small, long-maintained signer on node:crypto). Retries with capped, jittered exponential backoff what the
 // AWS SDK retries: throttling, 5xx, and connections dropped before an answer. Binary attributes travel as
 // base64 and are handed to callers as Uint8Array, as the SDK does, so callers cannot tell the two apart.
+// The reader uses its reads; the sync store's TableClient sends every operation through `call`, one attempt
+// each (it retries itself, through its pacer), at a third of the SDK client's CPU per request.
 import type http from 'node:http';
 import aws4 from 'aws4';
 import { nodeHttp, nodeHttps } from '../builtins.js';
@@ -11,6 +13,9 @@ import type { Attr, BatchGetOutput, QueryInput, QueryOutput, ReadTransport, Row 
 
 /** A DynamoDB error answer, named as the AWS SDK names it (`ResourceNotFoundException`, …). */
 export class DynamoDBRequestError extends Error {
+  /** The HTTP status where the AWS SDK's errors have it, so code written for those reads both. */
+  readonly $metadata: { httpStatusCode?: number };
+
   constructor(
     override readonly name: string,
     message: string,
@@ -18,6 +23,7 @@ export class DynamoDBRequestError extends Error {
     readonly retryable: boolean,
   ) {
     super(message);
+    this.$metadata = { httpStatusCode: statusCode };
   }
 }
 
@@ -48,12 +54,12 @@ export class LeanTransport implements ReadTransport {
   }
 
   async getItem(table: string, key: Row, consistentRead?: boolean): Promise<Row | undefined> {
-    const out = (await this.send('GetItem', { TableName: table, Key: key, ConsistentRead: consistentRead })) as { Item?: Row };
+    const out = (await this.call('GetItem', { TableName: table, Key: key, ConsistentRead: consistentRead })) as { Item?: Row };
     return out.Item;
   }
 
   async batchGet(table: string, keys: Row[], consistentRead?: boolean): Promise<BatchGetOutput> {
-    const out = (await this.send('BatchGetItem', { RequestItems: { [table]: { Keys: keys, ConsistentRead: consistentRead } } })) as {
+    const out = (await this.call('BatchGetItem', { RequestItems: { [table]: { Keys: keys, ConsistentRead: consistentRead } } })) as {
       Responses?: Record<string, Row[]>;
       UnprocessedKeys?: Record<string, { Keys?: Row[] }>;
     };
@@ -61,7 +67,7 @@ export class LeanTransport implements ReadTransport {
   }
 
   async query(input: QueryInput, signal?: AbortSignal): Promise<QueryOutput> {
-    const out = (await this.send('Query', input, signal)) as { Items?: Row[]; LastEvaluatedKey?: Row };
+    const out = (await this.call('Query', input, signal)) as { Items?: Row[]; LastEvaluatedKey?: Row };
     return { Items: out.Items ?? [], LastEvaluatedKey: out.LastEvaluatedKey };
   }
 
@@ -70,8 +76,11 @@ export class LeanTransport implements ReadTransport {
     this.agent.destroy();
   }
 
-  /** One operation, retried; resolves to the response with binary attributes decoded. */
-  private async send(operation: string, input: unknown, signal?: AbortSignal): Promise<unknown> {
+  /**
+   * One operation of DynamoDB's JSON protocol (`input` as the AWS SDK's command input), retried up to
+   * `maxAttempts`; resolves to the response with binary attributes decoded. `signal` abandons it.
+   */
+  async call(operation: string, input: unknown, signal?: AbortSignal): Promise<unknown> {
     const body = JSON.stringify(input, binaryToBase64);
     for (let attempt = 1; ; attempt++) {
       try {
