@@ -76,6 +76,7 @@ function initFigures(figures: Figure[], sizes: SizeResult[]): void {
       row('requests', 'DynamoDB requests', 'count', (r) => r.counts.totalRequests, 'lower', true);
       row('wcu', 'write capacity units', 'WCU', (r) => r.counts.writeCapacityUnits);
       row('rcu', 'read capacity units', 'RCU', (r) => r.counts.readCapacityUnits);
+      row('cpuMs', 'CPU time of the writing process', 'ms', (r) => r.cpuMs);
       if (phase === 'init') {
         row('heapMB', 'peak heap growth', 'MB', (r) => r.heapGrowthMB);
         row('maxRssMB', 'peak RSS of the process', 'MB', (r) => r.maxRssMB);

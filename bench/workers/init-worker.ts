@@ -33,6 +33,9 @@ export interface InitPhaseResult {
   rssGrowthMB: number;
   /** The process's peak RSS so far (getrusage maxRSS). */
   maxRssMB: number;
+  /** CPU time (user + system, every thread) the process used during the phase: what a Lambda's share of a
+   * CPU must cover, where DynamoDB Local's speed says nothing. */
+  cpuMs: number;
   /** What the store said it did (ours: its InitSummary counts; peer: nothing, it reports nothing). */
   summary?: Record<string, unknown>;
 }
@@ -92,6 +95,7 @@ async function measure(phase: InitPhase, run: () => Promise<Record<string, unkno
     if (m.rss > rssPeak) rssPeak = m.rss;
   };
   const timer = setInterval(sample, 5);
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   let summary: Record<string, unknown> | undefined;
   try {
@@ -100,6 +104,7 @@ async function measure(phase: InitPhase, run: () => Promise<Record<string, unkno
     clearInterval(timer);
   }
   const wallMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
   sample();
   return {
     phase,
@@ -107,6 +112,7 @@ async function measure(phase: InitPhase, run: () => Promise<Record<string, unkno
     heapGrowthMB: (heapPeak - base.heapUsed) / MB,
     rssGrowthMB: (rssPeak - base.rss) / MB,
     maxRssMB: (process.resourceUsage().maxRSS * 1024) / MB,
+    cpuMs: (cpu.user + cpu.system) / 1000,
     summary,
   };
 }

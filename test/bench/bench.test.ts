@@ -27,7 +27,7 @@ it('runs every benchmark at a small size: all figures finite, ours and LaunchDar
 
   const ids = results.figures.map((f) => f.id);
   const expected = [
-    ...['init', 'resync-1pct', 'resync-none'].flatMap((p) => ['wallMs', 'requests', 'wcu', 'rcu'].map((k) => `${p}.${k}@200`)),
+    ...['init', 'resync-1pct', 'resync-none'].flatMap((p) => ['wallMs', 'requests', 'wcu', 'rcu', 'cpuMs'].map((k) => `${p}.${k}@200`)),
     'init.heapMB@200',
     'init.maxRssMB@200',
     ...['one', 'five-concurrent', 'five-sequential', 'all'].flatMap((s) =>
