@@ -8,6 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBFlagStore } from '../../lib/store/index.js';
 import { startRecordingProxy, verifySigV4 } from '../support/sigv4.js';
+import { makeTestTls, startRecordingServer } from '../support/tls.js';
 import { dynamoEndpoint, freshTable } from '../support/tables.js';
 
 const lambdaEnv = {
@@ -94,6 +95,22 @@ describe('a store built from the environment writes over the lean transport', ()
     } finally {
       store.close();
       await proxy.close();
+    }
+  });
+
+  it('verifies the endpoint’s certificate: a self-signed one is refused before any request is sent', async () => {
+    const tls = makeTestTls();
+    const server = await startRecordingServer((_req, res) => res.end('{}'), tls.selfSigned);
+    const store = new DynamoDBFlagStore({ tableName: 'any-table', clientConfig: { endpoint: server.origin }, retry: { maxAttempts: 1 } });
+    try {
+      await expect(store.init({ flags: flags(1), segments: {} })).rejects.toMatchObject({
+        message: expect.stringMatching(/self[- ]signed certificate/i),
+      });
+      expect(server.authorizations).toEqual([]);
+    } finally {
+      store.close();
+      await server.close();
+      tls.cleanup();
     }
   });
 
