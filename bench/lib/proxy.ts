@@ -5,8 +5,9 @@
 // For every request it reads the operation from X-Amz-Target, adds "ReturnConsumedCapacity":"TOTAL" to the
 // JSON body of operations that accept it (recomputing Content-Length), and sums the ConsumedCapacity of the
 // response. Answers pass on as they arrive, and a read's answer is parsed for its capacity only when the
-// counts are read: buffering and parsing 1 MB pages in the middle would add their time to the client's. The clients sign the original body; DynamoDB Local does not verify signatures, which
-// `checkUnsignedBodiesAccepted` confirms before a run relies on it. Each exchange is logged with its
+// counts are read: buffering and parsing 1 MB pages in the middle would add their time to the client's. The
+// log and its counting are in exchanges.ts. The clients sign the original body; DynamoDB Local does not
+// verify signatures, which `checkUnsignedBodiesAccepted` confirms before a run relies on it. Each exchange is logged with its
 // arrival and completion times (epoch ms, sub-millisecond) and the keys it wrote, so a benchmark can count
 // what a child process sent before a given moment, or see when a patched item became readable.
 //
@@ -22,7 +23,9 @@ import { Agent, createServer, request as httpRequest, type IncomingMessage, type
 import { gunzipSync } from 'node:zlib';
 import { itemBytes, type ServiceLimits } from '../../test/support/ddb-service-limits.js';
 import { listenOnLoopback } from '../../test/support/loopback.js';
+import { type Counts, countedWhenAsked, type Exchange, READ_OPERATIONS, record, sum } from './exchanges.js';
 
+export type { Counts, Exchange };
 export { itemBytes };
 
 /** Operations whose input takes ReturnConsumedCapacity. */
@@ -40,36 +43,6 @@ const CAPACITY_OPERATIONS = new Set([
   'BatchExecuteStatement',
   'ExecuteStatement',
 ]);
-const READ_OPERATIONS = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan', 'TransactGetItems']);
-
-export interface Exchange {
-  operation: string;
-  /** Epoch ms when the request arrived / its response was fully received from DynamoDB. */
-  startedAt: number;
-  endedAt: number;
-  status: number;
-  readCapacityUnits: number;
-  writeCapacityUnits: number;
-  /** Keys (namespace and key) of the items a successful write put, with their version. */
-  written: { namespace: string; key: string; version: number }[];
-  /** Answered with a throttling error by the service-limits model. */
-  throttled: boolean;
-  /** Items or keys of a batch the model held back (returned as Unprocessed*). */
-  unprocessed: number;
-}
-
-export interface Counts {
-  requests: Record<string, number>;
-  totalRequests: number;
-  readCapacityUnits: number;
-  writeCapacityUnits: number;
-  /** Requests DynamoDB answered with an error status (e.g. failed conditions), throttles included. */
-  errors: number;
-  /** Requests the service-limits model throttled. */
-  throttled: number;
-  /** Batch entries the model returned unprocessed. */
-  unprocessed: number;
-}
 
 export interface CountingProxy {
   /** Endpoint to give the clients. */
@@ -243,162 +216,6 @@ function answerHeaders(up: IncomingMessage, raw: Buffer, unprocessed: number): I
     headers['content-length'] = String(raw.length);
   }
   return headers;
-}
-
-/**
- * A read's log entry, whose capacity is counted from its answer when first asked for. Parsing every 1 MB
- * page as it passes would take CPU from the client under test, which is still decoding it on the same
- * two cores; the counts are read after the client has finished.
- */
-function countedWhenAsked(
-  operation: string,
-  input: Record<string, unknown> | undefined,
-  up: IncomingMessage,
-  raw: Buffer,
-  startedAt: number,
-  endedAt: number,
-): Exchange {
-  let counted: Exchange | undefined;
-  const count = () => (counted ??= record(operation, input, up, raw, startedAt, endedAt));
-  const exchange: Exchange = {
-    operation,
-    startedAt,
-    endedAt,
-    status: up.statusCode ?? 0,
-    readCapacityUnits: 0,
-    writeCapacityUnits: 0,
-    written: [],
-    throttled: false,
-    unprocessed: 0,
-  };
-  return Object.defineProperties(exchange, {
-    readCapacityUnits: { get: () => count().readCapacityUnits, enumerable: true },
-    writeCapacityUnits: { get: () => count().writeCapacityUnits, enumerable: true },
-  });
-}
-
-function record(
-  operation: string,
-  input: Record<string, unknown> | undefined,
-  up: IncomingMessage,
-  raw: Buffer,
-  startedAt: number,
-  endedAt: number,
-): Exchange {
-  const status = up.statusCode ?? 0;
-  const exchange: Exchange = {
-    operation,
-    startedAt,
-    endedAt,
-    status,
-    readCapacityUnits: 0,
-    writeCapacityUnits: 0,
-    written: [],
-    throttled: false,
-    unprocessed: 0,
-  };
-  let output: Record<string, unknown> | undefined;
-  try {
-    const text = (up.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
-    output = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
-  } catch {
-    output = undefined;
-  }
-  const isRead = READ_OPERATIONS.has(operation);
-  // A failed condition still consumes capacity; DynamoDB reports it on the error for single-item writes.
-  if (operation === 'TransactWriteItems' && input) {
-    if (status === 200) exchange.writeCapacityUnits = transactionWriteUnits(input);
-    return exchange;
-  }
-  if (
-    (operation === 'BatchExecuteStatement' || operation === 'ExecuteStatement') &&
-    input &&
-    status === 200 &&
-    output?.ConsumedCapacity === undefined
-  ) {
-    const statements = (operation === 'ExecuteStatement' ? [input] : (input.Statements ?? [])) as {
-      Statement: string;
-      Parameters?: Attr[];
-    }[];
-    const responses = (operation === 'ExecuteStatement' ? [{}] : (output?.Responses ?? [])) as { Error?: unknown }[];
-    statements.forEach((st, i) => {
-      if (responses[i]?.Error || !/^\s*(INSERT|UPDATE|DELETE)/i.test(st.Statement)) return;
-      const names = [...st.Statement.matchAll(/'([^']+)'\s*:|SET\s+"([^"]+)"/gi)].map((m) => m[1] ?? m[2] ?? '');
-      const bytes =
-        names.reduce((n, name) => n + Buffer.byteLength(name), 0) +
-        itemBytes(Object.fromEntries((st.Parameters ?? []).map((p, j) => [`${j}`, p]))) -
-        (st.Parameters ?? []).length;
-      exchange.writeCapacityUnits += Math.max(1, Math.ceil(bytes / 1024));
-    });
-    return exchange;
-  }
-  const capacity = output?.ConsumedCapacity;
-  for (const c of (Array.isArray(capacity) ? capacity : capacity ? [capacity] : []) as Record<string, number | undefined>[]) {
-    const units = c.CapacityUnits ?? 0;
-    if (c.ReadCapacityUnits !== undefined || c.WriteCapacityUnits !== undefined) {
-      exchange.readCapacityUnits += c.ReadCapacityUnits ?? 0;
-      exchange.writeCapacityUnits += c.WriteCapacityUnits ?? 0;
-    } else if (isRead) exchange.readCapacityUnits += units;
-    else exchange.writeCapacityUnits += units;
-  }
-  if (status === 200 && input) exchange.written = writtenItems(operation, input);
-  return exchange;
-}
-
-type Attr = { S?: string; N?: string; B?: string; BOOL?: boolean };
-type AttrMap = Record<string, Attr | undefined>;
-
-function writtenItems(operation: string, input: Record<string, unknown>): Exchange['written'] {
-  const items: AttrMap[] = [];
-  if (operation === 'PutItem') items.push(input.Item as AttrMap);
-  else if (operation === 'TransactWriteItems') {
-    for (const t of (input.TransactItems ?? []) as { Put?: { Item: AttrMap } }[]) if (t.Put) items.push(t.Put.Item);
-  } else if (operation === 'BatchWriteItem') {
-    for (const reqs of Object.values((input.RequestItems ?? {}) as Record<string, { PutRequest?: { Item: AttrMap } }[]>)) {
-      for (const r of reqs) if (r.PutRequest) items.push(r.PutRequest.Item);
-    }
-  }
-  return items
-    .filter((i) => i?.namespace?.S !== undefined && i.key?.S !== undefined)
-    .map((i) => ({ namespace: i.namespace!.S!, key: i.key!.S!, version: Number(i.version?.N ?? 0) }));
-}
-
-/** Transactional writes cost two write units per started KB of each item; a delete or check is counted as one KB. */
-function transactionWriteUnits(input: Record<string, unknown>): number {
-  let units = 0;
-  for (const t of (input.TransactItems ?? []) as {
-    Put?: { Item: AttrMap };
-    Update?: unknown;
-    Delete?: unknown;
-    ConditionCheck?: unknown;
-  }[]) {
-    units += 2 * (t.Put ? Math.max(1, Math.ceil(itemBytes(t.Put.Item) / 1024)) : 1);
-  }
-  return units;
-}
-
-function sum(log: Exchange[]): Counts {
-  const counts: Counts = {
-    requests: {},
-    totalRequests: 0,
-    readCapacityUnits: 0,
-    writeCapacityUnits: 0,
-    errors: 0,
-    throttled: 0,
-    unprocessed: 0,
-  };
-  for (const e of log) {
-    if (e.throttled) counts.throttled++;
-    counts.unprocessed += e.unprocessed;
-    counts.requests[e.operation] = (counts.requests[e.operation] ?? 0) + 1;
-    counts.totalRequests++;
-    counts.readCapacityUnits += e.readCapacityUnits;
-    counts.writeCapacityUnits += e.writeCapacityUnits;
-    if (e.status !== 200) counts.errors++;
-  }
-  counts.readCapacityUnits = Math.round(counts.readCapacityUnits * 100) / 100;
-  counts.writeCapacityUnits = Math.round(counts.writeCapacityUnits * 100) / 100;
-  return counts;
 }
 
 /**
