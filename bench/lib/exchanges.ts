@@ -36,6 +36,21 @@ export interface Counts {
   unprocessed: number;
 }
 
+/** A log entry with nothing counted yet. */
+export function newExchange(operation: string, startedAt: number, endedAt: number, status: number): Exchange {
+  return {
+    operation,
+    startedAt,
+    endedAt,
+    status,
+    readCapacityUnits: 0,
+    writeCapacityUnits: 0,
+    written: [],
+    throttled: false,
+    unprocessed: 0,
+  };
+}
+
 /**
  * A read's log entry, whose capacity is counted from its answer when first asked for. Parsing every 1 MB
  * page as it passes would take CPU from the client under test, which is still decoding it on the same
@@ -51,18 +66,7 @@ export function countedWhenAsked(
 ): Exchange {
   let counted: Exchange | undefined;
   const count = () => (counted ??= record(operation, input, up, raw, startedAt, endedAt));
-  const exchange: Exchange = {
-    operation,
-    startedAt,
-    endedAt,
-    status: up.statusCode ?? 0,
-    readCapacityUnits: 0,
-    writeCapacityUnits: 0,
-    written: [],
-    throttled: false,
-    unprocessed: 0,
-  };
-  return Object.defineProperties(exchange, {
+  return Object.defineProperties(newExchange(operation, startedAt, endedAt, up.statusCode ?? 0), {
     readCapacityUnits: { get: () => count().readCapacityUnits, enumerable: true },
     writeCapacityUnits: { get: () => count().writeCapacityUnits, enumerable: true },
   });
@@ -77,17 +81,7 @@ export function record(
   endedAt: number,
 ): Exchange {
   const status = up.statusCode ?? 0;
-  const exchange: Exchange = {
-    operation,
-    startedAt,
-    endedAt,
-    status,
-    readCapacityUnits: 0,
-    writeCapacityUnits: 0,
-    written: [],
-    throttled: false,
-    unprocessed: 0,
-  };
+  const exchange = newExchange(operation, startedAt, endedAt, status);
   let output: Record<string, unknown> | undefined;
   try {
     const text = (up.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');

@@ -7,9 +7,10 @@
 // response. Answers pass on as they arrive, and a read's answer is parsed for its capacity only when the
 // counts are read: buffering and parsing 1 MB pages in the middle would add their time to the client's. The
 // log and its counting are in exchanges.ts. The clients sign the original body; DynamoDB Local does not
-// verify signatures, which `checkUnsignedBodiesAccepted` confirms before a run relies on it. Each exchange is logged with its
-// arrival and completion times (epoch ms, sub-millisecond) and the keys it wrote, so a benchmark can count
-// what a child process sent before a given moment, or see when a patched item became readable.
+// verify signatures, which `checkUnsignedBodiesAccepted` confirms before a run relies on it. Each exchange
+// is logged with its arrival and completion times (epoch ms, sub-millisecond) and the keys it wrote, so a
+// benchmark can count what a child process sent before a given moment, or see when a patched item became
+// readable.
 //
 // With `limits` (test/support/ddb-service-limits.ts, docs/service-limits.md) it also plays real DynamoDB's
 // throughput limits and latency: a throttled request is answered by the proxy and never reaches DynamoDB
@@ -23,7 +24,7 @@ import { Agent, createServer, request as httpRequest, type IncomingMessage, type
 import { gunzipSync } from 'node:zlib';
 import { itemBytes, type ServiceLimits } from '../../test/support/ddb-service-limits.js';
 import { listenOnLoopback } from '../../test/support/loopback.js';
-import { type Counts, countedWhenAsked, type Exchange, READ_OPERATIONS, record, sum } from './exchanges.js';
+import { type Counts, countedWhenAsked, type Exchange, newExchange, READ_OPERATIONS, record, sum } from './exchanges.js';
 
 export type { Counts, Exchange };
 export { itemBytes };
@@ -95,17 +96,7 @@ function answerThrottled(
     'content-length': String(answer.length),
   });
   res.end(answer);
-  return {
-    operation,
-    startedAt,
-    endedAt: epochNow(),
-    status: 400,
-    readCapacityUnits: 0,
-    writeCapacityUnits: 0,
-    written: [],
-    throttled: true,
-    unprocessed: 0,
-  };
+  return { ...newExchange(operation, startedAt, epochNow(), 400), throttled: true };
 }
 
 export async function startCountingProxy(target: string, options: { limits?: ServiceLimits } = {}): Promise<CountingProxy> {

@@ -105,14 +105,14 @@ export class TableClient {
     this.ownsClient = !opts.client;
     // Whatever carries them, requests leave retries to us (maxAttempts 1 unless configured), so that every
     // throttle reaches the pacer instead of being retried unpaced underneath.
-    const maxAttempts = opts.clientConfig?.maxAttempts ?? 1;
     const lean = opts.client ? undefined : leanConfigFrom((opts.clientConfig ?? {}) as LeanConfigInput, process.env);
     // The lean transport (the reader's, transport/lean.ts) costs a third of the SDK client's CPU per request,
     // which bounds a full sync on a small Lambda (docs/service-limits.md). It needs a region it can read (the
     // SDK also reads one from a profile's config file) and settings it implements; otherwise the SDK client.
-    if (lean?.endpoint && typeof maxAttempts === 'number') {
+    if (lean?.endpoint) {
       this.transport = 'lean';
-      this.lean = new LeanTransport({ ...lean, maxAttempts });
+      // leanConfigFrom accepts only a whole-number maxAttempts; unset, it means 1 here, not the SDK's 3.
+      this.lean = new LeanTransport({ ...lean, maxAttempts: (opts.clientConfig?.maxAttempts as number | undefined) ?? 1 });
     } else {
       this.transport = 'sdk';
       this.client = opts.client ?? new DynamoDBClient({ maxAttempts: 1, ...opts.clientConfig });

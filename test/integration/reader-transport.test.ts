@@ -16,6 +16,7 @@ import { ReadOnlyFeatureStore, type ReadOnlyFeatureStoreOptions } from '../../li
 import { leanConfigFrom, regionalEndpoint } from '../../lib/store/transport/config.js';
 import { createReadTransport } from '../../lib/store/transport/transport.js';
 import { startFaultProxy, type DynamoDBFaultProxy } from '../support/ddb-fault-proxy.js';
+import { setEnv } from '../support/lambda.js';
 import { type Recorded, startRecordingProxy, verifySigV4, verifyWithoutToken } from '../support/sigv4.js';
 import { listenOnLoopback } from '../support/loopback.js';
 import { until } from '../support/until.js';
@@ -78,19 +79,11 @@ afterAll(() => {
 });
 
 describe('the lean transport signs with the credentials Lambda gives a function', () => {
-  const saved: Record<string, string | undefined> = {};
+  let restoreEnv: () => void;
   beforeAll(() => {
-    for (const [k, v] of Object.entries(lambdaEnv)) {
-      saved[k] = process.env[k];
-      process.env[k] = v;
-    }
+    restoreEnv = setEnv(lambdaEnv);
   });
-  afterAll(() => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  });
+  afterAll(() => restoreEnv());
 
   it('sends the environment access key and session token, with a SigV4 signature an independent verifier accepts, over one kept-alive connection', async () => {
     const proxy = await startRecordingProxy(dynamoEndpoint());
@@ -155,25 +148,21 @@ describe('without credentials in the environment, the AWS SDK default chain is u
     'AWS_EC2_METADATA_DISABLED',
     'AWS_REGION',
   ];
-  const saved: Record<string, string | undefined> = {};
+  let restoreEnv: () => void;
   let dir: string;
   beforeAll(async () => {
-    for (const k of names) {
-      saved[k] = process.env[k];
-      delete process.env[k];
-    }
-    process.env.AWS_EC2_METADATA_DISABLED = 'true';
-    process.env.AWS_REGION = 'us-east-1';
+    restoreEnv = setEnv({
+      ...Object.fromEntries(names.map((k) => [k, undefined])),
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_REGION: 'us-east-1',
+    });
     dir = await mkdtemp(path.join(tmpdir(), 'reader-creds-'));
     // An empty config file, so the chain never reads the developer's own ~/.aws.
     await writeFile(path.join(dir, 'config'), '');
     process.env.AWS_CONFIG_FILE = path.join(dir, 'config');
   });
   afterAll(async () => {
-    for (const k of names) {
-      if (saved[k] === undefined) delete process.env[k];
-      else process.env[k] = saved[k];
-    }
+    restoreEnv();
     await rm(dir, { recursive: true, force: true });
   });
 

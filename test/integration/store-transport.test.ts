@@ -7,6 +7,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBFlagStore } from '../../lib/store/index.js';
+import { testFlag } from '../support/items.js';
+import { setEnv } from '../support/lambda.js';
 import { startRecordingProxy, verifySigV4 } from '../support/sigv4.js';
 import { makeTestTls, startRecordingServer } from '../support/tls.js';
 import { dynamoEndpoint, freshTable } from '../support/tables.js';
@@ -18,18 +20,7 @@ const lambdaEnv = {
   AWS_REGION: 'eu-central-1',
 };
 
-const flag = (key: string, version = 1) => ({
-  key,
-  version,
-  on: true,
-  variations: [true, false],
-  fallthrough: { variation: 0 },
-  offVariation: 1,
-  rules: [],
-  prerequisites: [],
-  targets: [],
-});
-const flags = (n: number, version = 1) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`f${i}`, flag(`f${i}`, version)]));
+const flags = (n: number, version = 1) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`f${i}`, testFlag(`f${i}`, version)]));
 
 // DynamoDB Local keeps one database per access key and region: these credentials get their own.
 const admin = new DynamoDBClient({
@@ -43,19 +34,11 @@ const admin = new DynamoDBClient({
 });
 afterAll(() => admin.destroy());
 
-const saved: Record<string, string | undefined> = {};
+let restoreEnv: () => void;
 beforeAll(() => {
-  for (const [k, v] of Object.entries(lambdaEnv)) {
-    saved[k] = process.env[k];
-    process.env[k] = v;
-  }
+  restoreEnv = setEnv(lambdaEnv);
 });
-afterAll(() => {
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-});
+afterAll(() => restoreEnv());
 
 const sdkAgent = (userAgent: unknown) => /aws-sdk-js/.test(String(userAgent ?? ''));
 
@@ -69,7 +52,7 @@ describe('a store built from the environment writes over the lean transport', ()
       expect(summary.written).toBe(30);
       expect(summary.requests.PutItem).toBeGreaterThanOrEqual(30);
       const afterInit = proxy.recorded.length;
-      for (let i = 0; i < 5; i++) expect(await store.upsert('features', flag(`f${i}`, 2))).toBe(true);
+      for (let i = 0; i < 5; i++) expect(await store.upsert('features', testFlag(`f${i}`, 2))).toBe(true);
       expect(await store.delete('features', 'f9', 2)).toBe(true);
 
       const operations = new Set(proxy.recorded.map((r) => String(r.headers['x-amz-target']).split('.')[1]));
