@@ -10,8 +10,11 @@
 // - the unprefixed environment owns exactly the unprefixed namespaces of the layout, UNPREFIXED_NAMESPACES below
 //   (LaunchDarkly's features, segments, $inited and big segments, and our $syncStatus, $readHints and $fullSync), so it
 //   cannot write "<prefix>:…" rows of another environment either.
-// The writer sends single conditional PutItem/DeleteItem requests only; `dynamodb:TransactWriteItems` would not
-// be an IAM action anyway (DynamoDB authorises a transaction's parts as PutItem/DeleteItem).
+// The writer sends conditional PutItem/DeleteItem requests, and PartiQL batches of conditional INSERTs and
+// UPDATEs (lib/store/batch-writes.ts), which IAM authorises statement by statement as PartiQLInsert and
+// PartiQLUpdate. Those two are granted under the same LeadingKeys rule plus a `Null` test that the key is
+// present: ForAllValues passes a request that carries no partition key at all, so if a PartiQL request ever
+// reached IAM without one it is refused (the writer then writes each item singly), never let through.
 //
 // Consumer stacks reach the table through `FlagTable.fromTableName` / `fromExport` / `fromParameter` and call
 // `grantReadFlags(fn)`: they never need the sync stack's constructs.
@@ -27,6 +30,8 @@ import { KEY_PREFIX } from '../config/environment-list.js';
 export const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'] as const;
 /** The actions DynamoDBFlagStore (lib/store/writer.ts) makes: diffing reads and version-guarded writes. */
 export const SYNC_WRITE_ACTIONS = ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'] as const;
+/** The PartiQL actions of the writer's batches (lib/store/batch-writes.ts): granted only with a partition key present. */
+export const SYNC_BATCH_ACTIONS = ['dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate'] as const;
 
 /**
  * Every namespace (partition key) of the unprefixed environment: LaunchDarkly's data kinds and marker
@@ -182,16 +187,24 @@ export class FlagTable extends Construct implements IFlagTable {
 
   /**
    * What a sync function needs, on the primary table only (replication carries writes to the replicas): the
-   * writer's reads (Query, GetItem) and its version-guarded writes (PutItem, DeleteItem), on the
-   * rows of the environments in `scope` only.
+   * writer's reads (Query, GetItem) and its version-guarded writes (PutItem, DeleteItem, and PartiQL's
+   * INSERT and UPDATE in batches), on the rows of the environments in `scope` only.
    */
   grantSyncWrite(grantee: IGrantable, scope: EnvironmentScope): Grant {
+    const rows = leadingKeysCondition(scope.prefixes);
     const grant = Grant.addToPrincipal({
       grantee,
       actions: [...SYNC_WRITE_ACTIONS],
       resourceArns: [this.tableArn],
-      conditions: leadingKeysCondition(scope.prefixes),
-    });
+      conditions: rows,
+    }).combine(
+      Grant.addToPrincipal({
+        grantee,
+        actions: [...SYNC_BATCH_ACTIONS],
+        resourceArns: [this.tableArn],
+        conditions: { ...rows, Null: { 'dynamodb:LeadingKeys': 'false' } },
+      }),
+    );
     this.encryptionKey?.grant(grantee, ...KEY_WRITE_ACTIONS);
     return grant;
   }

@@ -96,6 +96,8 @@ export class TableClient {
   private readonly ownsClient: boolean;
   usage: Usage = emptyUsage();
   readonly pacer = new AdaptivePacer();
+  /** Whether a wave's puts may go as PartiQL batches (batch-writes.ts); turned off when DynamoDB refuses them. */
+  batchWrites = true;
 
   constructor(
     readonly tableName: string,
@@ -131,7 +133,8 @@ export class TableClient {
       try {
         const out = (await this.sendOnce(operation, command)) as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] };
         this.count(out.ConsumedCapacity, kind);
-        if (kind === 'write') this.pacer.succeeded(units);
+        // A batch's statements report their own outcomes (statementsDone): one may be throttled, another written.
+        if (kind === 'write' && operation !== 'BatchExecuteStatement') this.pacer.succeeded(units);
         return out as T;
       } catch (err) {
         const capacity = (err as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] }).ConsumedCapacity;
@@ -148,6 +151,17 @@ export class TableClient {
         await sleep(backoffDelay(attempt, this.retry));
       }
     }
+  }
+
+  /**
+   * What a PartiQL batch's statements did: the write units of each one written, how many were throttled,
+   * and units to count when the answer reported no consumed capacity.
+   */
+  statementsDone(writtenUnits: number[], throttled: number, uncountedUnits: number): void {
+    for (const units of writtenUnits) this.pacer.succeeded(units);
+    for (let i = 0; i < throttled; i++) this.pacer.throttled();
+    this.usage.throttled += throttled;
+    this.usage.writeCapacityUnits += uncountedUnits;
   }
 
   /** One attempt, abandoned after `requestTimeoutMs` (an aborted request rejects; it never hangs). */

@@ -1,12 +1,15 @@
-// Applies the init plan's waves (init-plan.ts): every op is a single conditional PutItem (items and
-// tombstones) or DeleteItem (expired tombstones), each billed at its own write units; a wave's ops run in
-// parallel through the store's pacer, and a wave starts when the previous one has landed. A failed
-// condition is an answer, not an error: the table held something newer, the op is 'stale'.
+// Applies the init plan's waves (init-plan.ts): every op is a conditional PutItem (items and tombstones) or
+// DeleteItem (expired tombstones), each billed at its own write units; a wave's puts whose condition a PartiQL
+// statement can carry go first as batches of 25 (batch-writes.ts), and whatever a batch did not write, with
+// every other op, as single requests. A wave's requests run in parallel through the store's pacer, and a
+// wave starts when the previous one has landed. A failed condition is an answer, not an error: the table
+// held something newer, the op is 'stale'.
 import { DeleteItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { WriteFailedError, type UnwrittenItem } from './errors.js';
 import { DELETED, AS_OF, writeUnits } from './item-codec.js';
 import { namespaceFor } from './layout.js';
 import { opKey, opKind, type Expect, type WriteOp } from './init-plan.js';
+import { batchable, chunk, writeBatch } from './batch-writes.js';
 import { runPool } from './pacing.js';
 import type { StoreContext } from './table-client.js';
 
@@ -90,11 +93,44 @@ export async function writeOp(ctx: StoreContext, op: WriteOp): Promise<OpResult>
   }
 }
 
+/** Batches in flight per single requests in flight: a batch carries 25 items, and DynamoDB Local serves it as one. */
+const BATCHES_PER_REQUEST = 1 / 3;
+
 /** Applies one wave of independent ops; resolves with each op's outcome, or rejects with what was not written. */
 export async function applyWave(ctx: StoreContext, ops: WriteOp[], concurrency: number): Promise<OpResult[]> {
-  const settled = await runPool(ops, concurrency, (op) => writeOp(ctx, op));
-  const failed = settled.flatMap((s, i) => (s.status === 'rejected' ? [opTarget(ops[i]!)] : []));
-  const firstError = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')?.reason;
-  if (failed.length > 0) throw new WriteFailedError(failed, firstError);
-  return settled.map((s) => (s as PromiseFulfilledResult<OpResult>).value);
+  const outcome = new Map<number, OpResult | { error: unknown }>();
+  const batched = ctx.table.batchWrites ? ops.flatMap((op, i) => (batchable(op) ? [i] : [])) : [];
+  if (batched.length >= 2) await applyBatches(ctx, ops, batched, concurrency, outcome);
+  // Everything else, and whatever a batch handed back, one request each.
+  const single = [...ops.keys()].filter((i) => !outcome.has(i));
+  const settled = await runPool(single, concurrency, (i) => writeOp(ctx, ops[i]!));
+  settled.forEach((s, n) => {
+    outcome.set(single[n]!, s.status === 'fulfilled' ? s.value : { error: s.reason });
+  });
+  const errors = ops.map((_, i) => outcome.get(i)).filter((o): o is { error: unknown } => typeof o === 'object');
+  if (errors.length > 0) {
+    const failed = ops.filter((_, i) => typeof outcome.get(i) === 'object').map(opTarget);
+    throw new WriteFailedError(failed, errors[0]!.error);
+  }
+  return ops.map((_, i) => outcome.get(i) as OpResult);
+}
+
+/** Sends the ops at `indexes` in batches; records each op a batch wrote, or the error of a batch that failed. */
+async function applyBatches(
+  ctx: StoreContext,
+  ops: WriteOp[],
+  indexes: number[],
+  concurrency: number,
+  outcome: Map<number, OpResult | { error: unknown }>,
+): Promise<void> {
+  const put = (i: number) => ops[i] as Extract<WriteOp, { type: 'put' }>;
+  const chunks = chunk(indexes, (i) => put(i).item.bytes);
+  const limit = Math.max(1, Math.ceil(concurrency * BATCHES_PER_REQUEST));
+  const settled = await runPool(chunks, limit, (c) => writeBatch(ctx, c.map(put)));
+  settled.forEach((s, n) => {
+    chunks[n]!.forEach((i, j) => {
+      if (s.status === 'rejected') outcome.set(i, { error: s.reason });
+      else if (s.value[j] === 'written') outcome.set(i, 'written');
+    });
+  });
 }

@@ -17,7 +17,7 @@ import { actionsOf, functionDescribed, onlyId, roleOfFunction, statementsOfRole,
 
 type Conditioned = Statement & { Condition?: Record<string, Record<string, string[]>> };
 
-const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:DeleteItem'];
+const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate'];
 const leadingKeys = (s: Conditioned) => s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
 const dynamoStatements = (statements: Statement[]) =>
   (statements as Conditioned[]).filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
@@ -49,8 +49,12 @@ describe('two prefixed environments with streaming', () => {
 
   it('every statement granting a DynamoDB write carries a LeadingKeys condition', () => {
     const writes = all.filter((s) => [s.Action].flat().some((a) => WRITE_ACTIONS.includes(a)));
-    expect(writes).toHaveLength(4); // poll and stream of each environment
+    expect(writes).toHaveLength(8); // poll and stream of each environment: single writes, and PartiQL batches
     for (const s of writes) expect(leadingKeys(s)).toEqual([expect.stringMatching(/^(prod|stg):\*$/)]);
+    // ForAllValues passes a request without any partition key; the PartiQL grants demand one.
+    const partiql = writes.filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:PartiQL')));
+    expect(partiql).toHaveLength(4);
+    for (const s of partiql) expect(s.Condition?.Null).toEqual({ 'dynamodb:LeadingKeys': 'false' });
   });
 
   it.each([
@@ -62,7 +66,14 @@ describe('two prefixed environments with streaming', () => {
     const statements = dynamoStatements(statementsOfRole(template, roleOfFunction(template, what)));
     expect(statements.length).toBeGreaterThan(0);
     for (const s of statements) expect(leadingKeys(s)).toEqual([pattern]);
-    expect(actionsOf(statements, 'dynamodb')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    expect(actionsOf(statements, 'dynamodb')).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PartiQLInsert',
+      'dynamodb:PartiQLUpdate',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+    ]);
   });
 
   it('no policy lists dynamodb:TransactWriteItems, which is not an IAM action', () => {

@@ -85,9 +85,11 @@ export function actionsOf(statements: Statement[], service: string): string[] {
 }
 
 export function resourcesOf(statements: Statement[], service: string): Json[] {
-  return statements
+  const all = statements
     .filter((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).some((a) => a.startsWith(`${service}:`)))
     .flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]));
+  // Each resource once, however many statements name it.
+  return [...new Map(all.map((r) => [JSON.stringify(r), r])).values()];
 }
 
 /** The logical ID of the only resource of this type matching the properties (found, never hard-coded). */

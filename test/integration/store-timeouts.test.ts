@@ -24,7 +24,8 @@ describe('a request DynamoDB never answers', () => {
     const tableName = await freshTable(client, 'stall');
     const env = generateEnvironment({ flags: 40, segments: 5, seed: 3 });
     proxy.resetStats();
-    proxy.setRules([{ fault: 'stall', rate: 1, operations: ['PutItem'], after: 5, max: 3 }]);
+    // The claim passes; then batches (and the single puts that settle what they leave) stall.
+    proxy.setRules([{ fault: 'stall', rate: 1, operations: ['PutItem', 'BatchExecuteStatement'], after: 1, max: 3 }]);
     const store = new DynamoDBFlagStore({
       tableName,
       clientConfig: localClientConfig(proxy.endpoint),

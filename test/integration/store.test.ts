@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBFlagStore, ItemTooLargeError, ItemValidationError, PartialInitError, WriteFailedError } from '../../lib/store/index.js';
 import { PAGE_BYTES, decodeReadHints, encodeReadHints } from '../../lib/store/read-hints.js';
 import { dataSetOf, testFlag, testSegment } from '../support/items.js';
+import { statementRow, type PartiqlStatement } from '../support/partiql.js';
 import { freshTable, localClient } from '../support/tables.js';
 
 const flag = testFlag;
@@ -28,6 +29,7 @@ function recordWrites(c: DynamoDBClient): { op: string; keys: string[] }[] {
       const keyOf = (x: any) => x?.Item?.key?.S ?? x?.Key?.key?.S;
       if (op === 'TransactWriteItems') log.push({ op, keys: input.TransactItems.map((t: any) => keyOf(t.Put ?? t.Delete)) });
       else if (op === 'PutItem' || op === 'DeleteItem') log.push({ op, keys: [keyOf(input)] });
+      else if (op === 'BatchExecuteStatement') log.push({ op, keys: input.Statements.map((st: PartiqlStatement) => statementRow(st).key) });
       return next(args);
     },
     { step: 'initialize', name: `record-${Math.random()}` },
@@ -160,7 +162,9 @@ for (const prefix of [undefined, 'env1']) {
         const changed = flags.map((f, i) => (i % 100 === 0 ? { ...f, version: 2, on: false } : f));
         const third = await s.init(dataSet(changed, [segment('s', 1)]));
         expect(third).toMatchObject({ written: 3, unchanged: 298 });
-        expect(third.requests.PutItem).toBe(4); // the 3 flags and the snapshot claim; the marker is already there
+        // The 3 flags in one batch and the snapshot claim; the marker is already there.
+        expect(third.requests).toMatchObject({ BatchExecuteStatement: 1, PutItem: 1 });
+        expect(third.writeCapacityUnits).toBeLessThan(3 * 2 + 3);
         expect(await s.get('features', 'f100')).toMatchObject({ version: 2, on: false });
       });
 
@@ -252,13 +256,16 @@ for (const prefix of [undefined, 'env1']) {
         expect(decodeReadHints(small.hints?.B)?.bytes?.features).toBeLessThan(PAGE_BYTES);
       });
 
-      it('bulk loads are single conditional PutItems at 1× write units and still never roll back', async () => {
+      it('bulk loads are conditional writes in batches of 25 at 1× write units and still never roll back', async () => {
         const t = await freshTable(client, 'bulk');
         const s = new DynamoDBFlagStore({ tableName: t, prefix, client });
         await s.upsert('features', flag('f7', 9));
         const summary = await s.init(dataSet(Array.from({ length: 250 }, (_, i) => flag(`f${i}`, 3, { description: 'x'.repeat(1500) }))));
         expect(summary.requests.TransactWriteItems).toBeUndefined();
         expect(summary.requests.BatchWriteItem).toBeUndefined();
+        expect(summary.requests.BatchExecuteStatement).toBe(10);
+        // f7 is newer in the table, so the plan skips it; the other requests are the claim and the marker.
+        expect(summary.requests.PutItem).toBe(2);
         expect(summary).toMatchObject({ written: 249, stale: 1 });
         // Each flag is 1-2 KB: 2 units each, as DynamoDB bills a PutItem; the rest is the claim, hints and marker.
         expect(summary.writeCapacityUnits).toBeGreaterThanOrEqual(2 * 250);

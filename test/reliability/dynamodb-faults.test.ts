@@ -17,7 +17,7 @@ import { record } from './support/report.js';
 import { compareWith, describeProblems, itemCount, readTable, rolledBack } from './support/table-state.js';
 
 const AREA = 'DynamoDB faults';
-const WRITES = ['PutItem', 'DeleteItem'];
+const WRITES = ['PutItem', 'DeleteItem', 'BatchExecuteStatement'];
 
 let client: DynamoDBClient;
 let proxy: DynamoDBFaultProxy;
@@ -88,6 +88,14 @@ const scenarios: { name: string; rules: FaultRule[]; client?: Record<string, unk
     name: 'answers that never come after DynamoDB applied the write, 0.3% of writes (1 s request timeout)',
     rules: [{ fault: 'stall', rate: 0.003, operations: WRITES, max: 40 }],
     store: { retry: { requestTimeoutMs: 1_000 } },
+  },
+  {
+    name: 'statements of PartiQL batches throttled one by one: 30% of the statements of 40% of batches',
+    rules: [{ fault: 'unprocessed', rate: 0.4, fraction: 0.3, operations: ['BatchExecuteStatement'] }],
+  },
+  {
+    name: 'PartiQL batches refused (AccessDeniedException, as IAM without the PartiQL grant): every item written singly',
+    rules: [{ fault: 'access-denied', rate: 1, operations: ['BatchExecuteStatement'] }],
   },
   { name: 'latency: +150 ms on 30% of requests', rules: [{ fault: 'latency', rate: 0.3, latencyMs: 150 }] },
   {

@@ -11,6 +11,7 @@ import { DynamoDBFlagStore, type Flag, type FullDataSet, type Segment } from '..
 import { startFaultProxy, type DynamoDBFaultProxy, type ProxiedRequest } from '../support/ddb-fault-proxy.js';
 import { generateEnvironment } from '../support/generate-environment.js';
 import { freshTable, localClient, localClientConfig } from '../support/tables.js';
+import { statementItem, type PartiqlStatement } from '../support/partiql.js';
 import { record } from './support/report.js';
 import { compareWith, describeProblems, readTable } from './support/table-state.js';
 
@@ -97,6 +98,8 @@ function opsOf(request: ProxiedRequest): Op[] {
       return [del(b)];
     case 'TransactWriteItems':
       return (b.TransactItems as any[]).flatMap((t) => (t.Put ? [put(t.Put)] : t.Delete ? [del(t.Delete)] : []));
+    case 'BatchExecuteStatement':
+      return (b.Statements as PartiqlStatement[]).map((st) => put({ Item: statementItem(st) }));
     default:
       return [];
   }

@@ -9,7 +9,9 @@
 //   comes, which only the client's request timeout ends);
 // - latency before forwarding;
 // - partial results: BatchGetItem answers with some keys moved to UnprocessedKeys, BatchWriteItem with some
-//   requests moved to UnprocessedItems (the moved ones are not sent to DynamoDB);
+//   requests moved to UnprocessedItems, BatchExecuteStatement with some statements answered ThrottlingError
+//   (the moved ones are not sent to DynamoDB);
+// - a refusal: 400 AccessDeniedException, as IAM answers an action the caller's policy does not allow;
 // - TransactWriteItems cancelled with TransactionCanceledException whose reasons are ThrottlingError.
 // Rules select requests by operation (the X-Amz-Target suffix) and fire at a rate, optionally only after
 // some matching requests went through (a fault that starts mid-sync) and at most so many times. Decisions
@@ -21,6 +23,7 @@ import { createServer, request as httpRequest, Agent, type IncomingMessage, type
 import type { Socket } from 'node:net';
 import type { ServiceLimits } from './ddb-service-limits.js';
 import { seededRandom } from './generate-environment.js';
+import { ERROR_FAULTS, splitBatch, transactionThrottled, type ErrorFault } from './ddb-fault-answers.js';
 import { listenOnLoopback } from './loopback.js';
 
 export type FaultKind =
@@ -34,7 +37,8 @@ export type FaultKind =
   | 'stall'
   | 'latency'
   | 'unprocessed'
-  | 'transaction-throttled';
+  | 'transaction-throttled'
+  | 'access-denied';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   'throughput-exceeded',
@@ -48,6 +52,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'latency',
   'unprocessed',
   'transaction-throttled',
+  'access-denied',
 ];
 
 export interface FaultRule {
@@ -125,40 +130,7 @@ export interface FaultProxyOptions {
   limits?: ServiceLimits;
 }
 
-const WRITE_OPERATIONS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
-const DDB = 'com.amazonaws.dynamodb.v20120810';
-
-interface ErrorFault {
-  status: number;
-  type: string;
-  message: string;
-}
-
-const ERROR_FAULTS: Partial<Record<FaultKind, ErrorFault>> = {
-  'throughput-exceeded': {
-    status: 400,
-    type: `${DDB}#ProvisionedThroughputExceededException`,
-    message:
-      'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
-  },
-  throttling: {
-    status: 400,
-    type: 'com.amazon.coral.availability#ThrottlingException',
-    message: 'Rate of requests exceeds the allowed throughput.',
-  },
-  'request-limit': {
-    status: 400,
-    type: `${DDB}#RequestLimitExceeded`,
-    message:
-      'Throughput exceeds the current throughput limit for your account. Please contact AWS Support at https://aws.amazon.com/support request a limit increase',
-  },
-  'internal-error': { status: 500, type: `${DDB}#InternalServerError`, message: 'Internal server error (injected)' },
-  'service-unavailable': {
-    status: 503,
-    type: 'com.amazon.coral.availability#ServiceUnavailableException',
-    message: 'Service unavailable (injected)',
-  },
-};
+const WRITE_OPERATIONS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems', 'BatchExecuteStatement']);
 
 interface RuleState {
   rule: FaultRule;
@@ -200,7 +172,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Dynam
       if (rule.max !== undefined && state.fired >= rule.max) continue;
       // Draw even when the rule cannot apply to this operation's shape, so the sequence stays reproducible.
       if (random() >= rule.rate) continue;
-      if (rule.fault === 'unprocessed' && operation !== 'BatchGetItem' && operation !== 'BatchWriteItem') continue;
+      if (rule.fault === 'unprocessed' && !['BatchGetItem', 'BatchWriteItem', 'BatchExecuteStatement'].includes(operation)) continue;
       if (rule.fault === 'transaction-throttled' && operation !== 'TransactWriteItems') continue;
       state.fired++;
       firing.push(state);
@@ -308,30 +280,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Dynam
           return;
         case 'transaction-throttled': {
           count('transaction-throttled');
-          const items = Array.isArray(info.body.TransactItems) ? info.body.TransactItems.length : 1;
-          // At least one reason says ThrottlingError, the others None: DynamoDB's shape for a throttled transaction.
-          const throttled = Math.floor(random() * items);
-          const reasons = Array.from({ length: items }, (_, i) =>
-            i === throttled
-              ? { Code: 'ThrottlingError', Message: 'Throughput exceeds the current capacity of your table or index.' }
-              : { Code: 'None' },
-          );
-          const codes = reasons.map((r) => r.Code).join(', ');
-          const text = `Transaction cancelled, please refer cancellation reasons for specific reasons [${codes}]`;
-          const payload = JSON.stringify({
-            __type: `${DDB}#TransactionCanceledException`,
-            Message: text,
-            message: text,
-            CancellationReasons: reasons,
-          });
+          const payload = transactionThrottled(info.body, random);
           reply(res, 400, { 'content-type': 'application/x-amz-json-1.0' }, Buffer.from(payload));
           return;
         }
         case 'unprocessed': {
-          const split =
-            operation === 'BatchGetItem'
-              ? splitBatchGet(info.body, rule.fraction ?? 0.5, random)
-              : splitBatchWrite(info.body, rule.fraction ?? 0.5, random);
+          const split = splitBatch(operation, info.body, rule.fraction ?? 0.5, random);
           if (!split) break;
           count('unprocessed');
           stats.unprocessedEntries += split.moved;
@@ -436,71 +390,4 @@ function parseBody(raw: Buffer): Record<string, unknown> {
   } catch {
     return {};
   }
-}
-
-/** Which of `n` entries to move: about `fraction` of them, at least one, never all (DynamoDB always makes progress or throttles). */
-function pickMoved(n: number, fraction: number, random: () => number): Set<number> {
-  const moved = new Set<number>();
-  if (n < 2) return moved;
-  const count = Math.max(1, Math.min(n - 1, Math.round(n * fraction + (random() - 0.5))));
-  // Random positions, so the first, middle and last entries of a batch all get exercised.
-  while (moved.size < count) moved.add(Math.floor(random() * n));
-  return moved;
-}
-
-interface Split {
-  forwarded: Record<string, unknown>;
-  moved: number;
-  merge: (response: Record<string, unknown>) => void;
-}
-
-/** Splits table → entries into the kept and the moved entries; undefined when nothing can be moved. */
-function splitEntries<T>(byTable: Record<string, T[]>, fraction: number, random: () => number) {
-  const flat = Object.entries(byTable).flatMap(([table, list]) => list.map((entry) => ({ table, entry })));
-  const chosen = pickMoved(flat.length, fraction, random);
-  if (chosen.size === 0) return undefined;
-  const kept: Record<string, T[]> = {};
-  const moved: Record<string, T[]> = {};
-  flat.forEach(({ table, entry }, i) => {
-    const into = chosen.has(i) ? moved : kept;
-    (into[table] ??= []).push(entry);
-  });
-  return { kept, moved, count: chosen.size };
-}
-
-function splitBatchGet(body: Record<string, unknown>, fraction: number, random: () => number): Split | undefined {
-  const requestItems = body.RequestItems as Record<string, { Keys?: unknown[] } & Record<string, unknown>> | undefined;
-  if (!requestItems) return undefined;
-  const keys = Object.fromEntries(Object.entries(requestItems).map(([table, spec]) => [table, spec.Keys ?? []]));
-  const split = splitEntries(keys, fraction, random);
-  if (!split) return undefined;
-  const withSpec = (part: Record<string, unknown[]>) =>
-    Object.fromEntries(Object.entries(part).map(([table, list]) => [table, { ...requestItems[table], Keys: list }]));
-  return {
-    forwarded: { ...body, RequestItems: withSpec(split.kept) },
-    moved: split.count,
-    merge(response) {
-      const unprocessed = (response.UnprocessedKeys ?? {}) as Record<string, { Keys?: unknown[] }>;
-      for (const [table, spec] of Object.entries(withSpec(split.moved))) {
-        unprocessed[table] = { ...spec, Keys: [...(unprocessed[table]?.Keys ?? []), ...spec.Keys] };
-      }
-      response.UnprocessedKeys = unprocessed;
-    },
-  };
-}
-
-function splitBatchWrite(body: Record<string, unknown>, fraction: number, random: () => number): Split | undefined {
-  const requestItems = body.RequestItems as Record<string, unknown[]> | undefined;
-  if (!requestItems) return undefined;
-  const split = splitEntries(requestItems, fraction, random);
-  if (!split) return undefined;
-  return {
-    forwarded: { ...body, RequestItems: split.kept },
-    moved: split.count,
-    merge(response) {
-      const unprocessed = (response.UnprocessedItems ?? {}) as Record<string, unknown[]>;
-      for (const [table, list] of Object.entries(split.moved)) unprocessed[table] = [...(unprocessed[table] ?? []), ...list];
-      response.UnprocessedItems = unprocessed;
-    },
-  };
 }

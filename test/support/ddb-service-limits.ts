@@ -9,8 +9,12 @@
 //   the fact from the capacity DynamoDB Local reports (4 KB units, half for eventually consistent reads);
 // - a throttled request answered as DynamoDB answers it: HTTP 400 with ProvisionedThroughputExceededException
 //   (a hot partition key) or ThrottlingException (the table's rate), the throttled part of a BatchWriteItem in
-//   UnprocessedItems and of a BatchGetItem in UnprocessedKeys (an error only when nothing could be served);
+//   UnprocessedItems and of a BatchGetItem in UnprocessedKeys (an error only when nothing could be served),
+//   a throttled statement of a PartiQL BatchExecuteStatement as its own error in Responses (a statement is
+//   billed like the single write it stands for);
 // - a single-digit-millisecond service latency on every request.
+
+import { holdStatements, statementItem, statementRow, statementTable, type PartiqlStatement, type StatementError } from './partiql.js';
 
 export interface LimitsOptions {
   partitionWriteUnits: number;
@@ -47,6 +51,12 @@ export const THROTTLE_ANSWERS = {
       'Throughput exceeds the current capacity of your table or index. DynamoDB is automatically scaling your table or index so please try again shortly. If exceptions persist, check if you have a hot key: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html',
   },
 } as const;
+
+/** A throttled PartiQL statement's error, in BatchExecuteStatement's Responses. */
+const STATEMENT_THROTTLED: Record<'partition' | 'table', StatementError> = {
+  partition: { Code: 'ProvisionedThroughputExceeded', Message: THROTTLE_ANSWERS.partition.message },
+  table: { Code: 'ThrottlingError', Message: THROTTLE_ANSWERS.table.message },
+};
 
 class Bucket {
   private tokens: number;
@@ -95,7 +105,8 @@ export function itemBytes(item: AttrMap): number {
 
 /** What the model decides for one request. */
 export type Admission =
-  | { throttle: { status: 400; body: Json }; units: number }
+  // status 200: a PartiQL batch whose every statement was throttled, each answered with its error.
+  | { throttle: { status: 400 | 200; body: Json }; units: number }
   | { throttle?: undefined; body: Json; units: number; unprocessed: number; finish: (output: Json | undefined) => Json | undefined };
 
 export interface LimitsStats {
@@ -151,6 +162,8 @@ export class ServiceLimits {
         return this.transact(input) ?? pass(0);
       case 'BatchWriteItem':
         return this.batchWrite(input);
+      case 'BatchExecuteStatement':
+        return this.batchStatements(input);
       case 'GetItem':
       case 'Query': {
         const pk =
@@ -245,6 +258,23 @@ export class ServiceLimits {
         return { ...output, UnprocessedItems: un };
       },
     };
+  }
+
+  private batchStatements(input: Json): Admission {
+    const held = new Map<number, StatementError>();
+    let units = 0;
+    ((input.Statements ?? []) as PartiqlStatement[]).forEach((st, i) => {
+      const row = statementRow(st);
+      const u = writeUnitsOf({ ...statementItem(st), namespace: { S: row.namespace }, key: { S: row.key } });
+      const throttled = this.write(statementTable(st), row.namespace, u);
+      if (throttled === undefined) units += u;
+      else held.set(i, STATEMENT_THROTTLED[throttled.throttle!.body.__type === THROTTLE_ANSWERS.table.__type ? 'table' : 'partition']);
+    });
+    const split = holdStatements(input, held);
+    if (!split.forwarded) return { throttle: { status: 200, body: split.merge(undefined) }, units: 0 };
+    // Each throttled statement was counted as a throttled request: it is one write that must be sent again.
+    this.stats.unprocessedEntries += held.size;
+    return { body: split.forwarded, units, unprocessed: held.size, finish: (out) => split.merge(out) };
   }
 
   private batchGet(input: Json): Admission {

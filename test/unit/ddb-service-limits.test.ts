@@ -47,6 +47,47 @@ describe('service-limits model', () => {
     expect(limits.admit('BatchWriteItem', batch).throttle?.body).toEqual(THROTTLE_ANSWERS.partition);
   });
 
+  it('answers each throttled statement of a PartiQL batch with its own error, in place, billing the rest like PutItems', () => {
+    const limits = new ServiceLimits({ now: () => 0 });
+    for (let i = 0; i < 497; i++) limits.admit('PutItem', put('features', 1500)); // 6 units left
+    const insert = (ns: string, key: string) => ({
+      Statement: `INSERT INTO "t" VALUE {'namespace': ?, 'key': ?, 'item': ?}`,
+      Parameters: [{ S: ns }, { S: key }, { S: 'x'.repeat(1500) }],
+    });
+    const update = (ns: string, key: string) => ({
+      Statement: `UPDATE "t" SET "item" = ? WHERE "namespace" = ? AND "key" = ? AND "version" < ?`,
+      Parameters: [{ S: 'x'.repeat(1500) }, { S: ns }, { S: key }, { N: '3' }],
+    });
+    const statements = [
+      insert('features', 'a'),
+      update('segments', 'b'),
+      insert('features', 'c'),
+      insert('features', 'd'),
+      update('features', 'e'),
+    ];
+    const a = limits.admit('BatchExecuteStatement', { Statements: statements });
+    if (a.throttle) throw new Error('expected a partial answer');
+    // 2 units each: a, c and d fit the hot partition's 6 units; e does not; b is another partition.
+    expect(a.units).toBe(8);
+    expect(a.body.Statements).toEqual([statements[0], statements[1], statements[2], statements[3]]);
+    const merged = a.finish({ Responses: [{ TableName: 't' }, { TableName: 't' }, { TableName: 't' }, { TableName: 't' }] });
+    expect(merged?.Responses).toEqual([
+      { TableName: 't' },
+      { TableName: 't' },
+      { TableName: 't' },
+      { TableName: 't' },
+      { TableName: 't', Error: { Code: 'ProvisionedThroughputExceeded', Message: THROTTLE_ANSWERS.partition.message } },
+    ]);
+    // Nothing fits: answered with every statement's error, nothing forwarded.
+    const none = limits.admit('BatchExecuteStatement', { Statements: [insert('features', 'f')] });
+    expect(none.throttle).toEqual({
+      status: 200,
+      body: {
+        Responses: [{ TableName: 't', Error: { Code: 'ProvisionedThroughputExceeded', Message: THROTTLE_ANSWERS.partition.message } }],
+      },
+    });
+  });
+
   it('charges reads after the fact from the capacity reported, and throttles a partition in debt', () => {
     const limits = new ServiceLimits({ now: () => 0 });
     const q = { TableName: 't', KeyConditionExpression: '#ns = :ns', ExpressionAttributeValues: { ':ns': { S: 'features' } } };
