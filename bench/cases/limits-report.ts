@@ -43,7 +43,7 @@ export function limitsFigures(results: LimitsCaseResult[]): Figure[] {
       row('wcu', 'write units', 'WCU', (x) => x.counts.writeCapacityUnits);
       row('requests', 'requests', 'count', (x) => x.counts.totalRequests);
       row('throttled', 'throttled requests', 'count', (x) => x.counts.throttled);
-      row('unprocessed', 'batch items returned unprocessed', 'count', (x) => x.counts.unprocessed);
+      row('unprocessed', 'batch entries held back (unprocessed items, throttled statements)', 'count', (x) => x.counts.unprocessed);
       row('missing', 'items missing afterwards (read back)', 'count', (x) => x.missing);
     }
   }
@@ -76,11 +76,14 @@ export function limitsTargets(results: LimitsCaseResult[]): Target[] {
       met: lost === 0,
       detail: `${lost} items missing after init and re-sync`,
     });
-    const share = ours.counts.throttled / Math.max(1, ours.counts.totalRequests);
+    // A throttled write is a throttled request or a batch entry held back (a PartiQL statement's throttling
+    // error, an unprocessed item): each must be sent again. Counted against every write sent, batch entries one by one.
+    const throttledWrites = ours.counts.throttled + ours.counts.unprocessed;
+    const share = throttledWrites / Math.max(1, ours.counts.entries);
     out.push({
-      name: `Under the model: throttled requests a small share (≤ 5%) of our init's (${r.size} flags)`,
+      name: `Under the model: throttled writes a small share (≤ 5%) of our init's (${r.size} flags)`,
       met: share <= 0.05,
-      detail: `${ours.counts.throttled} of ${ours.counts.totalRequests} (${(share * 100).toFixed(1)}%)`,
+      detail: `${throttledWrites} of ${ours.counts.entries} writes (${(share * 100).toFixed(1)}%; ${ours.counts.throttled} requests, ${ours.counts.unprocessed} batch entries) in ${ours.counts.totalRequests} requests`,
     });
     const peer = run(r, 'peer', 'init');
     if (peer)

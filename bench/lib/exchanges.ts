@@ -19,8 +19,10 @@ export interface Exchange {
   written: { namespace: string; key: string; version: number }[];
   /** Answered with a throttling error by the service-limits model. */
   throttled: boolean;
-  /** Items or keys of a batch the model held back (returned as Unprocessed*). */
+  /** Items or keys of a batch the model held back (returned as Unprocessed*, or a PartiQL statement's throttling error). */
   unprocessed: number;
+  /** The writes or reads the request carried: a batch's items, keys or statements; 1 for any other request. */
+  entries: number;
 }
 
 export interface Counts {
@@ -34,6 +36,8 @@ export interface Counts {
   throttled: number;
   /** Batch entries the model returned unprocessed. */
   unprocessed: number;
+  /** Writes and reads carried, a batch counting its entries. */
+  entries: number;
 }
 
 /** A log entry with nothing counted yet. */
@@ -48,7 +52,17 @@ export function newExchange(operation: string, startedAt: number, endedAt: numbe
     written: [],
     throttled: false,
     unprocessed: 0,
+    entries: 1,
   };
+}
+
+/** How many writes or reads a request carries: a batch's entries, else 1. */
+export function entriesOf(operation: string, input: Record<string, unknown> | undefined): number {
+  if (operation === 'BatchExecuteStatement') return ((input?.Statements ?? []) as unknown[]).length;
+  const perTable = Object.values((input?.RequestItems ?? {}) as Record<string, unknown[] | { Keys?: unknown[] }>);
+  if (operation === 'BatchWriteItem') return perTable.reduce((n: number, list) => n + (list as unknown[]).length, 0);
+  if (operation === 'BatchGetItem') return perTable.reduce((n: number, spec) => n + ((spec as { Keys?: unknown[] }).Keys ?? []).length, 0);
+  return 1;
 }
 
 /**
@@ -171,10 +185,12 @@ export function sum(log: Exchange[]): Counts {
     errors: 0,
     throttled: 0,
     unprocessed: 0,
+    entries: 0,
   };
   for (const e of log) {
     if (e.throttled) counts.throttled++;
     counts.unprocessed += e.unprocessed;
+    counts.entries += e.entries;
     counts.requests[e.operation] = (counts.requests[e.operation] ?? 0) + 1;
     counts.totalRequests++;
     counts.readCapacityUnits += e.readCapacityUnits;

@@ -24,7 +24,7 @@ import { Agent, createServer, request as httpRequest, type IncomingMessage, type
 import { gunzipSync } from 'node:zlib';
 import { itemBytes, type ServiceLimits } from '../../test/support/ddb-service-limits.js';
 import { listenOnLoopback } from '../../test/support/loopback.js';
-import { type Counts, countedWhenAsked, type Exchange, newExchange, READ_OPERATIONS, record, sum } from './exchanges.js';
+import { type Counts, countedWhenAsked, type Exchange, entriesOf, newExchange, READ_OPERATIONS, record, sum } from './exchanges.js';
 
 export type { Counts, Exchange };
 export { itemBytes };
@@ -88,6 +88,7 @@ function answerThrottled(
   startedAt: number,
   throttle: { status: number; body: unknown },
   sequence: number,
+  entries: number,
 ): Exchange {
   const answer = Buffer.from(JSON.stringify(throttle.body));
   res.writeHead(throttle.status, {
@@ -96,7 +97,11 @@ function answerThrottled(
     'content-length': String(answer.length),
   });
   res.end(answer);
-  return { ...newExchange(operation, startedAt, epochNow(), 400), throttled: true };
+  const exchange = { ...newExchange(operation, startedAt, epochNow(), throttle.status), entries };
+  // 200: a PartiQL batch every statement of which was throttled, each answered with its own error.
+  if (throttle.status === 200) exchange.unprocessed = entries;
+  else exchange.throttled = true;
+  return exchange;
 }
 
 export async function startCountingProxy(target: string, options: { limits?: ServiceLimits } = {}): Promise<CountingProxy> {
@@ -146,7 +151,7 @@ export async function startCountingProxy(target: string, options: { limits?: Ser
       await new Promise((r) => setTimeout(r, limits.latency()));
       admission = limits.admit(operation, send);
       if (admission.throttle) {
-        const exchange = answerThrottled(res, operation, startedAt, admission.throttle, log.length);
+        const exchange = answerThrottled(res, operation, startedAt, admission.throttle, log.length, entriesOf(operation, send));
         log.push(exchange);
         proxy.onExchange?.(exchange);
         return;
@@ -182,6 +187,7 @@ export async function startCountingProxy(target: string, options: { limits?: Ser
           ? countedWhenAsked(operation, send ?? input, up, raw, startedAt, endedAt)
           : record(operation, send ?? input, up, raw, startedAt, endedAt);
         exchange.unprocessed = held;
+        exchange.entries = entriesOf(operation, input);
         log.push(exchange);
         proxy.onExchange?.(exchange);
       });
