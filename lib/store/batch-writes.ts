@@ -112,7 +112,7 @@ export async function writeBatch(ctx: StoreContext, ops: Extract<WriteOp, { type
   });
   let out: BatchAnswer;
   try {
-    out = await ctx.table.send<BatchAnswer>('BatchExecuteStatement', command, sum(units));
+    out = await ctx.table.send<BatchAnswer>('BatchExecuteStatement', command, sum(units), ops.length);
   } catch (err) {
     const name = (err as Error).name;
     if (BATCHING_REFUSED.has(name)) {
@@ -127,10 +127,10 @@ export async function writeBatch(ctx: StoreContext, ops: Extract<WriteOp, { type
     throw err;
   }
   const results = ops.map((_, i): BatchResult => (out.Responses?.[i] && !out.Responses[i]!.Error ? 'written' : 'single'));
-  const written = units.filter((_, i) => results[i] === 'written');
+  const written = sum(units.filter((_, i) => results[i] === 'written'));
   const throttled = (out.Responses ?? []).filter((r) => THROTTLED_CODES.has(r.Error?.Code ?? '')).length;
   // DynamoDB Local reports no capacity for PartiQL: count what DynamoDB bills, as the PutItems would have.
-  ctx.table.statementsDone(written, throttled, out.ConsumedCapacity === undefined ? sum(written) : 0);
+  ctx.table.statementsDone(written, throttled, out.ConsumedCapacity === undefined ? written : 0);
   return results;
 }
 

@@ -80,7 +80,10 @@ export interface Usage {
   readCapacityUnits: number;
   writeCapacityUnits: number;
   retries: number;
-  /** Requests DynamoDB answered with a throttling error (each also counted in `retries` when retried). */
+  /**
+   * Writes and reads DynamoDB answered with a throttling error, a batch's statements one by one (a throttled
+   * request is also counted in `retries` when retried).
+   */
   throttled: number;
 }
 
@@ -123,9 +126,11 @@ export class TableClient {
 
   /**
    * Sends a command, retrying throttling, 5xx and connection errors with backoff; counts it and its capacity.
-   * A write passes the pacer first, `units` being the write units it is expected to cost.
+   * A write passes the pacer first, `units` being the write units it is expected to cost; `entries` is the
+   * writes it carries (a batch's statements), counted in `usage.throttled` if the whole request is throttled.
+   * The pacer counts requests: a throttled batch is one throttle, as a served one is one success.
    */
-  async send<T = Record<string, unknown>>(operation: string, command: object, units = 1): Promise<T> {
+  async send<T = Record<string, unknown>>(operation: string, command: object, units = 1, entries = 1): Promise<T> {
     const kind = READ_OPERATIONS.has(operation) ? 'read' : 'write';
     for (let attempt = 1; ; attempt++) {
       if (kind === 'write') await this.pacer.acquire(units);
@@ -140,7 +145,7 @@ export class TableClient {
         const capacity = (err as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] }).ConsumedCapacity;
         this.count(capacity, kind);
         if (isThrottling(err)) {
-          this.usage.throttled++;
+          this.usage.throttled += entries;
           if (kind === 'write') this.pacer.throttled();
         } else if (kind === 'write' && (err as Error).name === 'ConditionalCheckFailedException') {
           // A failed condition was served (and billed): it is throughput getting through.
@@ -154,12 +159,14 @@ export class TableClient {
   }
 
   /**
-   * What a PartiQL batch's statements did: the write units of each one written, how many were throttled,
-   * and units to count when the answer reported no consumed capacity.
+   * What a served PartiQL batch's statements did: the write units written, how many statements were
+   * throttled, and units to count when the answer reported no consumed capacity. For the pacer the request
+   * is one success (of the units written) and, if any statement was throttled, one throttle: it weighs
+   * requests, whose throttles are independent events, not statements, which a throttle hits 25 at a time.
    */
-  statementsDone(writtenUnits: number[], throttled: number, uncountedUnits: number): void {
-    for (const units of writtenUnits) this.pacer.succeeded(units);
-    for (let i = 0; i < throttled; i++) this.pacer.throttled();
+  statementsDone(writtenUnits: number, throttled: number, uncountedUnits: number): void {
+    if (writtenUnits > 0) this.pacer.succeeded(writtenUnits);
+    if (throttled > 0) this.pacer.throttled();
     this.usage.throttled += throttled;
     this.usage.writeCapacityUnits += uncountedUnits;
   }
