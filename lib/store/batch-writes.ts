@@ -117,9 +117,9 @@ export async function writeBatch(ctx: StoreContext, ops: Extract<WriteOp, { type
     const name = (err as Error).name;
     if (BATCHING_REFUSED.has(name)) {
       // Batches already in flight are refused too: one warning.
-      if (ctx.table.batchWrites)
+      if (ctx.table.batchWrites !== 'refused')
         ctx.logger.warn(`DynamoDB refused PartiQL batch writes to ${ctx.label} (${name}); writing items one request each from now on`);
-      ctx.table.batchWrites = false;
+      ctx.table.batchWrites = 'refused';
       return ops.map(() => 'single');
     }
     // A request DynamoDB could not accept as a whole (e.g. its size): the single requests say what is wrong.

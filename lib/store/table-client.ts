@@ -99,8 +99,12 @@ export class TableClient {
   private readonly ownsClient: boolean;
   usage: Usage = emptyUsage();
   readonly pacer = new AdaptivePacer();
-  /** Whether a wave's puts may go as PartiQL batches (batch-writes.ts); turned off when DynamoDB refuses them. */
-  batchWrites = true;
+  /**
+   * Whether a wave's puts go as PartiQL batches (batch-writes.ts): 'on'; 'throttled' for the rest of an init
+   * once DynamoDB throttled a batch (the writer's next init starts 'on' again); 'refused' for good once IAM
+   * refused one.
+   */
+  batchWrites: 'on' | 'throttled' | 'refused' = 'on';
 
   constructor(
     readonly tableName: string,
@@ -147,6 +151,7 @@ export class TableClient {
         if (isThrottling(err)) {
           this.usage.throttled += entries;
           if (kind === 'write') this.pacer.throttled();
+          if (operation === 'BatchExecuteStatement') this.batchThrottled();
         } else if (kind === 'write' && (err as Error).name === 'ConditionalCheckFailedException') {
           // A failed condition was served (and billed): it is throughput getting through.
           this.pacer.succeeded(units);
@@ -166,9 +171,26 @@ export class TableClient {
    */
   statementsDone(writtenUnits: number, throttled: number, uncountedUnits: number): void {
     if (writtenUnits > 0) this.pacer.succeeded(writtenUnits);
-    if (throttled > 0) this.pacer.throttled();
+    if (throttled > 0) {
+      // The throttle that ends batching weighs as the statements it held back: they are about to be sent as
+      // single requests, and the pacer should start from that picture; later ones (batches already in
+      // flight) count once each, like any request.
+      if (this.batchWrites === 'on') for (let i = 0; i < throttled; i++) this.pacer.throttled();
+      else this.pacer.throttled();
+      this.batchThrottled();
+    }
     this.usage.throttled += throttled;
     this.usage.writeCapacityUnits += uncountedUnits;
+  }
+
+  /**
+   * DynamoDB throttled a batch: the writer is at the table's throughput, where batches save nothing (write
+   * units bound it) and a throttle holds back many statements at once, more than the pacer can pace finely
+   * (measured under the service-limits model: a third of all writes held back). The rest of the init goes
+   * as single requests, which the pacer paces to the limit.
+   */
+  private batchThrottled(): void {
+    if (this.batchWrites === 'on') this.batchWrites = 'throttled';
   }
 
   /** One attempt, abandoned after `requestTimeoutMs` (an aborted request rejects; it never hangs). */

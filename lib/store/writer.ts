@@ -107,6 +107,8 @@ export async function runInit(ctx: StoreContext, data: unknown, settings: Writer
   if (!Number.isFinite(snapshotAt))
     throw new StoreError(`init option 'snapshotAt' must be a Date or epoch milliseconds, got ${String(options.snapshotAt)}`);
   const enc = encodeAll(ctx, input, snapshotAt);
+  // Each init starts with batches, unless IAM refused them (batch-writes.ts).
+  if (ctx.table.batchWrites === 'throttled') ctx.table.batchWrites = 'on';
 
   const [hintState, markerPresent, claimBefore] = await Promise.all([readHintState(ctx), markerExists(ctx, false), readClaim(ctx)]);
   const readExisting = async (): Promise<Record<DataKindName, Map<string, RowState>>> => {

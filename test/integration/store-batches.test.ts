@@ -84,7 +84,7 @@ describe('a batched write', () => {
     hooked.destroy();
   });
 
-  it('hands back throttled statements: they are written singly, and the pacer hears of them', async () => {
+  it('hands back throttled statements, and sends the rest of that init singly: every item arrives, the pacer hears of it', async () => {
     const tableName = await freshTable(client, 'batch-throttled');
     const store = new DynamoDBFlagStore({ tableName, clientConfig: localClientConfig(proxy.endpoint) });
     proxy.resetStats();
@@ -97,6 +97,14 @@ describe('a batched write', () => {
       expect(summary.written).toBe(60);
       const stored = await new DynamoDBFlagStore({ tableName, client }).all('features');
       expect(Object.keys(stored)).toHaveLength(60);
+      // At the table's throughput batches save nothing: after the first throttled one, the rest went singly...
+      expect(summary.requests.BatchExecuteStatement).toBeLessThan(3);
+      expect(summary.requests.PutItem).toBeGreaterThan(25);
+      // ...for that init only: the next one batches again.
+      proxy.setRules([]);
+      const next = await store.init(dataSetOf(flags.map((f) => ({ ...f, version: 2 }))));
+      expect(next).toMatchObject({ written: 60, throttled: 0 });
+      expect(next.requests.BatchExecuteStatement).toBe(3);
     } finally {
       proxy.setRules([]);
       store.close();
