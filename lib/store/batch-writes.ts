@@ -17,6 +17,9 @@
 // an error) is handed back, and the single conditional PutItem settles it, with its own retries, pacing and
 // exact answer ('written' or 'stale'). So what a wave writes is decided by the same conditions either way.
 //
+// At the table's throughput a batch saves nothing (write units bound the init) and a throttle holds back many
+// statements at once: once one is throttled, the rest of the init goes singly (TableClient.batchWrites).
+//
 // IAM: the sync-write grant allows PartiQLInsert/PartiQLUpdate only with the environment's own partition
 // keys present and matching (lib/infra/flag-table.ts). A refusal (AccessDeniedException) turns batching off
 // for the store's life and every op goes single: correct either way, only slower on DynamoDB Local.
