@@ -172,7 +172,11 @@ export class TableClient {
   statementsDone(writtenUnits: number, throttled: number, uncountedUnits: number): void {
     if (writtenUnits > 0) this.pacer.succeeded(writtenUnits);
     if (throttled > 0) {
-      this.pacer.throttled();
+      // The throttle that ends batching weighs as the statements it held back: they are about to be sent as
+      // single requests, and the pacer should start from that picture; later ones (batches already in
+      // flight) count once each, like any request.
+      if (this.batchWrites === 'on') for (let i = 0; i < throttled; i++) this.pacer.throttled();
+      else this.pacer.throttled();
       this.batchThrottled();
     }
     this.usage.throttled += throttled;
