@@ -4,6 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { itemBytes } from '../../test/support/ddb-service-limits.js';
+import { statementItem } from '../../test/support/partiql.js';
 
 export const READ_OPERATIONS = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan', 'TransactGetItems']);
 
@@ -122,12 +123,8 @@ export function record(
     const responses = (operation === 'ExecuteStatement' ? [{}] : (output?.Responses ?? [])) as { Error?: unknown }[];
     statements.forEach((st, i) => {
       if (responses[i]?.Error || !/^\s*(INSERT|UPDATE|DELETE)/i.test(st.Statement)) return;
-      const names = [...st.Statement.matchAll(/'([^']+)'\s*:|SET\s+"([^"]+)"/gi)].map((m) => m[1] ?? m[2] ?? '');
-      const bytes =
-        names.reduce((n, name) => n + Buffer.byteLength(name), 0) +
-        itemBytes(Object.fromEntries((st.Parameters ?? []).map((p, j) => [`${j}`, p]))) -
-        (st.Parameters ?? []).length;
-      exchange.writeCapacityUnits += Math.max(1, Math.ceil(bytes / 1024));
+      // Billed like the single write the statement stands for: the item it writes (its bound attributes).
+      exchange.writeCapacityUnits += Math.max(1, Math.ceil(itemBytes(statementItem(st)) / 1024));
     });
     return exchange;
   }

@@ -52,3 +52,23 @@ it('forwards a multi-page read unchanged and counts the read units DynamoDB repo
   expect(counts.readCapacityUnits).toBeGreaterThan(0);
   expect(counts.readCapacityUnits).toBe(reported);
 }, 120_000);
+
+it('counts a batch of PartiQL writes at the units DynamoDB reports for the same items as single PutItems', async () => {
+  const env = generateEnvironment({ flags: 300, seed: 9 });
+  const batched = await freshTable(direct, 'proxy-batched');
+  const single = await freshTable(direct, 'proxy-single');
+  proxy.reset();
+  const viaBatches = await new DynamoDBFlagStore({ tableName: batched, client: viaProxy }).init(env);
+  const batchUnits = proxy.counts((e) => e.operation === 'BatchExecuteStatement').writeCapacityUnits;
+  expect(viaBatches.requests.BatchExecuteStatement).toBeGreaterThan(0);
+  // The same data set written one PutItem each (DynamoDB Local reports their capacity itself).
+  const store = new DynamoDBFlagStore({ tableName: single, client: direct });
+  (store as unknown as { ctx: { table: { batchWrites: string } } }).ctx.table.batchWrites = 'refused';
+  const viaPuts = await store.init(env);
+  expect(viaPuts.requests.BatchExecuteStatement).toBeUndefined();
+  // The claim, hints and marker are single PutItems either way; the items are the rest.
+  const otherUnits = proxy.counts((e) => e.operation === 'PutItem').writeCapacityUnits;
+  const itemUnits = viaPuts.writeCapacityUnits - otherUnits;
+  expect(itemUnits).toBeGreaterThan(300);
+  expect(Math.abs(batchUnits - itemUnits)).toBeLessThanOrEqual(itemUnits * 0.01);
+});

@@ -23,19 +23,11 @@ import {
   roleOfFunction,
   statementsOfRole,
   TOPIC_ARN,
+  SYNC_ACTIONS,
   type Statement,
 } from './support.js';
 
 const execFileAsync = promisify(execFile);
-/** What the writer sends (lib/store/writer.ts, batch-writes.ts), in actionsOf's sorted order. */
-const SYNC_ACTIONS = [
-  'dynamodb:DeleteItem',
-  'dynamodb:GetItem',
-  'dynamodb:PartiQLInsert',
-  'dynamodb:PartiQLUpdate',
-  'dynamodb:PutItem',
-  'dynamodb:Query',
-] as const;
 
 let app: App;
 let stack: LdDynamoDBSyncStack;

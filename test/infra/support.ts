@@ -115,3 +115,13 @@ export function functionDescribed(template: Template, text: string): { id: strin
   const [id, f] = entries[0]!;
   return { id, props: f.Properties };
 }
+
+/** What the writer sends (lib/store/writer.ts, batch-writes.ts), in actionsOf's sorted order. */
+export const SYNC_ACTIONS = [
+  'dynamodb:DeleteItem',
+  'dynamodb:GetItem',
+  'dynamodb:PartiQLInsert',
+  'dynamodb:PartiQLUpdate',
+  'dynamodb:PutItem',
+  'dynamodb:Query',
+] as const;
