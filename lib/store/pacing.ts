@@ -83,6 +83,10 @@ const defaultPacer: PacerOptions = {
  * hiccup, injected faults) keep their share whatever the rate. So:
  * - the first cut waits for five throttles within a window (fewer say nothing of a share), and goes to 90%
  *   of the rate that got through;
+ * - the rate it cuts from is the one getting through since DynamoDB began refusing, when that is measurable
+ *   and lower than the window's: under a limit that is the limit, not the burst allowance that drained first;
+ *   and a cut that plainly left the writer above a limit (a throttled share of 5% or more, clearly above the
+ *   one it cut from, within the window) is followed by one more without waiting out the window;
  * - one window after each cut the pacer notes the throttled share the cut left (its floor: about 0 under a
  *   limit, the fault rate under random throttles). A share higher than before the cut means a limit the cut
  *   did not reach (a burst allowance hid it): the next throttle cuts again. A first cut that left the share
@@ -102,6 +106,10 @@ export class AdaptivePacer {
   private lastRaise = 0;
   /** The throttled share over the first whole window after the last cut; undefined until measured. */
   private floor: number | undefined;
+  /** Whether the last cut followed another within its window (see `plainlyAboveLimit`). */
+  private earlyCut = false;
+  /** Whether the last cut was the first from unpaced, or the one that followed it within its window: undoable. */
+  private undoable = false;
   /** Set when the window after a cut was more throttled than the one before: the next throttle cuts again. */
   private cutDue = false;
   /** The rate that got through when the last cut was made: where the limit was last seen. */
@@ -143,9 +151,12 @@ export class AdaptivePacer {
     this.throttles++;
     this.refused.push(now);
     this.forget(now);
-    // One window of throttles is one signal: a cut needs a window to show its effect.
-    if (now - this.lastCut < this.opts.windowMs) return;
-    if (this.rate === Infinity && this.floor === undefined) {
+    // One window of throttles is one signal: a cut needs a window to show its effect, unless it plainly left
+    // the writer above a limit.
+    const early = now - this.lastCut < this.opts.windowMs;
+    if (early) {
+      if (!this.plainlyAboveLimit(now)) return;
+    } else if (this.rate === Infinity && this.floor === undefined) {
       // The first cut waits for five throttles in the window: fewer tell nothing of their share.
       if (this.refused.length < 5) return;
     } else if (!this.aboveFloor(now) && !this.cutDue) return;
@@ -154,13 +165,38 @@ export class AdaptivePacer {
     // Against the floor, when there is one: a window that only looks worse by chance must not make the share
     // after the cut look like an improvement.
     const share = Math.min(this.refused.length / n, this.floor ?? 1);
-    this.before = { rate: this.rate, share, error: Math.sqrt((share * (1 - share)) / n) };
-    this.ceiling = Math.min(this.rate, this.measured(now));
-    const base = this.rate === Infinity ? this.measured(now) : Math.min(this.rate, Math.max(this.measured(now), this.rate * 0.5));
+    // A cut within the first cut's window is judged, with it, against the share before the first.
+    if (!early) this.before = { rate: this.rate, share, error: Math.sqrt((share * (1 - share)) / n) };
+    this.earlyCut = early;
+    if (!early) this.undoable = this.rate === Infinity;
+    const through = this.gettingThrough(now, early ? this.lastCut : -Infinity);
+    this.ceiling = Math.min(this.rate, through);
+    // A later cut goes at most halfway down unless the rate since the throttles began says where the limit is.
+    const base = this.rate === Infinity ? through : Math.min(this.rate, early ? through : Math.max(through, this.rate * 0.5));
     this.rate = Math.max(this.opts.minRate, base * this.opts.decrease);
     this.floor = undefined;
     this.lastCut = now;
     this.lastRaise = now;
+  }
+
+  /**
+   * Whether the cut made less than a window ago plainly left the writer above a limit: 10 throttles or more
+   * since, a share of 5% or more and clearly above the one it cut from, and the rate getting through since
+   * measurable (so the next cut is made from it). A cut
+   * made when throttling has only just begun is made from a rate a burst allowance inflated (DynamoDB serves
+   * a full bucket before it refuses; a writer that ran below the limit for a while refills it), and waiting
+   * the whole window to see that costs up to a third of that window's requests throttled. One such cut per
+   * cut: random throttles that happen to look like this are not cut for again and again before the window
+   * shows what they are (and, after a first cut, undoes both).
+   */
+  private plainlyAboveLimit(now: number): boolean {
+    if (this.earlyCut || this.sinceThrottled(now, this.lastCut) === undefined) return false;
+    const refused = this.refused.filter((t) => t >= this.lastCut).length;
+    if (refused < 10) return false;
+    const n = refused + this.done.filter((d) => d.at >= this.lastCut).length;
+    const share = refused / n;
+    const error = Math.max(this.before.error, Math.sqrt((share * (1 - share)) / n));
+    return share >= 0.05 && share > this.before.share + 3 * error;
   }
 
   private forget(now: number): void {
@@ -185,13 +221,45 @@ export class AdaptivePacer {
         this.cutDue = true;
         return true;
       }
-      // A first cut that left the share where it was: random throttles, which pacing does not cure and would
-      // only slow the writer. Undone. (A later cut may need another to reach a limit: it stays.)
-      if (this.before.rate === Infinity && share >= 0.02 && share >= this.before.share - 3 * error) this.rate = Infinity;
+      // A first cut (with the one that followed it within its window) that left the share where it was:
+      // random throttles, which pacing does not cure and would only slow the writer. Undone. (A later cut may
+      // need another to reach a limit: it stays.)
+      if (this.undoable && share >= 0.02 && share >= this.before.share - 3 * error) this.rate = Infinity;
       return false;
     }
     const f = Math.max(this.floor, 0.01);
     return share > this.floor + Math.max(0.01, 3 * Math.sqrt((f * (1 - f)) / Math.max(n, 1)));
+  }
+
+  /**
+   * The rate getting through: the window's, or, when the throttles began well inside the window, the rate
+   * since the first of them if lower. Under a limit that is the limit itself, where the whole window's rate
+   * still counts the burst allowance that drained before DynamoDB began refusing (a cut from that leaves the
+   * writer above the limit for another window of throttles).
+   */
+  private gettingThrough(now: number, since: number): number {
+    const all = this.measured(now);
+    return Math.min(all, this.sinceThrottled(now, since) ?? all);
+  }
+
+  /**
+   * Units per second completed since the first throttle at or after `since`, from two intervals after it
+   * (requests that complete just after it were admitted before it); undefined while that says little (under
+   * an interval, or fewer than 20 completions).
+   */
+  private sinceThrottled(now: number, since: number): number | undefined {
+    const first = this.refused.find((t) => t >= since);
+    if (first === undefined) return undefined;
+    const from = first + 2 * this.opts.intervalMs;
+    if (now - from < this.opts.intervalMs) return undefined;
+    let units = 0;
+    let count = 0;
+    for (const d of this.done) {
+      if (d.at < from) continue;
+      units += d.units;
+      count++;
+    }
+    return count < 20 ? undefined : (units / (now - from)) * 1000;
   }
 
   private measured(now: number): number {

@@ -91,6 +91,29 @@ describe('AdaptivePacer', () => {
     expect(c.pacer.unitsPerSecond).toBeGreaterThan(held);
   });
 
+  it('cuts again within the window when a cut from a burst-inflated rate leaves the writer above a limit, to below the rate getting through', () => {
+    const { c, second } = clock();
+    // A full bucket lets 2,000 units through in the first second, then DynamoDB refuses: a cut to 90% of that.
+    second(1000, 5);
+    const first = c.pacer.unitsPerSecond;
+    expect(first).toBeCloseTo(1800, -2);
+    // Now the limit: 500 requests of 2 units a second get through and 40% are refused.
+    let cutAt: number | undefined;
+    const start = c.now;
+    for (let i = 0; i < 500 && cutAt === undefined; i++) {
+      c.now += 1.2;
+      if (i % 5 < 2) c.pacer.throttled();
+      else c.pacer.succeeded(2);
+      if (c.pacer.unitsPerSecond < first) cutAt = c.now - start;
+    }
+    // Within half the window, not after it, and from the rate getting through (1,000 units/s), not from
+    // half of the previous rate.
+    expect(cutAt).toBeDefined();
+    expect(cutAt!).toBeLessThan(500);
+    expect(c.pacer.unitsPerSecond).toBeGreaterThan(850);
+    expect(c.pacer.unitsPerSecond).toBeLessThan(1000);
+  });
+
   it('undoes a first cut that left the throttled share where it was (random throttles), not one that cured it (a limit)', async () => {
     const random = clock();
     // 15% of requests throttled at random, whatever the rate.
