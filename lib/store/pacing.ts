@@ -81,8 +81,8 @@ const defaultPacer: PacerOptions = {
  * A rate limit and random throttling look alike request by request; they differ in how they answer a cut.
  * Sending less under a rate limit leaves (almost) no request throttled; throttles that come at random (a
  * hiccup, injected faults) keep their share whatever the rate. So:
- * - the first cut waits for five throttles within a window (fewer say nothing of a share), and goes to 90%
- *   of the rate that got through;
+ * - no cut is made from fewer than 20 requests in a window (they say nothing of a share); the first waits
+ *   for five throttles within a window, and goes to 90% of the rate that got through;
  * - the rate it cuts from is the one getting through since DynamoDB began refusing, when that is measurable
  *   and lower than the window's: under a limit that is the limit, not the burst allowance that drained first;
  *   and a cut that plainly left the writer above a limit (a throttled share of 5% or more, clearly above the
@@ -156,8 +156,13 @@ export class AdaptivePacer {
     const early = now - this.lastCut < this.opts.windowMs;
     if (early) {
       if (!this.plainlyAboveLimit(now)) return;
+    } else if (this.refused.length + this.done.length < 20) {
+      // Fewer than 20 requests in the window tell nothing of their share or of the rate getting through: five
+      // of the first six batches throttled at random once cut a writer to the floor rate, and a share of 83%
+      // made the random 30% after it look cured; a lull between waves did the same later.
+      return;
     } else if (this.rate === Infinity && this.floor === undefined) {
-      // The first cut waits for five throttles in the window: fewer tell nothing of their share.
+      // The first cut waits for five throttles in the window.
       if (this.refused.length < 5) return;
     } else if (!this.aboveFloor(now) && !this.cutDue) return;
     this.cutDue = false;

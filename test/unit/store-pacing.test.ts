@@ -147,7 +147,10 @@ describe('AdaptivePacer', () => {
   it('spaces requests by their units at the current rate, and never goes below the floor', async () => {
     const now = 0;
     const pacer = new AdaptivePacer({ now: () => now, minRate: 100 });
-    for (let i = 0; i < 5; i++) pacer.throttled();
+    // Every request throttled: nothing gets through, and the first cut (after 20) goes to the floor.
+    for (let i = 0; i < 19; i++) pacer.throttled();
+    expect(pacer.unitsPerSecond).toBe(Infinity);
+    pacer.throttled();
     expect(pacer.unitsPerSecond).toBe(100);
     const t0 = performance.now();
     for (let i = 0; i < 3; i++) await pacer.acquire(2);
