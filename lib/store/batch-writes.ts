@@ -17,8 +17,10 @@
 // an error) is handed back, and the single conditional PutItem settles it, with its own retries, pacing and
 // exact answer ('written' or 'stale'). So what a wave writes is decided by the same conditions either way.
 //
-// At the table's throughput a batch saves nothing (write units bound the init) and a throttle holds back many
-// statements at once: once one is throttled, the rest of the init goes singly (TableClient.batchWrites).
+// At the table's throughput a batch saves no time (write units bound the init) and a throttle holds back many
+// statements at once: once one is throttled, the rest of the init goes singly (TableClient.batchWrites). It
+// would still save CPU (single requests take about twice a small Lambda's CPU share there; batches of 8
+// measured 3.3-3.9 s against 6.2-8.8 s), which is the next step: docs/performance.md, "Full init".
 //
 // IAM: the sync-write grant allows PartiQLInsert/PartiQLUpdate only with the environment's own partition
 // keys present and matching (lib/infra/flag-table.ts). A refusal (AccessDeniedException) turns batching off

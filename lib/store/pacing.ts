@@ -187,12 +187,12 @@ export class AdaptivePacer {
   /**
    * Whether the cut made less than a window ago plainly left the writer above a limit: 10 throttles or more
    * since, a share of 5% or more and clearly above the one it cut from, and the rate getting through since
-   * measurable (so the next cut is made from it). A cut
-   * made when throttling has only just begun is made from a rate a burst allowance inflated (DynamoDB serves
-   * a full bucket before it refuses; a writer that ran below the limit for a while refills it), and waiting
-   * the whole window to see that costs up to a third of that window's requests throttled. One such cut per
-   * cut: random throttles that happen to look like this are not cut for again and again before the window
-   * shows what they are (and, after a first cut, undoes both).
+   * measurable (so the next cut is made from it). A cut made when throttling has only just begun is made from
+   * a rate a burst allowance inflated (DynamoDB serves a full bucket before it refuses; a writer that ran
+   * below the limit for a while refills it), and waiting the whole window to see that costs up to a third of
+   * that window's requests throttled. One such cut per cut: random throttles that happen to look like this
+   * are not cut for again and again before the window shows what they are (and, after a first cut, undoes
+   * both).
    */
   private plainlyAboveLimit(now: number): boolean {
     if (this.earlyCut || this.sinceThrottled(now, this.lastCut) === undefined) return false;

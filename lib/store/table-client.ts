@@ -184,10 +184,10 @@ export class TableClient {
   }
 
   /**
-   * DynamoDB throttled a batch: the writer is at the table's throughput, where batches save nothing (write
-   * units bound it) and a throttle holds back many statements at once, more than the pacer can pace finely
-   * (measured under the service-limits model: a third of all writes held back). The rest of the init goes
-   * as single requests, which the pacer paces to the limit.
+   * DynamoDB throttled a batch: the writer is at the table's throughput, where batches save no time (write
+   * units bound it; they would still save CPU) and a throttle holds back many statements at once, more than
+   * the pacer can pace finely (measured under the service-limits model: a third of all writes held back).
+   * The rest of the init goes as single requests, which the pacer paces to the limit.
    */
   private batchThrottled(): void {
     if (this.batchWrites === 'on') this.batchWrites = 'throttled';
