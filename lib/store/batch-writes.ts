@@ -17,10 +17,10 @@
 // an error) is handed back, and the single conditional PutItem settles it, with its own retries, pacing and
 // exact answer ('written' or 'stale'). So what a wave writes is decided by the same conditions either way.
 //
-// At the table's throughput a batch saves no time (write units bound the init) and a throttle holds back many
-// statements at once: once one is throttled, the rest of the init goes singly (TableClient.batchWrites). It
-// would still save CPU (single requests take about twice a small Lambda's CPU share there; batches of 8
-// measured 3.3-3.9 s against 6.2-8.8 s), which is the next step: docs/performance.md, "Full init".
+// At the table's throughput write units bound the init however it is sent, but a batch still saves the
+// writer's CPU, which a small Lambda's share of a core bounds too. What changes there is how many statements
+// a throttle can hold back at once: once a batch is throttled, the rest of the init goes in batches of 8
+// (THROTTLED_STATEMENTS; TableClient.batchWrites). Figures: docs/write-rules.md rule 8.
 //
 // IAM: the sync-write grant allows PartiQLInsert/PartiQLUpdate only with the environment's own partition
 // keys present and matching (lib/infra/flag-table.ts). A refusal (AccessDeniedException) turns batching off
@@ -33,6 +33,8 @@ import type { StoreContext } from './table-client.js';
 
 /** DynamoDB's limit of statements per BatchExecuteStatement. */
 export const MAX_STATEMENTS = 25;
+/** Statements per batch once DynamoDB has throttled one in this init (above). */
+export const THROTTLED_STATEMENTS = 8;
 /** Item bytes per batch request: bounds the request's size (items reach 400 KB). */
 const MAX_BATCH_BYTES = 1024 * 1024;
 /** Attributes a row of ours may hold besides its key: what an UPDATE removes when the new row lacks them. */
@@ -81,14 +83,14 @@ export function statementFor(tableName: string, op: Extract<WriteOp, { type: 'pu
   };
 }
 
-/** Splits entries (ops, or their indexes) into requests of at most 25 statements and 1 MB of items. */
-export function chunk<T>(entries: readonly T[], bytesOf: (entry: T) => number): T[][] {
+/** Splits entries (ops, or their indexes) into requests of at most `max` statements and 1 MB of items. */
+export function chunk<T>(entries: readonly T[], bytesOf: (entry: T) => number, max = MAX_STATEMENTS): T[][] {
   const chunks: T[][] = [];
   let current: T[] = [];
   let bytes = 0;
   for (const entry of entries) {
     const size = bytesOf(entry);
-    if (current.length === MAX_STATEMENTS || (current.length > 0 && bytes + size > MAX_BATCH_BYTES)) {
+    if (current.length === max || (current.length > 0 && bytes + size > MAX_BATCH_BYTES)) {
       chunks.push(current);
       current = [];
       bytes = 0;
@@ -132,10 +134,10 @@ export async function writeBatch(ctx: StoreContext, ops: Extract<WriteOp, { type
     throw err;
   }
   const results = ops.map((_, i): BatchResult => (out.Responses?.[i] && !out.Responses[i]!.Error ? 'written' : 'single'));
-  const written = sum(units.filter((_, i) => results[i] === 'written'));
+  const written = units.filter((_, i) => results[i] === 'written');
   const throttled = (out.Responses ?? []).filter((r) => THROTTLED_CODES.has(r.Error?.Code ?? '')).length;
   // DynamoDB Local reports no capacity for PartiQL: count what DynamoDB bills, as the PutItems would have.
-  ctx.table.statementsDone(written, throttled, out.ConsumedCapacity === undefined ? written : 0);
+  ctx.table.statementsDone(written, throttled, out.ConsumedCapacity === undefined ? sum(written) : 0);
   return results;
 }
 

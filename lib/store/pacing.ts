@@ -78,6 +78,9 @@ const defaultPacer: PacerOptions = {
  * An AIMD-like limit on units per second (units: write capacity units a request is expected to cost).
  * `acquire(units)` waits until the request may go; `succeeded` and `throttled` feed back what happened.
  *
+ * Its shares are of writes: a request weighs the writes it carried or held back (a batch's statements; 1 for a
+ * single request), while the error of a share is taken over requests, the independent events (shareSince).
+ *
  * A rate limit and random throttling look alike request by request; they differ in how they answer a cut.
  * Sending less under a rate limit leaves (almost) no request throttled; throttles that come at random (a
  * hiccup, injected faults) keep their share whatever the rate. So:
@@ -116,10 +119,10 @@ export class AdaptivePacer {
   private ceiling = Infinity;
   /** The rate and throttled share the last cut started from, with the share's standard error. */
   private before = { rate: Infinity, share: 0, error: 0 };
-  /** Completed requests' (time, units) in the measuring window. */
-  private readonly done: { at: number; units: number }[] = [];
-  /** Times of throttled requests in the measuring window. */
-  private readonly refused: number[] = [];
+  /** Completed requests' time, units and weight (the writes they carried) in the measuring window. */
+  private readonly done: { at: number; units: number; weight: number }[] = [];
+  /** Throttled requests' time and weight (the writes they held back) in the measuring window. */
+  private readonly refused: { at: number; weight: number }[] = [];
   throttles = 0;
 
   constructor(options: Partial<PacerOptions> = {}) {
@@ -140,16 +143,18 @@ export class AdaptivePacer {
     if (start > now) await sleep(start - now);
   }
 
-  succeeded(units: number): void {
+  /** A request got through, writing `units` in `weight` writes (a batch's statements; 1 for a single request). */
+  succeeded(units: number, weight = 1): void {
     const now = this.opts.now();
-    this.done.push({ at: now, units });
+    this.done.push({ at: now, units, weight });
     this.forget(now);
   }
 
-  throttled(): void {
+  /** A request was throttled, holding back `weight` writes (a batch's throttled statements; 1 for a single request). */
+  throttled(weight = 1): void {
     const now = this.opts.now();
     this.throttles++;
-    this.refused.push(now);
+    this.refused.push({ at: now, weight });
     this.forget(now);
     // One window of throttles is one signal: a cut needs a window to show its effect, unless it plainly left
     // the writer above a limit.
@@ -166,10 +171,10 @@ export class AdaptivePacer {
       if (this.refused.length < 5) return;
     } else if (!this.aboveFloor(now) && !this.cutDue) return;
     this.cutDue = false;
-    const n = this.done.length + this.refused.length;
+    const { share: windowShare, n } = this.shareSince(-Infinity);
     // Against the floor, when there is one: a window that only looks worse by chance must not make the share
     // after the cut look like an improvement.
-    const share = Math.min(this.refused.length / n, this.floor ?? 1);
+    const share = Math.min(windowShare, this.floor ?? 1);
     // A cut within the first cut's window is judged, with it, against the share before the first.
     if (!early) this.before = { rate: this.rate, share, error: Math.sqrt((share * (1 - share)) / n) };
     this.earlyCut = early;
@@ -196,10 +201,8 @@ export class AdaptivePacer {
    */
   private plainlyAboveLimit(now: number): boolean {
     if (this.earlyCut || this.sinceThrottled(now, this.lastCut) === undefined) return false;
-    const refused = this.refused.filter((t) => t >= this.lastCut).length;
-    if (refused < 10) return false;
-    const n = refused + this.done.filter((d) => d.at >= this.lastCut).length;
-    const share = refused / n;
+    if (this.refused.filter((r) => r.at >= this.lastCut).length < 10) return false;
+    const { share, n } = this.shareSince(this.lastCut);
     const error = Math.max(this.before.error, Math.sqrt((share * (1 - share)) / n));
     return share >= 0.05 && share > this.before.share + 3 * error;
   }
@@ -207,14 +210,36 @@ export class AdaptivePacer {
   private forget(now: number): void {
     const since = now - this.opts.windowMs;
     while (this.done.length > 0 && this.done[0]!.at < since) this.done.shift();
-    while (this.refused.length > 0 && this.refused[0]! < since) this.refused.shift();
+    while (this.refused.length > 0 && this.refused[0]!.at < since) this.refused.shift();
+  }
+
+  /**
+   * The throttled share of writes since `since` (within the window), and the number of requests it comes from.
+   * The share weighs writes (a batch throttled whole holds back all its statements); its standard error is
+   * taken over requests, the independent events: weighed by statement, random throttles of whole batches
+   * looked like a limit and the pacer cut to its floor again and again.
+   */
+  private shareSince(since: number): { share: number; n: number } {
+    let held = 0;
+    let got = 0;
+    let n = 0;
+    for (const r of this.refused) {
+      if (r.at < since) continue;
+      held += r.weight;
+      n++;
+    }
+    for (const d of this.done) {
+      if (d.at < since) continue;
+      got += d.weight;
+      n++;
+    }
+    return { share: held + got === 0 ? 0 : held / (held + got), n };
   }
 
   /** Whether the window's throttled share is clearly above the floor (false while the floor is unmeasured). */
   private aboveFloor(now: number): boolean {
     this.forget(now);
-    const n = this.done.length + this.refused.length;
-    const share = n === 0 ? 0 : this.refused.length / n;
+    const { share, n } = this.shareSince(-Infinity);
     if (this.floor === undefined) {
       // The first whole window after a cut shows what the cut left.
       if (now - this.lastCut < this.opts.windowMs) return false;
@@ -250,10 +275,10 @@ export class AdaptivePacer {
   /**
    * Units per second completed since the first throttle at or after `since`, from two intervals after it
    * (requests that complete just after it were admitted before it); undefined while that says little (under
-   * an interval, or fewer than 20 completions).
+   * an interval, or fewer than 20 writes completed).
    */
   private sinceThrottled(now: number, since: number): number | undefined {
-    const first = this.refused.find((t) => t >= since);
+    const first = this.refused.find((r) => r.at >= since)?.at;
     if (first === undefined) return undefined;
     const from = first + 2 * this.opts.intervalMs;
     if (now - from < this.opts.intervalMs) return undefined;
@@ -262,7 +287,7 @@ export class AdaptivePacer {
     for (const d of this.done) {
       if (d.at < from) continue;
       units += d.units;
-      count++;
+      count += d.weight;
     }
     return count < 20 ? undefined : (units / (now - from)) * 1000;
   }

@@ -100,9 +100,9 @@ export class TableClient {
   usage: Usage = emptyUsage();
   readonly pacer = new AdaptivePacer();
   /**
-   * Whether a wave's puts go as PartiQL batches (batch-writes.ts): 'on'; 'throttled' for the rest of an init
-   * once DynamoDB throttled a batch (the writer's next init starts 'on' again); 'refused' for good once IAM
-   * refused one.
+   * How a wave's puts go as PartiQL batches (batch-writes.ts): 'on', 25 statements a request; 'throttled',
+   * 8, for the rest of an init once DynamoDB throttled a batch (the writer's next init starts 'on' again);
+   * 'refused', not at all (one request each) for good once IAM refused one.
    */
   batchWrites: 'on' | 'throttled' | 'refused' = 'on';
 
@@ -132,7 +132,7 @@ export class TableClient {
    * Sends a command, retrying throttling, 5xx and connection errors with backoff; counts it and its capacity.
    * A write passes the pacer first, `units` being the write units it is expected to cost; `entries` is the
    * writes it carries (a batch's statements), counted in `usage.throttled` if the whole request is throttled.
-   * The pacer counts requests: a throttled batch is one throttle, as a served one is one success.
+   * For the pacer a throttled request is one throttle weighing the writes it held back (pacing.ts, shareSince).
    */
   async send<T = Record<string, unknown>>(operation: string, command: object, units = 1, entries = 1): Promise<T> {
     const kind = READ_OPERATIONS.has(operation) ? 'read' : 'write';
@@ -150,7 +150,7 @@ export class TableClient {
         this.count(capacity, kind);
         if (isThrottling(err)) {
           this.usage.throttled += entries;
-          if (kind === 'write') this.pacer.throttled();
+          if (kind === 'write') this.pacer.throttled(entries);
           if (operation === 'BatchExecuteStatement') this.batchThrottled();
         } else if (kind === 'write' && (err as Error).name === 'ConditionalCheckFailedException') {
           // A failed condition was served (and billed): it is throughput getting through.
@@ -164,19 +164,16 @@ export class TableClient {
   }
 
   /**
-   * What a served PartiQL batch's statements did: the write units written, how many statements were
+   * What a served PartiQL batch's statements did: the write units of each statement written, how many were
    * throttled, and units to count when the answer reported no consumed capacity. For the pacer the request
-   * is one success (of the units written) and, if any statement was throttled, one throttle: it weighs
-   * requests, whose throttles are independent events, not statements, which a throttle hits 25 at a time.
+   * is one success weighing the statements written and, if any was throttled, one throttle weighing those
+   * (the pacer weighs its share by writes, its error by requests: pacing.ts, shareSince).
    */
-  statementsDone(writtenUnits: number, throttled: number, uncountedUnits: number): void {
-    if (writtenUnits > 0) this.pacer.succeeded(writtenUnits);
+  statementsDone(writtenUnits: number[], throttled: number, uncountedUnits: number): void {
+    const written = writtenUnits.reduce((s, u) => s + u, 0);
+    if (writtenUnits.length > 0) this.pacer.succeeded(written, writtenUnits.length);
     if (throttled > 0) {
-      // The throttle that ends batching weighs as the statements it held back: they are about to be sent as
-      // single requests, and the pacer should start from that picture; later ones (batches already in
-      // flight) count once each, like any request.
-      if (this.batchWrites === 'on') for (let i = 0; i < throttled; i++) this.pacer.throttled();
-      else this.pacer.throttled();
+      this.pacer.throttled(throttled);
       this.batchThrottled();
     }
     this.usage.throttled += throttled;
@@ -184,10 +181,9 @@ export class TableClient {
   }
 
   /**
-   * DynamoDB throttled a batch: the writer is at the table's throughput, where batches save no time (write
-   * units bound it; they would still save CPU) and a throttle holds back many statements at once, more than
-   * the pacer can pace finely (measured under the service-limits model: a third of all writes held back).
-   * The rest of the init goes as single requests, which the pacer paces to the limit.
+   * DynamoDB throttled a batch: the writer is at the table's throughput, where a throttle can hold back as
+   * many statements as a batch carries at once. The rest of the init goes in smaller batches
+   * (batch-writes.ts, THROTTLED_STATEMENTS).
    */
   private batchThrottled(): void {
     if (this.batchWrites === 'on') this.batchWrites = 'throttled';

@@ -9,7 +9,7 @@ import { WriteFailedError, type UnwrittenItem } from './errors.js';
 import { DELETED, AS_OF, writeUnits } from './item-codec.js';
 import { namespaceFor } from './layout.js';
 import { opKey, opKind, type Expect, type WriteOp } from './init-plan.js';
-import { type BatchResult, batchable, chunk, writeBatch } from './batch-writes.js';
+import { batchable, chunk, MAX_STATEMENTS, THROTTLED_STATEMENTS, writeBatch } from './batch-writes.js';
 import { runPool } from './pacing.js';
 import type { StoreContext } from './table-client.js';
 
@@ -103,7 +103,7 @@ const BATCHES_PER_REQUEST = 1 / 8;
 /** Applies one wave of independent ops; resolves with each op's outcome, or rejects with what was not written. */
 export async function applyWave(ctx: StoreContext, ops: WriteOp[], concurrency: number): Promise<OpResult[]> {
   const outcome = new Map<number, OpResult | { error: unknown }>();
-  const batched = ctx.table.batchWrites === 'on' ? ops.flatMap((op, i) => (batchable(op) ? [i] : [])) : [];
+  const batched = ctx.table.batchWrites !== 'refused' ? ops.flatMap((op, i) => (batchable(op) ? [i] : [])) : [];
   if (batched.length >= 2) await applyBatches(ctx, ops, batched, concurrency, outcome);
   // Everything else, and whatever a batch handed back, one request each.
   const single = [...ops.keys()].filter((i) => !outcome.has(i));
@@ -128,16 +128,23 @@ async function applyBatches(
   outcome: Map<number, OpResult | { error: unknown }>,
 ): Promise<void> {
   const put = (i: number) => ops[i] as Extract<WriteOp, { type: 'put' }>;
-  const chunks = chunk(indexes, (i) => put(i).item.bytes);
+  const bytes = (i: number) => put(i).item.bytes;
+  const chunks = chunk(indexes, bytes, ctx.table.batchWrites === 'on' ? MAX_STATEMENTS : THROTTLED_STATEMENTS);
   const limit = Math.max(1, Math.ceil(concurrency * BATCHES_PER_REQUEST));
-  // Once DynamoDB throttles a batch (or IAM refuses one), the batches not yet sent go singly too.
-  const send = async (c: number[]): Promise<BatchResult[]> =>
-    ctx.table.batchWrites === 'on' ? writeBatch(ctx, c.map(put)) : c.map(() => 'single');
-  const settled = await runPool(chunks, limit, send);
-  settled.forEach((s, n) => {
-    chunks[n]!.forEach((i, j) => {
-      if (s.status === 'rejected') outcome.set(i, { error: s.reason });
-      else if (s.value[j] === 'written') outcome.set(i, 'written');
-    });
+  await runPool(chunks, limit, async (c) => {
+    // Once DynamoDB throttles a batch, the batches not yet sent go as smaller ones, one after another in this
+    // one's slot; once IAM refuses one, what is not yet sent goes singly (it is left without an outcome).
+    const parts = ctx.table.batchWrites === 'throttled' ? chunk(c, bytes, THROTTLED_STATEMENTS) : [c];
+    for (const part of parts) {
+      if (ctx.table.batchWrites === 'refused') return;
+      try {
+        const results = await writeBatch(ctx, part.map(put));
+        part.forEach((i, j) => {
+          if (results[j] === 'written') outcome.set(i, 'written');
+        });
+      } catch (error) {
+        for (const i of part) outcome.set(i, { error });
+      }
+    }
   });
 }

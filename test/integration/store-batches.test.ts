@@ -84,9 +84,15 @@ describe('a batched write', () => {
     hooked.destroy();
   });
 
-  it('hands back throttled statements, and sends the rest of that init singly: every item arrives, the pacer hears of it', async () => {
+  it('hands back throttled statements, and sends the rest of that init in batches of 8: every item arrives', async () => {
     const tableName = await freshTable(client, 'batch-throttled');
     const store = new DynamoDBFlagStore({ tableName, clientConfig: localClientConfig(proxy.endpoint) });
+    const sizes: number[] = [];
+    let flagPuts = 0;
+    proxy.setHook((r) => {
+      if (r.operation === 'BatchExecuteStatement') sizes.push((r.body.Statements as unknown[]).length);
+      if (r.operation === 'PutItem' && (r.body.Item as Record<string, AttributeValue>).namespace?.S === 'features') flagPuts++;
+    });
     proxy.resetStats();
     proxy.setRules([{ fault: 'unprocessed', rate: 1, fraction: 0.4, operations: ['BatchExecuteStatement'] }]);
     try {
@@ -98,15 +104,20 @@ describe('a batched write', () => {
       expect(summary.written).toBe(200);
       const stored = await new DynamoDBFlagStore({ tableName, client }).all('features');
       expect(Object.keys(stored)).toHaveLength(200);
-      // At the table's throughput batches save nothing: after the first throttled one, the rest went singly...
-      expect(summary.requests.BatchExecuteStatement).toBeLessThanOrEqual(6);
-      expect(summary.requests.PutItem).toBeGreaterThanOrEqual(50);
-      // ...for that init only: the next one batches again.
+      // The 6 batches in flight when the first throttle came carried 25; the two not yet sent went as batches
+      // of at most 8 (a throttle at the table's throughput then holds back at most 8 at once)...
+      expect(sizes.slice(0, 6)).toEqual(Array(6).fill(25));
+      expect(sizes.slice(6).sort((a, b) => b - a)).toEqual([8, 8, 8, 8, 8, 8, 1, 1]);
+      // ...and what they held back went singly.
+      expect(flagPuts).toBe(summary.throttled);
+      // For that init only: the next one batches 25 at a time again.
       proxy.setRules([]);
+      sizes.length = 0;
       const next = await store.init(dataSetOf(flags.map((f) => ({ ...f, version: 2 }))));
       expect(next).toMatchObject({ written: 200, throttled: 0 });
-      expect(next.requests.BatchExecuteStatement).toBe(8);
+      expect(sizes).toEqual(Array(8).fill(25));
     } finally {
+      proxy.setHook(undefined);
       proxy.setRules([]);
       store.close();
     }

@@ -2,7 +2,7 @@
 // they say, and how ops are grouped. That DynamoDB applies them as the PutItem would is shown against DynamoDB
 // Local (test/integration/store-batches.test.ts).
 import { describe, expect, it } from 'vitest';
-import { MAX_STATEMENTS, batchable, chunk, statementFor } from '../../lib/store/batch-writes.js';
+import { MAX_STATEMENTS, THROTTLED_STATEMENTS, batchable, chunk, statementFor } from '../../lib/store/batch-writes.js';
 import type { WriteOp } from '../../lib/store/init-plan.js';
 import { encodeItem } from '../../lib/store/item-codec.js';
 import { testFlag } from '../support/items.js';
@@ -65,5 +65,10 @@ describe('chunks', () => {
     const chunks = chunk(large, (e) => e.bytes);
     expect(chunks.map((c) => c.length)).toEqual([2, 2, 2, 1]);
     expect(chunks.flat().map((e) => e.i)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  });
+
+  it('hold at most 8 statements once the table throttles', () => {
+    const small = Array.from({ length: 20 }, (_, i) => ({ i, bytes: 1_000 }));
+    expect(chunk(small, (e) => e.bytes, THROTTLED_STATEMENTS).map((c) => c.length)).toEqual([8, 8, 4]);
   });
 });

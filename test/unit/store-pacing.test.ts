@@ -127,6 +127,28 @@ describe('AdaptivePacer', () => {
     expect(limited.c.pacer.unitsPerSecond).toBeLessThan(Infinity);
   });
 
+  it('weighs its share by writes but its error by requests: batches throttled whole at random are not taken for a limit', async () => {
+    // Batches of 8 writes (16 units), 106 a second, whole batches throttled at random: 15% of them, then 26%.
+    let now = 0;
+    const pacer = new AdaptivePacer({ now: () => now, minRate: 10 });
+    const second = (successes: number, throttles: number) => {
+      const total = successes + throttles;
+      for (let i = 0; i < total; i++) {
+        now += 1000 / total;
+        if (Math.floor(((i + 1) * throttles) / total) > Math.floor((i * throttles) / total)) pacer.throttled(8);
+        else pacer.succeeded(16, 8);
+      }
+    };
+    second(90, 16);
+    // The first cut is made (five throttles in a window look like a limit)...
+    expect(pacer.unitsPerSecond).toBeLessThan(Infinity);
+    for (let i = 0; i < 3; i++) second(78, 28);
+    // ...and undone: 15% and 26% of 106 requests differ by what chance gives. (Over 848 writes they would not:
+    // weighed so, the pacer cut four times in these three seconds, to half the rate.)
+    await pacer.acquire(16);
+    expect(pacer.unitsPerSecond).toBe(Infinity);
+  });
+
   it('stops raising while the share is above the floor, and cuts when the rise persists', async () => {
     const { c, second } = clock();
     second(495, 5);
