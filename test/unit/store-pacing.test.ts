@@ -149,6 +149,36 @@ describe('AdaptivePacer', () => {
     expect(pacer.unitsPerSecond).toBe(Infinity);
   });
 
+  it('does not count throttles answered just after a cut, for requests sent before it, as what the cut left', async () => {
+    // Batches of 8 writes (16 units), one every 10 ms; a limit is reached and five batches are throttled.
+    let now = 0;
+    const pacer = new AdaptivePacer({ now: () => now, minRate: 10 });
+    for (let i = 0; i < 100; i++) {
+      now += 10;
+      pacer.succeeded(16, 8);
+    }
+    for (let i = 0; i < 5; i++) {
+      now += 10;
+      pacer.throttled(8);
+    }
+    const cutAt = now;
+    expect(pacer.unitsPerSecond).toBeLessThan(Infinity);
+    // Six batches in flight when the cut came are throttled in the next 30 ms; after that the cut leaves none.
+    for (let i = 0; i < 6; i++) {
+      now += 5;
+      pacer.throttled(7);
+    }
+    while (now < cutAt + 990) {
+      now += 10;
+      pacer.succeeded(16, 8);
+    }
+    now = cutAt + 1001;
+    // The cut cured the throttling: it is kept (42 writes held back by requests sent before it are not a
+    // share the cut left, which would look like random throttles and undo it).
+    await pacer.acquire(16);
+    expect(pacer.unitsPerSecond).toBeLessThan(Infinity);
+  });
+
   it('stops raising while the share is above the floor, and cuts when the rise persists', async () => {
     const { c, second } = clock();
     second(495, 5);
