@@ -275,7 +275,7 @@ export class AdaptivePacer {
   }
 
   /**
-   * Units per second completed since the first throttle at or after `since`, from two intervals after it
+   * Units per second completed since the first throttle at or after `since`, from half an interval after it
    * (requests that complete just after it were admitted before it); undefined while that says little (under
    * an interval, or fewer than 20 writes completed).
    */
