@@ -4,18 +4,12 @@
 // -sharedDb: one database whatever the credentials and region, so a consumer snippet run with other (or
 // real) credentials sees the table `npm start` created. Java is taken from JAVA_HOME when set, else PATH;
 // when neither has one the error says how to install it.
-import {
-  CreateTableCommand,
-  DeleteTableCommand,
-  DynamoDBClient,
-  ListTablesCommand,
-  PutItemCommand,
-  QueryCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DynamoDBClient, ListTablesCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createServer, connect } from 'node:net';
 import path from 'node:path';
+import { createFlagTable } from '../store/table.js';
 import { sleep } from '../util/sleep.js';
 
 export interface DynamoDBLocal {
@@ -171,20 +165,7 @@ async function warmUp(endpoint: string, deadline: number): Promise<void> {
         await sleep(100);
       }
     }
-    await client.send(
-      new CreateTableCommand({
-        TableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'namespace', AttributeType: 'S' },
-          { AttributeName: 'key', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'namespace', KeyType: 'HASH' },
-          { AttributeName: 'key', KeyType: 'RANGE' },
-        ],
-      }),
-    );
+    await createFlagTable(client, TableName);
     await client.send(
       new PutItemCommand({
         TableName,
