@@ -10,6 +10,22 @@ export const REGION = 'us-east-1';
 export const IMPORTED_SDK_KEY_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:ld/staging/sdk-key-AbCdEf`;
 export const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:flag-alerts`;
 
+/**
+ * Context with every part of the stack present: two environments (one with a secret the stack creates, one
+ * imported by ARN), streaming, the example consumer and an alarm topic.
+ */
+export const EVERY_PART = {
+  environments: [
+    { name: 'production', prefix: 'prod' },
+    { name: 'staging', prefix: 'stg', sdkKeySecretArn: IMPORTED_SDK_KEY_ARN },
+  ],
+  streaming: true,
+  pollRateMinutes: 2,
+  stalenessMinutes: 10,
+  consumerExample: { flagKey: 'new-checkout', environment: 'staging' },
+  alarmTopicArn: TOPIC_ARN,
+};
+
 /** The context of the repository's cdk.json. */
 export function cdkJsonContext(): Record<string, unknown> {
   const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };

@@ -2,157 +2,34 @@
 // Local: evaluations equal those of an SDK fed the same data in memory, cold starts take few requests,
 // the cache and its TTL, tombstones, compressed rows, read-only writes and an unreachable endpoint.
 // Requests are counted with a client middleware (counting, not mocking). Each case runs with and without
-// a key prefix, with a decoy environment under the other prefix in the same table.
+// a key prefix, with a decoy environment under the other prefix in the same table. The 10,000-flag case
+// and the factory's option checks are in reader-scale.test.ts.
 import { gzipSync } from 'node:zlib';
 import { DeleteItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  init,
-  type LDClient,
-  type LDClientContext,
-  type LDContext,
-  type LDFeatureStore,
-  type LDFlagsState,
-} from '@launchdarkly/node-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDBFlagStore, type Flag, type FullDataSet, type Segment } from '../../lib/store/index.js';
+import { DynamoDBFlagStore, type Flag, type Segment } from '../../lib/store/index.js';
 import { COMPRESSED_ATTRIBUTE, namespaceFor } from '../../lib/store/layout.js';
 import { readHintsKey } from '../../lib/store/read-hints.js';
 import type { StoreBaseOptions } from '../../lib/store/options.js';
-import { ReadOnlyFeatureStore, ReadOnlyStoreError, ReaderOptionsError, type ReadOnlyFeatureStoreOptions } from '../../lib/store/reader.js';
+import { ReadOnlyStoreError } from '../../lib/store/reader.js';
 import { generateContexts, generateEnvironment } from '../support/generate-environment.js';
 import { freshTable, localClient, localClientConfig } from '../support/tables.js';
 import { freePort } from '../support/dynamodb-local.js';
 import { countRequests } from '../support/request-counter.js';
 import { memorySdk } from '../support/memory-sdk.js';
-
-interface CapturingLogger {
-  error(...a: unknown[]): void;
-  warn(...a: unknown[]): void;
-  info(...a: unknown[]): void;
-  debug(...a: unknown[]): void;
-  errors: string[];
-  warnings: string[];
-}
-function capturingLogger(): CapturingLogger {
-  const errors: string[] = [];
-  const warnings: string[] = [];
-  return {
-    errors,
-    warnings,
-    error: (...a) => errors.push(a.join(' ')),
-    warn: (...a) => warnings.push(a.join(' ')),
-    info() {},
-    debug() {},
-  };
-}
-
-const flag = (key: string, version: number, extra: Partial<Flag> = {}): Flag => ({
-  key,
-  version,
-  on: true,
-  prerequisites: [],
-  targets: [],
-  contextTargets: [],
-  rules: [],
-  fallthrough: { variation: 1 },
-  offVariation: 1,
-  variations: [true, false],
-  salt: `salt-${key}`,
-  ...extra,
-});
-const segment = (key: string, version: number, extra: Partial<Segment> = {}): Segment => ({
-  key,
-  version,
-  included: [],
-  excluded: [],
-  includedContexts: [],
-  excludedContexts: [],
-  rules: [],
-  salt: `salt-${key}`,
-  ...extra,
-});
-const segmentRule = (id: string, segmentKey: string, variation = 0) => ({
-  id,
-  clauses: [{ contextKind: 'user', attribute: '', op: 'segmentMatch', values: [segmentKey], negate: false }],
-  variation,
-});
-
-/**
- * The five flags of FIVE: `checkout` needs `payments` (not among the five) to serve variation 0, `beta`
- * matches the `testers` segment; the other three are plain. Besides: `internal-tools` matches `insiders`,
- * a segment that itself matches `staff` (two levels of segments).
- */
-function smallEnvironment(): FullDataSet {
-  const flags = [
-    flag('payments', 3, {
-      targets: [{ values: ['blocked'], variation: 1 }],
-      contextTargets: [{ contextKind: 'user', values: [], variation: 1 }],
-      fallthrough: { variation: 0 },
-    }),
-    flag('checkout', 7, { prerequisites: [{ key: 'payments', variation: 0 }], fallthrough: { variation: 0 } }),
-    flag('beta', 2, { rules: [segmentRule('r1', 'testers')] }),
-    flag('internal-tools', 6, { rules: [segmentRule('r2', 'insiders')] }),
-    flag('banner', 1, { variations: ['red', 'blue'], fallthrough: { variation: 1 } }),
-    flag('limit', 4, { variations: [10, 100], fallthrough: { variation: 0 } }),
-    flag('search-v2', 9, {
-      targets: [{ values: ['u-target'], variation: 0 }],
-      contextTargets: [{ contextKind: 'user', values: [], variation: 0 }],
-      fallthrough: {
-        rollout: {
-          variations: [
-            { variation: 0, weight: 50_000 },
-            { variation: 1, weight: 50_000 },
-          ],
-        },
-      },
-    }),
-  ];
-  const segments = [
-    segment('testers', 5, {
-      included: ['u-tester'],
-      rules: [
-        { id: 's1', clauses: [{ contextKind: 'user', attribute: 'email', op: 'endsWith', values: ['@testers.test'], negate: false }] },
-      ],
-    }),
-    segment('insiders', 2, {
-      rules: [{ id: 's2', clauses: [{ contextKind: 'user', attribute: '', op: 'segmentMatch', values: ['staff'], negate: false }] }],
-    }),
-    segment('staff', 1, {
-      rules: [{ id: 's3', clauses: [{ contextKind: 'user', attribute: 'email', op: 'endsWith', values: ['@staff.test'], negate: false }] }],
-    }),
-  ];
-  return { flags: Object.fromEntries(flags.map((f) => [f.key, f])), segments: Object.fromEntries(segments.map((s) => [s.key, s])) };
-}
-const FIVE = ['checkout', 'beta', 'banner', 'limit', 'search-v2'];
-
-/** The same data with every variation served swapped, written under the other prefix: a reader must never see it. */
-function decoyOf(env: FullDataSet): FullDataSet {
-  const flags: Record<string, Flag> = {};
-  for (const [k, f] of Object.entries(env.flags))
-    flags[k] = { ...f, on: false, offVariation: 0, variations: [...(f.variations as unknown[])].reverse() };
-  return { flags, segments: {} };
-}
-
-const user = (key: string, extra: Record<string, unknown> = {}): LDContext => ({ kind: 'user', key, ...extra });
-
-async function readerSdk(tableName: string, options: ReadOnlyFeatureStoreOptions, logger = capturingLogger()): Promise<LDClient> {
-  const client = init('sdk-reader', {
-    useLdd: true,
-    featureStore: ReadOnlyFeatureStore(tableName, options),
-    sendEvents: false,
-    diagnosticOptOut: true,
-    logger,
-  });
-  await client.waitForInitialization({ timeout: 10 });
-  return client;
-}
-
-function storeFor(tableName: string, options: ReadOnlyFeatureStoreOptions, logger = capturingLogger()): LDFeatureStore {
-  const context = { basicConfiguration: { sdkKey: 'unused', serviceEndpoints: {}, logger }, platform: {} } as unknown as LDClientContext;
-  return ReadOnlyFeatureStore(tableName, options)(context);
-}
-
-const comparable = (state: LDFlagsState) => state.toJSON();
+import {
+  capturingLogger,
+  comparable,
+  decoyOf,
+  FIVE,
+  flag,
+  readerSdk,
+  segment,
+  segmentRule,
+  smallEnvironment,
+  storeFor,
+  user,
+} from './reader-support.js';
 
 let admin: DynamoDBClient;
 beforeAll(() => {
@@ -511,36 +388,3 @@ for (const prefix of [undefined, 'env-a']) {
     });
   });
 }
-
-describe('ReadOnlyFeatureStore at scale', () => {
-  it('answers a cold allFlagsState for 10,000 flags like the in-memory SDK, in a handful of queries', async () => {
-    const table = await freshTable(admin, 'reader-10k');
-    const env = generateEnvironment({ flags: 10_000, seed: 3 });
-    await new DynamoDBFlagStore({ tableName: table, client: admin }).init(env);
-    const client = localClient();
-    const requests = countRequests(client);
-    const reader = await readerSdk(table, { client });
-    const memory = await memorySdk(env);
-    const [context] = generateContexts(1, 9);
-    const state = await reader.allFlagsState(context!);
-    expect(Object.keys(state.allValues())).toHaveLength(10_000);
-    expect(comparable(state)).toEqual(comparable(await memory.allFlagsState(context!)));
-    // One batch for the marker and the read hints, then the hinted key ranges of both namespaces, all at
-    // once: no per-item reads for prerequisites or segments, and no pages read one after another.
-    expect(requests.byOp).toEqual({ BatchGetItem: 1, Query: expect.any(Number) });
-    expect(requests.byOp.Query).toBeLessThanOrEqual(30);
-    const before = requests.total();
-    await reader.allFlagsState(context!);
-    expect(requests.total()).toBe(before);
-    reader.close();
-    memory.close();
-    client.destroy();
-  });
-
-  it('rejects bad options when the factory is called', () => {
-    expect(() => ReadOnlyFeatureStore('t', {})).toThrow(ReaderOptionsError);
-    expect(() => ReadOnlyFeatureStore('flags', { cacheTTL: -1 })).toThrow(/cacheTTL/);
-    expect(() => ReadOnlyFeatureStore('flags', { ttl: 5 } as never)).toThrow("Unknown option 'ttl'");
-    expect(() => ReadOnlyFeatureStore('flags', { client: admin, clientConfig: {} } as never)).toThrow(/either 'client' or 'clientConfig'/);
-  });
-});
