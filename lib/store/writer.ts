@@ -10,7 +10,7 @@ import { demoteToStale, orderFlagDeletions, planInit, type Plan, type PlanRules,
 import { encodeItem, type Encoded } from './item-codec.js';
 import { initedKey, prerequisiteKeys } from './layout.js';
 import { runPool } from './pacing.js';
-import { claimTable, readClaim, stillNewest } from './snapshot-claim.js';
+import { type ClaimState, claimTable, readClaim, stillNewest } from './snapshot-claim.js';
 import { markerExists, readItem, readVersions } from './table-reads.js';
 import type { StoreContext, Usage } from './table-client.js';
 import type { DataKindName, FullDataSet } from './types.js';
@@ -130,33 +130,7 @@ export async function runInit(ctx: StoreContext, data: unknown, settings: Writer
       rules: settings.rules,
     });
 
-  let newest = claimBefore.snapshotAt === undefined || claimBefore.snapshotAt <= snapshotAt;
-  const existing = await readExisting();
-  let current = plan(existing, newest);
-  let contested = false;
-  if (newest && hasWrites(current)) {
-    const claim = await claimTable(ctx, snapshotAt).catch((err: unknown) => {
-      // Nothing was written: name every planned write and the marker, as a failed wave does.
-      const planned = [...current.putWaves.flat(), ...current.deletions.features, ...current.deletions.segments].map(opTarget);
-      throw new WriteFailedError([...planned, { kind: '$inited', key: initedKey(ctx.prefix) }], err);
-    });
-    if (!claim.won) {
-      newest = false;
-      current = plan(existing, false);
-    } else if (claim.previous.claim !== claimBefore.claim) {
-      // Another full sync claimed the table between our read and our claim: read what it wrote, and once
-      // done, read again for what it was still writing (it stops creating and deleting when it sees our claim).
-      contested = true;
-      current = plan(await readExisting(), true);
-    }
-  }
-  if (!newest) ctx.logger.warn(`Data set for ${ctx.label} is older than one already applied; only moving live items forward`);
-  else if (current.staleDataSet && current.deletesSkipped > 0) {
-    ctx.logger.warn(
-      `Data set for ${ctx.label} is older than the table for ${current.stale} item(s); ` +
-        `skipping ${current.deletesSkipped} deletion(s) so that newer items are not removed`,
-    );
-  }
+  const { newest, current, contested } = await claimedPlan(ctx, snapshotAt, claimBefore, readExisting, plan);
 
   const counts: Counts = { written: 0, deleted: 0, stale: current.stale, deletesSkipped: current.deletesSkipped };
   let outcome = await applyPlan(ctx, current, newest, snapshotAt, settings.concurrency, counts);
@@ -185,6 +159,48 @@ export async function runInit(ctx: StoreContext, data: unknown, settings: Writer
   );
   if (enc.problems.length > 0) throw new PartialInitError(summary, enc.problems);
   return summary;
+}
+
+/**
+ * Reads the table, plans, and claims the table when the plan writes and no newer snapshot holds the claim
+ * (rule 5, docs/write-rules.md). A lost claim demotes the plan to what an older snapshot may do; a claim
+ * another sync took between our read and ours re-plans from a fresh read (`contested`: read once more at the end).
+ */
+async function claimedPlan(
+  ctx: StoreContext,
+  snapshotAt: number,
+  claimBefore: ClaimState,
+  readExisting: () => Promise<Record<DataKindName, Map<string, RowState>>>,
+  plan: (existing: Record<DataKindName, Map<string, RowState>>, newest: boolean) => Plan,
+): Promise<{ newest: boolean; current: Plan; contested: boolean }> {
+  let newest = claimBefore.snapshotAt === undefined || claimBefore.snapshotAt <= snapshotAt;
+  const existing = await readExisting();
+  let current = plan(existing, newest);
+  let contested = false;
+  if (newest && hasWrites(current)) {
+    const claim = await claimTable(ctx, snapshotAt).catch((err: unknown) => {
+      // Nothing was written: name every planned write and the marker, as a failed wave does.
+      const planned = [...current.putWaves.flat(), ...current.deletions.features, ...current.deletions.segments].map(opTarget);
+      throw new WriteFailedError([...planned, { kind: '$inited', key: initedKey(ctx.prefix) }], err);
+    });
+    if (!claim.won) {
+      newest = false;
+      current = plan(existing, false);
+    } else if (claim.previous.claim !== claimBefore.claim) {
+      // Another full sync claimed the table between our read and our claim: read what it wrote, and once
+      // done, read again for what it was still writing (it stops creating and deleting when it sees our claim).
+      contested = true;
+      current = plan(await readExisting(), true);
+    }
+  }
+  if (!newest) ctx.logger.warn(`Data set for ${ctx.label} is older than one already applied; only moving live items forward`);
+  else if (current.staleDataSet && current.deletesSkipped > 0) {
+    ctx.logger.warn(
+      `Data set for ${ctx.label} is older than the table for ${current.stale} item(s); ` +
+        `skipping ${current.deletesSkipped} deletion(s) so that newer items are not removed`,
+    );
+  }
+  return { newest, current, contested };
 }
 
 /**

@@ -38,13 +38,8 @@ export interface StreamSyncOptions {
 const STREAM_OPTIONS = ['store', 'sdkKey', 'streamUri', 'signal', 'durationMs', 'logger', 'onProgress', 'retry', 'streamer'] as const;
 const CLIENT_OPTIONS = ['sdkKey', 'streamUri', 'retry'] as const;
 
-/**
- * Runs one stream session into the store and returns what it did. Rejects with the error that ended it (an
- * HttpStatusError for a final status such as 401, the store's error for a write that could not be made), with
- * a PartialInitError / ItemValidationError / ItemTooLargeError left outstanding by rejected items, or with
- * NoDataError when the session ended before LaunchDarkly sent any data.
- */
-export async function runStreamSync(options: StreamSyncOptions): Promise<StreamSyncReport> {
+/** Throws a SyncError naming the option that is missing, unknown, doubled or of the wrong kind. */
+function checkStreamOptions(options: StreamSyncOptions): void {
   const where = 'runStreamSync';
   const injected = (options as { streamer?: unknown } | null)?.streamer !== undefined;
   checkOptions(where, options, STREAM_OPTIONS, injected ? ['store'] : ['store', 'sdkKey', 'streamUri']);
@@ -60,6 +55,16 @@ export async function runStreamSync(options: StreamSyncOptions): Promise<StreamS
       `${where}: option 'durationMs' must be a positive number of milliseconds, got ${JSON.stringify(options.durationMs)}`,
     );
   }
+}
+
+/**
+ * Runs one stream session into the store and returns what it did. Rejects with the error that ended it (an
+ * HttpStatusError for a final status such as 401, the store's error for a write that could not be made), with
+ * a PartialInitError / ItemValidationError / ItemTooLargeError left outstanding by rejected items, or with
+ * NoDataError when the session ended before LaunchDarkly sent any data.
+ */
+export async function runStreamSync(options: StreamSyncOptions): Promise<StreamSyncReport> {
+  checkStreamOptions(options);
   const { store, onProgress } = options;
   const logger = options.logger ?? quiet;
   const started = performance.now();
