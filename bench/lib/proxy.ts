@@ -132,76 +132,89 @@ export async function startCountingProxy(target: string, options: { limits?: Ser
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      forward(req, res, Buffer.concat(chunks), startedAt).catch((err: Error) => {
+      forward(state, req, res, Buffer.concat(chunks), startedAt).catch((err: Error) => {
         res.writeHead(502, { 'content-type': 'text/plain' });
         res.end(`counting proxy: ${err.message}`);
       });
     });
   });
   server.keepAliveTimeout = 30_000;
-
-  async function forward(req: IncomingMessage, res: ServerResponse, original: Buffer, startedAt: number): Promise<void> {
-    const target = String(req.headers['x-amz-target'] ?? '');
-    const operation = target.includes('.') ? target.slice(target.indexOf('.') + 1) : target || 'unknown';
-    let body = original;
-    const { input, send: asked } = readInput(operation, original, !!limits);
-    let send = asked;
-    let admission: ReturnType<ServiceLimits['admit']> | undefined;
-    if (limits && send) {
-      await new Promise((r) => setTimeout(r, limits.latency()));
-      admission = limits.admit(operation, send);
-      if (admission.throttle) {
-        const exchange = answerThrottled(res, operation, startedAt, admission.throttle, log.length, entriesOf(operation, send));
-        log.push(exchange);
-        proxy.onExchange?.(exchange);
-        return;
-      }
-      send = admission.body;
-    }
-    if (send !== input) body = Buffer.from(JSON.stringify(send), 'utf8');
-    const headers = { ...req.headers, 'content-length': String(body.length) };
-    const out = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, agent }, (up) => {
-      const parts: Buffer[] = [];
-      // Without the model nothing in the answer is rewritten, so it streams on as it arrives, as it would
-      // from DynamoDB; with it, a batch's answer may gain the entries the model held back.
-      const streams = !admission;
-      if (streams) res.writeHead(up.statusCode ?? 502, up.headers);
-      up.on('data', (c: Buffer) => {
-        parts.push(c);
-        if (streams) res.write(c);
-      });
-      up.on('end', () => {
-        let raw = Buffer.concat(parts);
-        if (admission && !admission.throttle && up.statusCode === 200) {
-          // The model charges reads from the reported capacity and adds held-back batch entries.
-          const text = (up.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
-          const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
-          const finished = admission.finish(parsed);
-          if (admission.unprocessed > 0 && finished) raw = Buffer.from(JSON.stringify(finished));
-        }
-        const held = admission && !admission.throttle ? admission.unprocessed : 0;
-        if (!streams) res.writeHead(up.statusCode ?? 502, answerHeaders(up, raw, held));
-        res.end(streams ? undefined : raw);
-        const endedAt = epochNow();
-        const exchange = READ_OPERATIONS.has(operation)
-          ? countedWhenAsked(operation, send ?? input, up, raw, startedAt, endedAt)
-          : record(operation, send ?? input, up, raw, startedAt, endedAt);
-        exchange.unprocessed = held;
-        exchange.entries = entriesOf(operation, input);
-        log.push(exchange);
-        proxy.onExchange?.(exchange);
-      });
-      up.on('error', (err) => res.destroy(err));
-    });
-    out.on('error', (err) => {
-      res.writeHead(502, { 'content-type': 'text/plain' });
-      res.end(`counting proxy: upstream ${target} failed: ${err.message}`);
-    });
-    out.end(body);
-  }
+  const state: ProxyState = { limits, upstream, agent, proxy };
 
   (proxy as { endpoint: string }).endpoint = await listenOnLoopback(server);
   return proxy;
+}
+
+interface ProxyState {
+  limits: ServiceLimits | undefined;
+  upstream: URL;
+  agent: Agent;
+  proxy: CountingProxy;
+}
+
+/** Adds an exchange to the log and tells the write hook. */
+function logged(proxy: CountingProxy, exchange: Exchange): void {
+  proxy.log.push(exchange);
+  proxy.onExchange?.(exchange);
+}
+
+/** Forwards one request to DynamoDB Local (or answers it as throttled, under the model) and logs the exchange. */
+async function forward(state: ProxyState, req: IncomingMessage, res: ServerResponse, original: Buffer, startedAt: number): Promise<void> {
+  const { limits, upstream, agent, proxy } = state;
+  const target = String(req.headers['x-amz-target'] ?? '');
+  const operation = target.includes('.') ? target.slice(target.indexOf('.') + 1) : target || 'unknown';
+  let body = original;
+  const { input, send: asked } = readInput(operation, original, !!limits);
+  let send = asked;
+  let admission: ReturnType<ServiceLimits['admit']> | undefined;
+  if (limits && send) {
+    await new Promise((r) => setTimeout(r, limits.latency()));
+    admission = limits.admit(operation, send);
+    if (admission.throttle) {
+      logged(proxy, answerThrottled(res, operation, startedAt, admission.throttle, proxy.log.length, entriesOf(operation, send)));
+      return;
+    }
+    send = admission.body;
+  }
+  if (send !== input) body = Buffer.from(JSON.stringify(send), 'utf8');
+  const headers = { ...req.headers, 'content-length': String(body.length) };
+  const out = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, agent }, (up) => {
+    const parts: Buffer[] = [];
+    // Without the model nothing in the answer is rewritten, so it streams on as it arrives, as it would
+    // from DynamoDB; with it, a batch's answer may gain the entries the model held back.
+    const streams = !admission;
+    if (streams) res.writeHead(up.statusCode ?? 502, up.headers);
+    up.on('data', (c: Buffer) => {
+      parts.push(c);
+      if (streams) res.write(c);
+    });
+    up.on('end', () => {
+      let raw = Buffer.concat(parts);
+      if (admission && !admission.throttle && up.statusCode === 200) {
+        // The model charges reads from the reported capacity and adds held-back batch entries.
+        const text = (up.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
+        const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+        const finished = admission.finish(parsed);
+        if (admission.unprocessed > 0 && finished) raw = Buffer.from(JSON.stringify(finished));
+      }
+      const held = admission && !admission.throttle ? admission.unprocessed : 0;
+      if (!streams) res.writeHead(up.statusCode ?? 502, answerHeaders(up, raw, held));
+      res.end(streams ? undefined : raw);
+      const endedAt = epochNow();
+      const exchange = READ_OPERATIONS.has(operation)
+        ? countedWhenAsked(operation, send ?? input, up, raw, startedAt, endedAt)
+        : record(operation, send ?? input, up, raw, startedAt, endedAt);
+      exchange.unprocessed = held;
+      exchange.entries = entriesOf(operation, input);
+      logged(proxy, exchange);
+    });
+    up.on('error', (err) => res.destroy(err));
+  });
+  out.on('error', (err) => {
+    res.writeHead(502, { 'content-type': 'text/plain' });
+    res.end(`counting proxy: upstream ${target} failed: ${err.message}`);
+  });
+  out.end(body);
 }
 
 /** Upstream's headers for an answer sent whole; rewritten when the model added held-back entries to it. */
