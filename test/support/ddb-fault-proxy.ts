@@ -19,28 +19,27 @@
 // A hook sees every request first and may hold it (to interleave two writers), drop it, or forward it.
 // Everything injected is counted. With `limits` (ddb-service-limits.ts, docs/service-limits.md) it also plays
 // real DynamoDB's throughput limits and latency after the rules.
-import { createServer, request as httpRequest, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
-import type { ServiceLimits } from './ddb-service-limits.js';
+// The FaultProxy class below holds the state and handles each request step by step; the HTTP plumbing
+// (server, forwarding, answering) is in ddb-fault-proxy-http.ts, the faults' answers in ddb-fault-answers.ts.
+import { Agent, type IncomingMessage, type ServerResponse } from 'node:http';
+import { sleep } from '../../lib/util/sleep.js';
+import { ERROR_FAULTS, type ErrorFault, splitBatch, transactionThrottled } from './ddb-fault-answers.js';
+import {
+  AMZ_JSON,
+  type Answer,
+  forward,
+  jsonBuffer,
+  operationOf,
+  parseBody,
+  reply,
+  serveOnLoopback,
+  type Upstream,
+} from './ddb-fault-proxy-http.js';
+import type { Admission, ServiceLimits } from './ddb-service-limits.js';
 import { seededRandom } from './generate-environment.js';
-import { ERROR_FAULTS, splitBatch, transactionThrottled, type ErrorFault } from './ddb-fault-answers.js';
-import { listenOnLoopback } from './loopback.js';
 
-export type FaultKind =
-  | 'throughput-exceeded'
-  | 'throttling'
-  | 'request-limit'
-  | 'internal-error'
-  | 'service-unavailable'
-  | 'reset'
-  | 'reset-after'
-  | 'stall'
-  | 'latency'
-  | 'unprocessed'
-  | 'transaction-throttled'
-  | 'access-denied';
-
-export const FAULT_KINDS: readonly FaultKind[] = [
+// The one list of fault kinds; FaultKind is derived from it, so a new kind is added here only.
+const KINDS = [
   'throughput-exceeded',
   'throttling',
   'request-limit',
@@ -53,7 +52,11 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'unprocessed',
   'transaction-throttled',
   'access-denied',
-];
+] as const;
+
+export type FaultKind = (typeof KINDS)[number];
+
+export const FAULT_KINDS: readonly FaultKind[] = KINDS;
 
 export interface FaultRule {
   fault: FaultKind;
@@ -138,40 +141,111 @@ interface RuleState {
   fired: number;
 }
 
-export async function startFaultProxy(options: FaultProxyOptions): Promise<DynamoDBFaultProxy> {
-  const target = new URL(options.target);
-  const random = seededRandom(options.seed ?? 1);
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  let rules: RuleState[] = [];
-  let hook = options.hook;
-  let sequence = 0;
-  const stats: ProxyStats = { requests: {}, injected: {}, unprocessedEntries: 0, dropped: 0 };
-  const sockets = new Set<Socket>();
+/** The admission of a request the service limits let through (a throttled one is answered at once). */
+type Admitted = Extract<Admission, { unprocessed: number }>;
 
-  const setRules = (next: readonly FaultRule[]) => {
+/** What a request carries from one handling step to the next. */
+interface Plan {
+  /** What goes to DynamoDB: the request body, minus any batch entries the rules or the limits held back. */
+  body: Buffer;
+  /** 'reset-after' fired: forward, then drop the connection instead of answering. */
+  resetAfter: boolean;
+  /** 'unprocessed' fired: puts the held-back entries into DynamoDB's answer as Unprocessed* (or ThrottlingError). */
+  mergeUnprocessed?: (response: Record<string, unknown>) => void;
+  /** What the service limits let through, which completes the answer the same way. */
+  admission?: Admitted;
+}
+
+/**
+ * The proxy's state (rules, hook, counters, PRNG) and the steps of handling one request, in order: record it,
+ * show it to the hook, apply the rules, play the service limits, forward it to DynamoDB Local and answer.
+ * Each step before the last returns true when it has settled the request (answered it, dropped the
+ * connection, or left it stalled), and then the steps after it are skipped.
+ */
+class FaultProxy {
+  readonly stats: ProxyStats = { requests: {}, injected: {}, unprocessedEntries: 0, dropped: 0 };
+  private readonly upstream: Upstream;
+  private readonly limits: ServiceLimits | undefined;
+  // One PRNG for every decision (which rules fire, which entries are held back), so a seed replays a run.
+  private readonly random: () => number;
+  private hook: ProxyHook | undefined;
+  private rules: RuleState[] = [];
+  private sequence = 0;
+
+  constructor(options: FaultProxyOptions, upstream: Upstream) {
+    this.upstream = upstream;
+    this.limits = options.limits;
+    this.random = seededRandom(options.seed ?? 1);
+    this.hook = options.hook;
+    this.setRules(options.rules ?? []);
+  }
+
+  setRules(next: readonly FaultRule[]): void {
     for (const r of next) {
       if (!FAULT_KINDS.includes(r.fault)) throw new Error(`Unknown fault '${r.fault}'; expected one of ${FAULT_KINDS.join(', ')}`);
       if (!(r.rate >= 0 && r.rate <= 1)) throw new Error(`Fault rate must be between 0 and 1, got ${r.rate}`);
     }
-    rules = next.map((rule) => ({ rule, seen: 0, fired: 0 }));
-  };
-  setRules(options.rules ?? []);
+    this.rules = next.map((rule) => ({ rule, seen: 0, fired: 0 }));
+  }
 
-  const count = (kind: FaultKind) => {
-    stats.injected[kind] = (stats.injected[kind] ?? 0) + 1;
-  };
+  setHook(hook: ProxyHook | undefined): void {
+    this.hook = hook;
+  }
+
+  // Mutates rather than replaces: callers may hold on to `stats`.
+  resetStats(): void {
+    this.stats.requests = {};
+    this.stats.injected = {};
+    this.stats.unprocessedEntries = 0;
+    this.stats.dropped = 0;
+  }
+
+  /** Handles one request, its body read in full; a rejection drops the connection. */
+  async handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
+    const request = this.record(req, raw);
+    if (await this.runHook(req, request, raw)) return;
+    const plan: Plan = { body: raw, resetAfter: false };
+    if (await this.applyRules(req, res, request, plan)) return;
+    if (await this.playLimits(res, request.operation, plan)) return;
+    await this.forwardAndAnswer(req, res, plan);
+  }
+
+  /** Counts the request and describes it for the hook and the rules. */
+  private record(req: IncomingMessage, raw: Buffer): ProxiedRequest {
+    const operation = operationOf(req);
+    this.stats.requests[operation] = (this.stats.requests[operation] ?? 0) + 1;
+    const index = this.stats.requests[operation]!;
+    return { operation, index, sequence: ++this.sequence, body: parseBody(raw), write: WRITE_OPERATIONS.has(operation) };
+  }
+
+  /** Shows the request to the hook, which may hold it; true when the hook had it dropped. */
+  private async runHook(req: IncomingMessage, request: ProxiedRequest, raw: Buffer): Promise<boolean> {
+    const verdict = this.hook ? await this.hook(request) : undefined;
+    if (verdict === 'drop') {
+      this.stats.dropped++;
+      req.socket.destroy();
+      return true;
+    }
+    if (verdict === 'forward-then-drop') {
+      this.stats.dropped++;
+      await forward(this.upstream, req, raw).catch(() => undefined);
+      req.socket.destroy();
+      return true;
+    }
+    return false;
+  }
 
   /** The rules that fire for this request, drawn in rule order. */
-  function draw(operation: string): RuleState[] {
+  private draw(operation: string): RuleState[] {
     const firing: RuleState[] = [];
-    for (const state of rules) {
+    for (const state of this.rules) {
       const { rule } = state;
       if (rule.operations && !rule.operations.includes(operation)) continue;
       state.seen++;
       if (state.seen <= (rule.after ?? 0)) continue;
       if (rule.max !== undefined && state.fired >= rule.max) continue;
       // Draw even when the rule cannot apply to this operation's shape, so the sequence stays reproducible.
-      if (random() >= rule.rate) continue;
+      if (this.random() >= rule.rate) continue;
       if (rule.fault === 'unprocessed' && !['BatchGetItem', 'BatchWriteItem', 'BatchExecuteStatement'].includes(operation)) continue;
       if (rule.fault === 'transaction-throttled' && operation !== 'TransactWriteItems') continue;
       state.fired++;
@@ -180,214 +254,141 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Dynam
     return firing;
   }
 
-  function forward(
-    req: IncomingMessage,
-    body: Buffer,
-  ): Promise<{ status: number; headers: Record<string, string | string[]>; body: Buffer }> {
-    const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (
-        value === undefined ||
-        name === 'host' ||
-        name === 'connection' ||
-        name === 'expect' ||
-        name === 'content-length' ||
-        name === 'transfer-encoding'
-      )
-        continue;
-      headers[name] = value;
-    }
-    headers['content-length'] = String(body.length);
-    headers.host = target.host;
-    return new Promise((resolve, reject) => {
-      const out = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const h: Record<string, string | string[]> = {};
-          for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) h[name] = value;
-          resolve({ status: res.statusCode ?? 502, headers: h, body: Buffer.concat(chunks) });
-        });
-        res.on('error', reject);
-      });
-      out.on('error', reject);
-      out.end(body);
-    });
-  }
-
-  function reply(res: ServerResponse, status: number, headers: Record<string, string | string[]>, body: Buffer): void {
-    const h = { ...headers };
-    delete h['content-length'];
-    delete h['transfer-encoding'];
-    delete h.connection;
-    res.writeHead(status, { ...h, 'content-length': String(body.length) });
-    res.end(body);
-  }
-
-  function replyError(res: ServerResponse, fault: ErrorFault, extra: Record<string, unknown> = {}): void {
-    const body = Buffer.from(JSON.stringify({ __type: fault.type, message: fault.message, ...extra }));
-    reply(res, fault.status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': `fault-${sequence}` }, body);
-  }
-
-  async function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
-    const targetHeader = String(req.headers['x-amz-target'] ?? '');
-    const operation = targetHeader.includes('.') ? targetHeader.slice(targetHeader.lastIndexOf('.') + 1) : targetHeader || 'unknown';
-    stats.requests[operation] = (stats.requests[operation] ?? 0) + 1;
-    const info: ProxiedRequest = {
-      operation,
-      index: stats.requests[operation]!,
-      sequence: ++sequence,
-      body: parseBody(raw),
-      write: WRITE_OPERATIONS.has(operation),
-    };
-
-    const verdict = hook ? await hook(info) : undefined;
-    if (verdict === 'drop') {
-      stats.dropped++;
-      req.socket.destroy();
-      return;
-    }
-    if (verdict === 'forward-then-drop') {
-      stats.dropped++;
-      await forward(req, raw).catch(() => undefined);
-      req.socket.destroy();
-      return;
-    }
-
-    const firing = draw(operation);
-    let body = raw;
-    let resetAfter = false;
-    let unprocessed: ((response: Record<string, unknown>) => void) | undefined;
-    for (const { rule } of firing) {
+  /** Applies the rules that fire, in rule order; true when one of them settled the request. */
+  private async applyRules(req: IncomingMessage, res: ServerResponse, request: ProxiedRequest, plan: Plan): Promise<boolean> {
+    for (const { rule } of this.draw(request.operation)) {
       switch (rule.fault) {
         case 'latency':
-          count('latency');
-          await new Promise((r) => setTimeout(r, rule.latencyMs ?? 50));
+          this.count('latency');
+          await sleep(rule.latencyMs ?? 50);
           break;
         case 'reset':
-          count('reset');
+          this.count('reset');
           req.socket.destroy();
-          return;
+          return true;
         case 'reset-after':
-          count('reset-after');
-          resetAfter = true;
+          this.count('reset-after');
+          plan.resetAfter = true;
           break;
         case 'stall':
           // DynamoDB applies the request, and its answer never comes: the connection stays open and silent
           // until the client gives up on it (or the proxy closes).
-          count('stall');
-          await forward(req, body).catch(() => undefined);
-          return;
-        case 'transaction-throttled': {
-          count('transaction-throttled');
-          const payload = transactionThrottled(info.body, random);
-          reply(res, 400, { 'content-type': 'application/x-amz-json-1.0' }, Buffer.from(payload));
-          return;
-        }
-        case 'unprocessed': {
-          const split = splitBatch(operation, info.body, rule.fraction ?? 0.5, random);
-          if (!split) break;
-          count('unprocessed');
-          stats.unprocessedEntries += split.moved;
-          body = Buffer.from(JSON.stringify(split.forwarded));
-          unprocessed = split.merge;
+          this.count('stall');
+          await forward(this.upstream, req, plan.body).catch(() => undefined);
+          return true;
+        case 'transaction-throttled':
+          this.count('transaction-throttled');
+          reply(res, 400, { 'content-type': AMZ_JSON }, Buffer.from(transactionThrottled(request.body, this.random)));
+          return true;
+        case 'unprocessed':
+          this.holdBack(request, rule, plan);
           break;
-        }
         default: {
           const fault = ERROR_FAULTS[rule.fault]!;
-          count(rule.fault);
-          replyError(res, fault);
-          return;
+          this.count(rule.fault);
+          this.replyError(res, fault);
+          return true;
         }
       }
     }
+    return false;
+  }
 
-    const limits = options.limits;
-    let admission: ReturnType<ServiceLimits['admit']> | undefined;
-    if (limits) {
-      await new Promise((r) => setTimeout(r, limits.latency()));
-      admission = limits.admit(operation, parseBody(body));
-      if (admission.throttle) {
-        reply(
-          res,
-          admission.throttle.status,
-          { 'content-type': 'application/x-amz-json-1.0' },
-          Buffer.from(JSON.stringify(admission.throttle.body)),
-        );
-        return;
-      }
-      if (admission.unprocessed > 0) body = Buffer.from(JSON.stringify(admission.body));
+  /** 'unprocessed': takes part of a batch out of what DynamoDB sees, to be reported back as not processed. */
+  private holdBack(request: ProxiedRequest, rule: FaultRule, plan: Plan): void {
+    // Split the body as the client sent it: if two such rules fire, the last one's split wins.
+    const split = splitBatch(request.operation, request.body, rule.fraction ?? 0.5, this.random);
+    if (!split) return;
+    this.count('unprocessed');
+    this.stats.unprocessedEntries += split.moved;
+    plan.body = jsonBuffer(split.forwarded);
+    plan.mergeUnprocessed = split.merge;
+  }
+
+  /** With `limits`: real DynamoDB's latency, then its throughput limits; true when they throttled the request. */
+  private async playLimits(res: ServerResponse, operation: string, plan: Plan): Promise<boolean> {
+    const limits = this.limits;
+    if (!limits) return false;
+    await sleep(limits.latency());
+    const admission = limits.admit(operation, parseBody(plan.body));
+    if (admission.throttle) {
+      reply(res, admission.throttle.status, { 'content-type': AMZ_JSON }, jsonBuffer(admission.throttle.body));
+      return true;
     }
-    let answer: Awaited<ReturnType<typeof forward>>;
+    plan.admission = admission;
+    if (admission.unprocessed > 0) plan.body = jsonBuffer(admission.body);
+    return false;
+  }
+
+  /** Forwards what is left of the request to DynamoDB Local and relays its answer, completed by `plan`. */
+  private async forwardAndAnswer(req: IncomingMessage, res: ServerResponse, plan: Plan): Promise<void> {
+    let answer: Answer;
     try {
-      answer = await forward(req, body);
+      answer = await forward(this.upstream, req, plan.body);
     } catch {
+      // DynamoDB Local could not be reached: the client sees a dropped connection, not a made-up answer.
       req.socket.destroy();
       return;
     }
-    if (resetAfter) {
+    if (plan.resetAfter) {
+      // DynamoDB applied the request; the client never hears so.
       req.socket.destroy();
       return;
     }
-    if (admission && !admission.throttle && answer.status === 200) {
-      const finished = admission.finish(parseBody(answer.body));
-      if (admission.unprocessed > 0 && finished) {
-        answer.body = Buffer.from(JSON.stringify(finished));
-        delete answer.headers['x-amz-crc32'];
-      }
-    }
-    if (unprocessed && answer.status === 200) {
-      const parsed = parseBody(answer.body);
-      unprocessed(parsed);
-      answer.body = Buffer.from(JSON.stringify(parsed));
-      // The SDK does not check DynamoDB's CRC32 today; drop it rather than send a wrong one.
-      delete answer.headers['x-amz-crc32'];
-    }
+    if (answer.status === 200) completeAnswer(answer, plan);
     reply(res, answer.status, answer.headers, answer.body);
   }
 
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      handle(req, res, Buffer.concat(chunks)).catch(() => req.socket.destroy());
-    });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  server.keepAliveTimeout = 5_000;
-  const origin = await listenOnLoopback(server);
+  private count(kind: FaultKind): void {
+    this.stats.injected[kind] = (this.stats.injected[kind] ?? 0) + 1;
+  }
 
+  private replyError(res: ServerResponse, fault: ErrorFault): void {
+    const body = jsonBuffer({ __type: fault.type, message: fault.message });
+    // Numbered by the latest request received, not always this one (a latency fault lets others in first).
+    reply(res, fault.status, { 'content-type': AMZ_JSON, 'x-amzn-requestid': `fault-${this.sequence}` }, body);
+  }
+}
+
+/**
+ * Puts back into a successful answer what the limits and the 'unprocessed' fault held back from DynamoDB,
+ * reported as unprocessed. The SDK does not check DynamoDB's CRC32 today; a rewritten answer drops it rather
+ * than send a wrong one.
+ */
+function completeAnswer(answer: Answer, plan: Plan): void {
+  const { admission, mergeUnprocessed } = plan;
+  if (admission) {
+    // finish() runs on every admitted answer, not only a partial one: the model charges reads by what came back.
+    const finished = admission.finish(parseBody(answer.body));
+    if (admission.unprocessed > 0 && finished) {
+      answer.body = jsonBuffer(finished);
+      delete answer.headers['x-amz-crc32'];
+    }
+  }
+  if (mergeUnprocessed) {
+    const parsed = parseBody(answer.body);
+    mergeUnprocessed(parsed);
+    answer.body = jsonBuffer(parsed);
+    delete answer.headers['x-amz-crc32'];
+  }
+}
+
+export async function startFaultProxy(options: FaultProxyOptions): Promise<DynamoDBFaultProxy> {
+  const upstream: Upstream = { url: new URL(options.target), agent: new Agent({ keepAlive: true, maxSockets: 64 }) };
+  const proxy = new FaultProxy(options, upstream);
+  const server = await serveOnLoopback((req, res, body) => proxy.handle(req, res, body));
+  const { stats } = proxy;
   return {
-    endpoint: origin,
+    endpoint: server.endpoint,
     stats,
     injectedTotal: () => Object.values(stats.injected).reduce((a, b) => a + (b ?? 0), 0),
     writeRequests: () => Object.entries(stats.requests).reduce((n, [op, c]) => n + (WRITE_OPERATIONS.has(op) ? c : 0), 0),
-    setRules,
-    setHook(next) {
-      hook = next;
-    },
-    resetStats() {
-      stats.requests = {};
-      stats.injected = {};
-      stats.unprocessedEntries = 0;
-      stats.dropped = 0;
-    },
+    setRules: (rules) => proxy.setRules(rules),
+    setHook: (hook) => proxy.setHook(hook),
+    resetStats: () => proxy.resetStats(),
     async close() {
-      for (const s of sockets) s.destroy();
-      agent.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      upstream.agent.destroy();
+      await server.close();
     },
   };
-}
-
-function parseBody(raw: Buffer): Record<string, unknown> {
-  try {
-    const parsed = JSON.parse(raw.toString('utf8')) as unknown;
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
 }

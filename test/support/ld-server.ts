@@ -9,14 +9,16 @@
 // accepted but never answered, streams silent) for read-timeout tests. And `postWebhook` sends a signed
 // webhook the way LaunchDarkly does.
 //
+// This file is the part tests see: the options, the types, the HTTP server and the webhook helpers. The
+// protocol itself (routing, the polling answer, the streams and their events, fault state) is the
+// LoopbackLaunchDarkly class in ld-server-core.ts, to which the returned object delegates.
+//
 // The request log keeps headers as received, Authorization included, so tests can assert on it: never print it.
-import { EventEmitter } from 'node:events';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type RequestListener } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { gzipSync } from 'node:zlib';
-import { pathFor } from '../../lib/launchdarkly/parse.js';
 import { signWebhookBody } from '../../lib/launchdarkly/webhook.js';
 import type { DataKindName, FullDataSet, VersionedItem } from '../../lib/store/types.js';
+import { LoopbackLaunchDarkly } from './ld-server-core.js';
 import { listenOnLoopback } from './loopback.js';
 
 export const DEFAULT_TEST_SDK_KEY = 'sdk-loopback-0000-test';
@@ -91,200 +93,42 @@ export interface LaunchDarklyServer {
 
 export async function startLaunchDarklyServer(options: LaunchDarklyServerOptions = {}): Promise<LaunchDarklyServer> {
   const sdkKey = options.sdkKey ?? DEFAULT_TEST_SDK_KEY;
-  const envId = options.envId ?? 'loopback-env';
-  let data: FullDataSet = structuredClone(options.data ?? { flags: {}, segments: {} });
-  let version = 1;
-  let cache: { version: number; json: string; gzip?: Buffer } | undefined;
-  const requests: RecordedRequest[] = [];
-  const streams = new Set<ServerResponse>();
-  const held: { req: IncomingMessage; res: ServerResponse; record: RecordedRequest }[] = [];
-  const changes = new EventEmitter();
-  changes.setMaxListeners(0);
-  let failures: number[] = [];
-  let persistentFailure: number | null = null;
-  let stalled = false;
-  let rawPollBody: string | null = null;
-
-  const etag = () => `"v${version}"`;
-  const json = () => {
-    if (cache?.version !== version) cache = { version, json: JSON.stringify(data) };
-    return cache;
-  };
-  const changed = () => {
-    version++;
-  };
-  const setData = (next: FullDataSet) => {
-    data = structuredClone(next);
-    changed();
-  };
-
-  function answer(res: ServerResponse, record: RecordedRequest, status: number, body: string, headers: Record<string, string> = {}): void {
-    record.status = status;
-    res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
-    res.end(body);
-  }
-
-  function handle(req: IncomingMessage, res: ServerResponse, record: RecordedRequest): void {
-    const failure = failures.length > 0 ? failures.shift()! : persistentFailure;
-    if (failure !== null && failure !== undefined) {
-      return answer(res, record, failure, JSON.stringify({ code: 'injected', message: `injected failure ${failure}` }));
-    }
-    const pathname = new URL(req.url ?? '/', 'http://loopback').pathname;
-    if (pathname !== '/sdk/latest-all' && pathname !== '/all') {
-      return answer(res, record, 404, JSON.stringify({ code: 'not_found', message: `no route ${pathname}` }));
-    }
-    if (req.method !== 'GET') return answer(res, record, 405, JSON.stringify({ code: 'method_not_allowed' }));
-    if (req.headers.authorization !== sdkKey) {
-      return answer(res, record, 401, JSON.stringify({ code: 'unauthorized', message: 'Invalid SDK key' }));
-    }
-    if (pathname === '/all') return openStream(res, record);
-
-    if (rawPollBody !== null) return answer(res, record, 200, rawPollBody);
-    const tag = etag();
-    if (req.headers['if-none-match'] === tag) {
-      record.status = 304;
-      res.writeHead(304, { ETag: tag });
-      return void res.end();
-    }
-    const body = json();
-    const headers: Record<string, string> = { ETag: tag, 'X-LD-EnvID': envId, Vary: 'Accept-Encoding' };
-    if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
-      body.gzip ??= gzipSync(body.json);
-      record.status = 200;
-      record.gzip = true;
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', ...headers });
-      return void res.end(body.gzip);
-    }
-    record.gzip = false;
-    answer(res, record, 200, body.json, headers);
-  }
-
-  function openStream(res: ServerResponse, record: RecordedRequest): void {
-    record.status = 200;
-    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-LD-EnvID': envId });
-    res.socket?.setNoDelay(true);
-    res.write(frame('put', `{"path":"/","data":${json().json}}`));
-    streams.add(res);
-    res.on('close', () => {
-      streams.delete(res);
-      changes.emit('change');
-    });
-    changes.emit('change');
-  }
-
-  function broadcast(text: string): void {
-    if (stalled) return;
-    for (const res of streams) res.write(text);
-  }
-
-  const onRequest: RequestListener = (req, res) => {
-    const record: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers: { ...req.headers } };
-    requests.push(record);
-    changes.emit('change');
-    // Drain any request body so the connection stays usable.
-    req.resume();
-    if (stalled) {
-      held.push({ req, res, record });
-      return;
-    }
-    handle(req, res, record);
-  };
+  const ld = new LoopbackLaunchDarkly(sdkKey, options.envId ?? 'loopback-env', options.data ?? { flags: {}, segments: {} });
+  const onRequest: RequestListener = (req, res) => ld.onRequest(req, res);
   const server = options.tls ? createHttpsServer(options.tls, onRequest) : createServer(onRequest);
   server.keepAliveTimeout = 1000;
   const listening = await listenOnLoopback(server);
   const origin = options.tls ? listening.replace(/^http:/, 'https:') : listening;
 
-  function until(predicate: () => boolean, what: string, timeoutMs: number): Promise<void> {
-    if (predicate()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!predicate()) return;
-        clearTimeout(timer);
-        changes.off('change', check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        changes.off('change', check);
-        reject(new Error(`loopback LaunchDarkly: timed out after ${timeoutMs} ms waiting for ${what}`));
-      }, timeoutMs);
-      changes.on('change', check);
-    });
-  }
-
-  const pathnameOf = (r: RecordedRequest) => r.path.split('?')[0];
-
+  // Plain functions rather than the class's methods, so a test may pass one around unbound.
   return {
     baseUri: origin,
     streamUri: origin,
     sdkKey,
-    requests,
-    requestsTo: (pathname) => requests.filter((r) => pathnameOf(r) === pathname),
-    currentData: () => structuredClone(data),
-    setData,
-    sendPut(next) {
-      if (next) setData(next);
-      broadcast(frame('put', `{"path":"/","data":${json().json}}`));
-    },
-    sendPatch(kind, item) {
-      const text = JSON.stringify(item);
-      const map = kind === 'features' ? data.flags : data.segments;
-      map[item.key] = JSON.parse(text) as VersionedItem;
-      changed();
-      broadcast(frame('patch', `{"path":${JSON.stringify(pathFor(kind, item.key))},"data":${text}}`));
-    },
-    sendDelete(kind, key, deletedVersion) {
-      delete (kind === 'features' ? data.flags : data.segments)[key];
-      changed();
-      broadcast(frame('delete', JSON.stringify({ path: pathFor(kind, key), version: deletedVersion })));
-    },
-    sendRaw(eventName, raw) {
-      broadcast(frame(eventName, raw));
-    },
-    sendComment(text = 'heartbeat') {
-      broadcast(`:${text}\n\n`);
-    },
-    dropStreams() {
-      for (const res of streams) res.socket?.destroy();
-    },
-    endStreams() {
-      for (const res of streams) res.end();
-    },
-    failNext(status, count = 1) {
-      for (let i = 0; i < count; i++) failures.push(status);
-    },
-    setFailure(status) {
-      persistentFailure = status;
-      if (status === null) failures = [];
-    },
-    stall(on) {
-      stalled = on;
-      if (on) return;
-      for (const { req, res, record } of held.splice(0)) {
-        if (!res.destroyed && !req.socket.destroyed) handle(req, res, record);
-      }
-    },
-    setRawPollBody(body) {
-      rawPollBody = body;
-    },
-    openStreams: () => streams.size,
-    waitForStreams: (count = 1, timeoutMs = 10_000) => until(() => streams.size >= count, `${count} open stream(s)`, timeoutMs),
-    waitForRequests: (pathname, count, timeoutMs = 10_000) =>
-      until(() => requests.filter((r) => pathnameOf(r) === pathname).length >= count, `${count} request(s) to ${pathname}`, timeoutMs),
+    requests: ld.requests,
+    requestsTo: (pathname) => ld.requestsTo(pathname),
+    currentData: () => ld.currentData(),
+    setData: (data) => ld.setData(data),
+    sendPut: (data) => ld.sendPut(data),
+    sendPatch: (kind, item) => ld.sendPatch(kind, item),
+    sendDelete: (kind, key, version) => ld.sendDelete(kind, key, version),
+    sendRaw: (eventName, data) => ld.sendRaw(eventName, data),
+    sendComment: (text) => ld.sendComment(text),
+    dropStreams: () => ld.dropStreams(),
+    endStreams: () => ld.endStreams(),
+    failNext: (status, count) => ld.failNext(status, count),
+    setFailure: (status) => ld.setFailure(status),
+    stall: (on) => ld.stall(on),
+    setRawPollBody: (body) => ld.setRawPollBody(body),
+    openStreams: () => ld.openStreams(),
+    waitForStreams: (count, timeoutMs) => ld.waitForStreams(count, timeoutMs),
+    waitForRequests: (pathname, count, timeoutMs) => ld.waitForRequests(pathname, count, timeoutMs),
     async close() {
-      for (const res of streams) res.socket?.destroy();
-      for (const { res } of held.splice(0)) res.socket?.destroy();
+      ld.destroyConnections();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-/** One SSE event; multi-line data goes out as several `data:` lines, as the SSE format requires. */
-function frame(eventName: string, data: string): string {
-  return `event: ${eventName}\n${data
-    .split(/\r\n|\r|\n/)
-    .map((line) => `data: ${line}`)
-    .join('\n')}\n\n`;
 }
 
 export interface WebhookDelivery {
