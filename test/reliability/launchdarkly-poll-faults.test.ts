@@ -11,7 +11,17 @@ import { ItemTooLargeError, PartialInitError, type Flag, type FullDataSet } from
 import { runPollSync } from '../../lib/sync/index.js';
 import type { LaunchDarklyServer } from '../support/ld-server.js';
 import { evolve } from './support/data.js';
-import { AREA, client, env, fastPoll, SDK_KEY, setup, someFlags, useLaunchDarklyFaults } from './support/launchdarkly-faults.js';
+import {
+  AREA,
+  client,
+  env,
+  fastPoll,
+  SDK_KEY,
+  setup,
+  someFlags,
+  recordLevel,
+  useLaunchDarklyFaults,
+} from './support/launchdarkly-faults.js';
 import { record } from './support/report.js';
 import { compareWith, describeProblems, itemCount, readTable, rolledBack } from './support/table-state.js';
 
@@ -27,15 +37,7 @@ describe('poll faults', () => {
     ld.failNext(500);
     await runPollSync({ store, poller: poller(ld), retry: fastPoll });
     const comparison = compareWith(await readTable(client, tableName), env);
-    record(task, {
-      area: AREA,
-      name: 'poll 5xx storm within the retry bound',
-      injected: 2,
-      checked: comparison.checked,
-      lost: comparison.missing.length,
-      rolledBack: 0,
-      note: `${ld.requestsTo('/sdk/latest-all').length} requests`,
-    });
+    recordLevel(task, 'poll 5xx storm within the retry bound', 2, comparison, `${ld.requestsTo('/sdk/latest-all').length} requests`);
     expect(describeProblems(comparison)).toBe('none');
     expect(ld.requestsTo('/sdk/latest-all')).toHaveLength(3);
   });
@@ -69,14 +71,7 @@ describe('poll faults', () => {
     for (const status of [400, 408, 429]) ld.failNext(status);
     await runPollSync({ store, poller: poller(ld), retry: { ...fastPoll, attempts: 4 } });
     const comparison = compareWith(await readTable(client, tableName), env);
-    record(task, {
-      area: AREA,
-      name: 'poll 400/408/429 retried',
-      injected: 3,
-      checked: comparison.checked,
-      lost: comparison.missing.length,
-      rolledBack: 0,
-    });
+    recordLevel(task, 'poll 400/408/429 retried', 3, comparison);
     expect(ld.requestsTo('/sdk/latest-all').map((r) => r.status)).toEqual([400, 408, 429, 200]);
     expect(describeProblems(comparison)).toBe('none');
   });
@@ -118,15 +113,7 @@ describe('poll faults', () => {
     expect((await readTable(client, tableName)).features.size).toBe(0);
     await runPollSync({ store, poller: poller(ld, 5_000), retry: fastPoll });
     const comparison = compareWith(await readTable(client, tableName), env);
-    record(task, {
-      area: AREA,
-      name: 'poll stalled (timeout 300 ms)',
-      injected: 2,
-      checked: comparison.checked,
-      lost: comparison.missing.length,
-      rolledBack: 0,
-      note: `NetworkError, timedOut`,
-    });
+    recordLevel(task, 'poll stalled (timeout 300 ms)', 2, comparison, `NetworkError, timedOut`);
     expect(describeProblems(comparison)).toBe('none');
   });
 

@@ -22,6 +22,7 @@ import {
   setup,
   someFlags,
   stream,
+  recordLevel,
   useLaunchDarklyFaults,
 } from './support/launchdarkly-faults.js';
 import { record } from './support/report.js';
@@ -52,15 +53,7 @@ describe('stream faults', () => {
     ld.sendPatch('features', bumped(b!));
     const comparison = await converged(tableName, ld);
     const { report, error } = await s.stop();
-    record(task, {
-      area: AREA,
-      name: 'stream dropped mid-event (3 times)',
-      injected: cutter.cuts,
-      checked: comparison.checked,
-      lost: comparison.missing.length,
-      rolledBack: 0,
-      note: `${report?.reconnects} reconnects`,
-    });
+    recordLevel(task, 'stream dropped mid-event (3 times)', cutter.cuts, comparison, `${report?.reconnects} reconnects`);
     expect(error).toBeUndefined();
     expect(report!.reconnects).toBeGreaterThanOrEqual(3);
   });
@@ -79,15 +72,7 @@ describe('stream faults', () => {
     ld.sendPatch('features', bumped(someFlags(4)[3]!));
     const comparison = await converged(tableName, ld);
     const { report, error } = await s.stop();
-    record(task, {
-      area: AREA,
-      name: 'server ends the stream (3 times)',
-      injected: 3,
-      checked: comparison.checked,
-      lost: comparison.missing.length,
-      rolledBack: 0,
-      note: `${report?.reconnects} reconnects`,
-    });
+    recordLevel(task, 'server ends the stream (3 times)', 3, comparison, `${report?.reconnects} reconnects`);
     expect(error).toBeUndefined();
     expect(report!.reconnects).toBeGreaterThanOrEqual(3);
   });
@@ -105,15 +90,7 @@ describe('stream faults', () => {
     const comparison = await converged(tableName, ld);
     const { error } = await s.stop();
     const attempts = ld.requestsTo('/all').length;
-    record(task, {
-      area: AREA,
-      name: 'stream 5xx storm (10 failed connects)',
-      injected: 10,
-      checked: comparison.checked,
-      lost: comparison.missing.length,
-      rolledBack: 0,
-      note: `${attempts} connection attempts`,
-    });
+    recordLevel(task, 'stream 5xx storm (10 failed connects)', 10, comparison, `${attempts} connection attempts`);
     expect(error).toBeUndefined();
     expect(attempts).toBe(12);
   });
@@ -124,15 +101,7 @@ describe('stream faults', () => {
     const s = stream(store, ld.streamUri);
     const comparison = await converged(tableName, ld);
     const { error } = await s.stop();
-    record(task, {
-      area: AREA,
-      name: 'stream 400/408/429 retried',
-      injected: 3,
-      checked: comparison.checked,
-      lost: comparison.missing.length,
-      rolledBack: 0,
-      note: `${ld.requestsTo('/all').length} connection attempts`,
-    });
+    recordLevel(task, 'stream 400/408/429 retried', 3, comparison, `${ld.requestsTo('/all').length} connection attempts`);
     expect(error).toBeUndefined();
     expect(ld.requestsTo('/all').map((r) => r.status)).toEqual([400, 408, 429, 200]);
   });
@@ -177,15 +146,7 @@ describe('stream faults', () => {
     ld.stall(false);
     const comparison = await converged(tableName, ld);
     const { report, error } = await s.stop();
-    record(task, {
-      area: AREA,
-      name: 'stream stalled (read timeout 400 ms)',
-      injected: 1,
-      checked: comparison.checked,
-      lost: comparison.missing.length,
-      rolledBack: 0,
-      note: `${report?.reconnects} reconnects`,
-    });
+    recordLevel(task, 'stream stalled (read timeout 400 ms)', 1, comparison, `${report?.reconnects} reconnects`);
     expect(error).toBeUndefined();
     expect(report!.reconnects).toBeGreaterThanOrEqual(1);
   });
@@ -217,15 +178,7 @@ describe('stream faults', () => {
     const comparison = await converged(tableName, ld);
     const state = await readTable(client, tableName);
     const { error } = await s.stop();
-    record(task, {
-      area: AREA,
-      name: 'stream malformed/ill-shaped events',
-      injected: bad.length,
-      checked: comparison.checked,
-      lost: comparison.missing.length,
-      rolledBack: 0,
-      note: `${ld.requestsTo('/all').length - 1} reconnects`,
-    });
+    recordLevel(task, 'stream malformed/ill-shaped events', bad.length, comparison, `${ld.requestsTo('/all').length - 1} reconnects`);
     expect(error).toBeUndefined();
     expect(state.features.has('poison')).toBe(false);
     expect(state.features.has('other')).toBe(false);

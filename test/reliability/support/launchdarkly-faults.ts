@@ -9,7 +9,8 @@ import { generateEnvironment } from '../../support/generate-environment.js';
 import { startLaunchDarklyServer, type LaunchDarklyServer } from '../../support/ld-server.js';
 import { freshTable, localClient } from '../../support/tables.js';
 import { until } from '../../support/until.js';
-import { compareWith, describeProblems, readTable } from './table-state.js';
+import { record } from './report.js';
+import { type Comparison, compareWith, describeProblems, readTable } from './table-state.js';
 
 export const AREA = 'LaunchDarkly faults';
 export const SDK_KEY = 'sdk-reliability-0000-1111';
@@ -84,3 +85,14 @@ export async function converged(tableName: string, server: LaunchDarklyServer, t
 
 export const bumped = (flag: Flag, by = 1): Flag => ({ ...flag, version: flag.version + by, on: !flag.on });
 export const someFlags = (n: number) => Object.values(env.flags).slice(0, n);
+
+/** Reports a case that ended with the table level with LaunchDarkly: what it checked and found missing, nothing rolled back. */
+export function recordLevel(
+  task: Parameters<typeof record>[0],
+  name: string,
+  injected: number,
+  comparison: Comparison,
+  note?: string,
+): void {
+  record(task, { area: AREA, name, injected, checked: comparison.checked, lost: comparison.missing.length, rolledBack: 0, note });
+}
